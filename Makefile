@@ -1,0 +1,42 @@
+# WhatsApp Gateway — developer commands. `make run` and `make test` are the two that matter.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint install install-dev migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+
+## run: the zero-setup gateway (SQLite, filesystem broker, Meta simulator) on 127.0.0.1:8000
+run: migrate
+	$(MANAGE) bootstrap_demo
+	$(MANAGE) run_stack
+
+## test: the whole suite (on DATABASE_URL / CELERY_BROKER_URL when they are set)
+test: install-dev lint
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/broker var/test.sqlite3 .pytest_cache

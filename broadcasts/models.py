@@ -1,0 +1,135 @@
+"""Sessions, their broadcasts (one per recipient) and the log of every attempt and status event."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from transports.models import Transport
+from whatsapp_gateway.models import App
+
+
+class Session(models.Model):
+    """One send request: one transport, one message, N recipients."""
+
+    class Status(models.TextChoices):
+        NEW = "NEW"
+        PENDING = "PENDING"
+        COMPLETED = "COMPLETED"
+        FAILED = "FAILED"
+        CANCELLED = "CANCELLED"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="sessions")
+    transport = models.ForeignKey(Transport, on_delete=models.PROTECT, related_name="sessions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    message = models.JSONField(default=dict, help_text="{content, meta}: template name, language, parameters…")
+    total = models.PositiveIntegerField(default=0)
+    stats = models.JSONField(default=dict, blank=True, help_text="Counts by status, kept when data is purged.")
+    error = models.TextField(blank=True, default="", help_text="Why the session stopped or failed.")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="session_unique_idempotency_key_per_app",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["app", "-created_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.id}"
+
+
+class Broadcast(models.Model):
+    """The message to one recipient within a session."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED"
+        SENDING = "SENDING"
+        SENT = "SENT"
+        DELIVERED = "DELIVERED"
+        READ = "READ"
+        FAILED = "FAILED"
+        CANCELLED = "CANCELLED"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="broadcasts")
+    address = models.CharField(max_length=64, help_text="Normalized: E.164 digits for phone transports.")
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Retry not before this time.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it to send.")
+    wamid = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error_title = models.CharField(max_length=255, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["session", "status"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["address"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Broadcast {self.pk}"
+
+
+class BroadcastLog(models.Model):
+    """One row per attempt and per status event: a message's history reads from its logs alone."""
+
+    class Kind(models.TextChoices):
+        ATTEMPT = "ATTEMPT"
+        STATUS = "STATUS"
+        NOTE = "NOTE"
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="logs")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="logs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, blank=True, default="")
+    attempt = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    request = models.JSONField(null=True, blank=True, help_text="Redacted: no secrets.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, default="", help_text="Excerpt, redacted.")
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error_title = models.CharField(max_length=255, blank=True, default="")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    event_at = models.DateTimeField(null=True, blank=True, help_text="When Meta says the status happened.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["broadcast", "id"]),
+            models.Index(fields=["session", "kind"]),
+            models.Index(fields=["created_at"]),
+        ]
+        constraints = [
+            # Webhook replays are harmless: one status event per (broadcast, status).
+            models.UniqueConstraint(
+                fields=["broadcast", "status"], condition=Q(kind="STATUS"), name="log_one_status_event_each"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} #{self.attempt}"

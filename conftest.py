@@ -1,0 +1,53 @@
+"""Shared fixtures: two tenants, so isolation is one line to check in any test."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from whatsapp_gateway.services import app_create
+from whatsapp_gateway.testing import WorkerProcess
+
+
+@pytest.fixture
+def app_and_key(db):
+    """Alice's app: the tenant most tests act as."""
+    return app_create(name="alice")
+
+
+@pytest.fixture
+def app(app_and_key):
+    return app_and_key[0]
+
+
+@pytest.fixture
+def other_app_and_key(db):
+    """Charlie's app: must never see or touch anything of Alice's."""
+    return app_create(name="charlie")
+
+
+@pytest.fixture
+def other_app(other_app_and_key):
+    return other_app_and_key[0]
+
+
+def _client(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def api(app_and_key) -> APIClient:
+    return _client(app_and_key[1])
+
+
+@pytest.fixture
+def other_api(other_app_and_key) -> APIClient:
+    return _client(other_app_and_key[1])
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker process on the configured broker and the test database."""
+    process = WorkerProcess().start()
+    yield process
+    process.stop()

@@ -1,0 +1,1 @@
+"""Meta Cloud API simulator."""

@@ -1,0 +1,61 @@
+"""Transports: how messages leave the gateway."""
+
+from django.conf import settings
+from django.db import models
+
+from whatsapp_gateway.models import App
+
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_RATE_LIMIT = 80.0  # Meta's default per-number throughput tier, messages/second
+
+
+class Transport(models.Model):
+    """A generic HTTP "API transport" described by JSON config; WhatsApp Cloud is its preset.
+
+    Secrets (access token, app secret, verify token) live encrypted in `encrypted_secrets`,
+    never in `config`, so the config can be shown and logged freely.
+    """
+
+    class Kind(models.TextChoices):
+        API = "API", "API transport"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="transports")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.API)
+    config = models.JSONField(default=dict, help_text="Request, validation, limits and response rules.")
+    encrypted_secrets = models.TextField(blank=True, default="", editable=False)
+    is_active = models.BooleanField(default=True)
+    stopped_reason = models.TextField(
+        blank=True, default="", help_text="Why sending stopped, e.g. Meta refused the access token."
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["app", "name"], name="transport_unique_name_per_app")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.app})"
+
+    @property
+    def max_attempts(self) -> int:
+        return int(self.config.get("maxAttempts", DEFAULT_MAX_ATTEMPTS))
+
+    @property
+    def rate_limit(self) -> float:
+        return float(self.config.get("rateLimit", DEFAULT_RATE_LIMIT))
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.config.get("batchSize") or settings.BATCH_SIZE)
+
+    @property
+    def batch_delay(self) -> float:
+        value = self.config.get("batchDelay")
+        return float(settings.BATCH_DELAY if value is None else value)
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.stopped_at is not None

@@ -1,0 +1,23 @@
+"""Transport secrets at rest: a JSON object encrypted with Fernet (key from the environment)."""
+
+import json
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+
+
+def _fernet() -> MultiFernet:
+    # The first key encrypts; all keys decrypt, so keys can be rotated without downtime.
+    return MultiFernet([Fernet(key) for key in settings.SECRETS_ENCRYPTION_KEYS])
+
+
+def secrets_encrypt(secrets: dict) -> str:
+    if not secrets:
+        return ""
+    return _fernet().encrypt(json.dumps(secrets).encode()).decode()
+
+
+def secrets_decrypt(token: str) -> dict:
+    if not token:
+        return {}
+    return json.loads(_fernet().decrypt(token.encode()))

@@ -1,0 +1,68 @@
+"""API authentication: `Authorization: Api-Key <key>` identifies the calling app."""
+
+from dataclasses import dataclass
+
+from django.utils.functional import cached_property
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from whatsapp_gateway.models import App
+from whatsapp_gateway.services import app_for_key
+
+KEYWORD = "Api-Key"
+
+
+@dataclass(frozen=True)
+class AppPrincipal:
+    """The `request.user` of an API call: the app behind the key, never a Django user."""
+
+    app: App
+    is_authenticated: bool = True
+    is_staff: bool = False
+
+    @cached_property
+    def pk(self) -> int:
+        return self.app.pk
+
+
+class AppKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        keyword, _, key = header.partition(" ")
+        if keyword != KEYWORD:
+            return None
+        app = app_for_key(key.strip())
+        if app is None:
+            raise exceptions.AuthenticationFailed("The API key is invalid, revoked or expired.")
+        return AppPrincipal(app=app), key
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD
+
+
+class IsApp(permissions.BasePermission):
+    message = "Authenticate with the header `Authorization: Api-Key <key>`."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, AppPrincipal)
+
+
+class AppKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "whatsapp_gateway.authentication.AppKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`, the key printed once when it was created.",
+        }
+
+
+class AppScopedMixin:
+    """Views whose querysets belong to the calling app: another app's ids simply 404."""
+
+    @property
+    def app(self) -> App:
+        return self.request.user.app

@@ -1,0 +1,71 @@
+"""The zero-setup demo: an app with a known key, an admin login and a WhatsApp transport."""
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from whatsapp_gateway.models import App, AppAPIKey
+from whatsapp_gateway.services import api_key_create
+
+DEMO_APP_NAME = "demo"
+DEMO_KEY_NAME = "demo"
+
+
+def demo_key_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo_api_key"
+
+
+def demo_api_key() -> str:
+    """The demo key: DEMO_API_KEY if set, else the one `make run` generated and kept in var/."""
+    if settings.DEMO_API_KEY:
+        return settings.DEMO_API_KEY
+    path = demo_key_file()
+    return path.read_text().strip() if path.exists() else ""
+
+
+@dataclass
+class Demo:
+    app: App
+    api_key: str
+    admin_username: str
+    admin_password: str
+    transport_id: int | None
+
+
+def demo_bootstrap(*, admin_username: str = "admin", admin_password: str = "admin") -> Demo:  # noqa: S107 — the documented development login
+    """Create (or reuse) the demo app, its key, an admin superuser and the demo WhatsApp transport."""
+    key = demo_api_key() or f"demo{secrets.token_hex(2)}.{secrets.token_urlsafe(24)}"
+    with transaction.atomic():
+        app, _ = App.objects.get_or_create(name=DEMO_APP_NAME)
+        _demo_key_ensure(app=app, key=key)
+        user_model = get_user_model()
+        if not user_model.objects.filter(username=admin_username).exists():
+            user_model.objects.create_superuser(admin_username, f"{admin_username}@localhost", admin_password)
+        transport_id = _demo_transport(app=app)
+    return Demo(app, key, admin_username, admin_password, transport_id)
+
+
+def _demo_key_ensure(*, app: App, key: str) -> None:
+    keys = AppAPIKey.objects.filter(app=app, name=DEMO_KEY_NAME, revoked=False)
+    if not any(k.is_valid(key) for k in keys):
+        keys.update(revoked=True)
+        AppAPIKey.objects.filter(prefix=key.partition(".")[0]).delete()
+        api_key_create(app=app, name=DEMO_KEY_NAME, key=key)
+    if not settings.DEMO_API_KEY:
+        demo_key_file().parent.mkdir(parents=True, exist_ok=True)
+        demo_key_file().write_text(key + "\n")
+
+
+def _demo_transport(*, app: App) -> int | None:
+    try:
+        from transports.presets import whatsapp_transport_from_settings
+    except ImportError:  # the preset arrives with the transport engine
+        return None
+    transport = app.transports.filter(name="whatsapp-demo").first()
+    if transport is None:
+        transport = whatsapp_transport_from_settings(app=app, name="whatsapp-demo", settings=settings)
+    return transport.pk

@@ -1,0 +1,21 @@
+def test_it_serves_an_openapi_3_schema_with_the_api_key_scheme(client, db):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "`Api-Key <key>`, the key printed once when it was created.",
+    }
+    assert "/api/v1/transports/" in schema["paths"]
+
+
+def test_it_serves_swagger_ui_and_redoc_without_a_cdn(client, db):
+    swagger = client.get("/api/docs/")
+    assert swagger.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/" in swagger.content
+    redoc = client.get("/api/redoc/")
+    assert redoc.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/" in redoc.content

@@ -1,0 +1,53 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from whatsapp_gateway.models import App
+
+
+def _key_from(output: str) -> str:
+    return output.split("API key (shown once, store it now): ")[1].strip()
+
+
+def test_create_app_prints_a_key_that_works(db):
+    out = StringIO()
+    call_command("create_app", "shop", stdout=out)
+    key = _key_from(out.getvalue())
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert client.get("/api/v1/transports/").status_code == 200
+    assert App.objects.get(name="shop").api_keys.count() == 1
+
+
+def test_create_app_refuses_a_duplicate_name(db):
+    call_command("create_app", "shop", stdout=StringIO())
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_app", "shop", stdout=StringIO())
+
+
+def test_bootstrap_demo_uses_the_fixed_demo_key_and_is_repeatable(db, settings, tmp_path):
+    settings.DEMO_API_KEY = "demo0001.local-development-key-0001"
+    settings.VAR_DIR = tmp_path
+    for _ in range(2):
+        out = StringIO()
+        call_command("bootstrap_demo", stdout=out)
+        assert "Demo API key: demo0001.local-development-key-0001" in out.getvalue()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Api-Key demo0001.local-development-key-0001")
+    assert client.get("/api/v1/transports/").status_code == 200
+    assert Client().login(username="admin", password="admin")
+    assert App.objects.filter(name="demo").count() == 1
+
+
+def test_bootstrap_demo_generates_a_key_once_and_keeps_it(db, settings, tmp_path):
+    settings.DEMO_API_KEY = ""
+    settings.VAR_DIR = tmp_path
+    first, second = StringIO(), StringIO()
+    call_command("bootstrap_demo", stdout=first)
+    call_command("bootstrap_demo", stdout=second)
+    key = first.getvalue().split("Demo API key: ")[1].split()[0]
+    assert f"Demo API key: {key}" in second.getvalue()
+    assert (tmp_path / "demo_api_key").read_text().strip() == key

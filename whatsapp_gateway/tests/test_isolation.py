@@ -1,0 +1,61 @@
+"""Another app's key can read or change nothing of Alice's, on every endpoint in the schema.
+
+The endpoints come from the OpenAPI schema itself, so a new endpoint without an owner
+fixture below fails `test_every_endpoint_with_an_id_is_covered` until someone adds one.
+"""
+
+import re
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from transports.models import Transport
+
+
+def _alice_transport(app) -> dict:
+    transport = Transport.objects.create(app=app, name="alice-wa", config={"maxAttempts": 3})
+    return {"id": transport.pk}
+
+
+# Path prefix → function creating one of Alice's objects and returning the path parameters.
+OWNED_OBJECTS = {
+    "/api/v1/transports/": _alice_transport,
+}
+
+
+def _operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield path, method
+
+
+def _owner_fixture(path: str):
+    for prefix, factory in OWNED_OBJECTS.items():
+        if path.startswith(prefix):
+            return factory
+    return None
+
+
+def test_every_endpoint_with_an_id_is_covered():
+    uncovered = {path for path, _ in _operations() if "{" in path and _owner_fixture(path) is None}
+    assert uncovered == set()
+
+
+@pytest.mark.parametrize(("path", "method"), [op for op in _operations() if "{" in op[0]])
+def test_another_apps_key_gets_404_on_alices_objects(path, method, app, other_api):
+    params = _owner_fixture(path)(app)
+    url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
+    before = Transport.objects.filter(app=app).values_list("id", "name", "config", "updated_at").first()
+    response = getattr(other_api, method)(url, {}, format="json")
+    assert response.status_code == 404, response.content
+    assert Transport.objects.filter(app=app).values_list("id", "name", "config", "updated_at").first() == before
+
+
+@pytest.mark.parametrize("path", [p for p, m in _operations() if m == "get" and "{" not in p and _owner_fixture(p)])
+def test_another_apps_key_lists_nothing_of_alices(path, app, other_api):
+    _owner_fixture(path)(app)
+    response = other_api.get(path)
+    assert response.status_code == 200
+    assert response.json()["count"] == 0

@@ -1,0 +1,45 @@
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+from celery_app import app as celery_app
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _variables_read_by_settings() -> set[str]:
+    source = (ROOT / "whatsapp_gateway" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
+        re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', source)
+    )
+
+
+def _variables_documented() -> set[str]:
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    read = _variables_read_by_settings()
+    assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "WHATSAPP_ACCESS_TOKEN", "BATCH_SIZE"} <= read
+    assert read - _variables_documented() == set()
+
+
+def test_env_example_documents_nothing_the_settings_do_not_read():
+    assert _variables_documented() - _variables_read_by_settings() == set()
+
+
+def test_the_celery_settings_the_send_path_relies_on_are_set():
+    conf = celery_app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_always_eager is False
+    # Every task must finish long before RabbitMQ's 30-minute consumer timeout.
+    assert conf.task_time_limit < 30 * 60 / 2
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    if conf.broker_url.startswith("amqp"):
+        assert conf.broker_transport_options["confirm_publish"] is True
