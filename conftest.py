@@ -51,3 +51,23 @@ def worker(transactional_db):
     process = WorkerProcess().start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def simulator():
+    """The Meta Cloud API simulator on a free port, fresh for each test."""
+    from simulator.testing import start_simulator
+
+    # Above any transport's rate limit in the tests, so only the tests that ask for throttling see it.
+    running = start_simulator(throughput_mps=2000, template_approval_delay_s=0.2)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sim_transport(api, simulator, settings):
+    """Alice's WhatsApp transport pointed at the running simulator."""
+    from whatsapp_gateway.testing import whatsapp_transport_via_api
+
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1]]
+    return whatsapp_transport_via_api(api, base_url=simulator.base_url, phone_strictness="possible")

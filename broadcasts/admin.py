@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.sessions import SessionError, session_cancel, session_stats, session_trigger
+from broadcasts.webhooks import admin as webhooks_admin  # noqa: F401 — registers the webhook models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,10 +23,54 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["app", "transport"]
     readonly_fields = [
-        "id", "app", "transport", "status", "message", "total", "stats", "error", "idempotency_key",
-        "created_at", "started_at", "completed_at", "cancelled_at", "broadcasts_link",
+        "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
+        "error", "idempotency_key", "created_at", "started_at", "completed_at", "cancelled_at",
     ]
-    exclude = ["request_fingerprint"]
+    exclude = ["request_fingerprint", "stats"]
+    actions = ["trigger_sessions", "cancel_sessions"]
+
+    @admin.display(description="Progress")
+    def progress(self, session: Session) -> str:
+        stats = session_stats(session=session)
+        done = stats["total"] - stats["queued"] - stats["sending"]
+        percent = round(100 * done / stats["total"]) if stats["total"] else 100
+        return format_html(
+            '<progress value="{}" max="100" style="width:20em"></progress> {}% ({} of {} finished)',
+            percent, percent, done, stats["total"],
+        )
+
+    @admin.display(description="Stats")
+    def live_stats(self, session: Session) -> str:
+        changelist = reverse("admin:broadcasts_broadcast_changelist")
+        return format_html_join(
+            " · ",
+            '<a href="{}?session__id__exact={}&status__exact={}">{}: {}</a>',
+            (
+                (changelist, session.pk, name.upper(), name, count)
+                for name, count in session_stats(session=session).items()
+                if name != "total"
+            ),
+        )
+
+    @admin.action(description="Trigger: re-queue what failed retryably or never finished")
+    def trigger_sessions(self, request, queryset):
+        for session in queryset.select_related("transport"):
+            try:
+                count = session_trigger(session=session)
+            except SessionError as error:
+                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+            else:
+                messages.success(request, f"Session {session.pk}: {count} broadcasts re-queued.")
+
+    @admin.action(description="Cancel: stop what has not been sent")
+    def cancel_sessions(self, request, queryset):
+        for session in queryset:
+            try:
+                count = session_cancel(session=session)
+            except SessionError as error:
+                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+            else:
+                messages.success(request, f"Session {session.pk}: {count} broadcasts cancelled.")
 
     def has_add_permission(self, request) -> bool:
         return False  # sessions are created through the API

@@ -75,6 +75,9 @@ class Broadcast(models.Model):
     wamid = models.CharField(max_length=200, null=True, blank=True, unique=True)
     error_code = models.CharField(max_length=32, blank=True, default="")
     error_title = models.CharField(max_length=255, blank=True, default="")
+    error_category = models.CharField(
+        max_length=10, blank=True, default="", help_text="TRANSIENT, THROTTLED, PERMANENT or AUTH."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -133,3 +136,73 @@ class BroadcastLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} #{self.attempt}"
+
+
+class TransportPace(models.Model):
+    """The next free sending slot of a transport, shared by every worker: its rate limit lives here."""
+
+    transport = models.OneToOneField(Transport, on_delete=models.CASCADE, primary_key=True, related_name="pace")
+    next_slot = models.FloatField(default=0.0, help_text="Unix time of the next free slot.")
+
+    def __str__(self) -> str:
+        return f"Pace of transport {self.transport_id}"
+
+
+class WebhookEvent(models.Model):
+    """One signed delivery from Meta, stored raw before any processing so Meta gets its 200 at once.
+
+    Processing is idempotent, so an event is safe to process again; `next_attempt_at` doubles
+    as the processing lease (a worker that dies mid-way is retried once the lease runs out).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "Pending (new, or waiting for a wamid the sender has not stored yet)"
+        PROCESSED = "PROCESSED"
+        UNMATCHED = "UNMATCHED", "Unmatched (gave up on statuses for unknown wamids)"
+        FAILED = "FAILED", "Failed (processing kept raising)"
+
+    transport = models.ForeignKey(Transport, on_delete=models.CASCADE, related_name="webhook_events")
+    received_at = models.DateTimeField(auto_now_add=True)
+    body_sha256 = models.CharField(max_length=64, help_text="Meta redelivers identical bodies; stored once.")
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Not processed again before this.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    unmatched = models.JSONField(
+        default=list, blank=True, help_text="Status items whose wamid no broadcast of this app carries (yet)."
+    )
+    summary = models.JSONField(default=dict, blank=True, help_text="What processing did, counted by kind.")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["transport", "body_sha256"], name="webhook_event_unique_body")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_event_state_next_idx")]
+
+    def __str__(self) -> str:
+        return f"Webhook event {self.pk} ({self.state})"
+
+
+class InboundMessage(models.Model):
+    """A message a user sent to one of our numbers: it opens the 24-hour window for free-form replies."""
+
+    transport = models.ForeignKey(Transport, on_delete=models.CASCADE, related_name="inbound_messages")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="inbound_messages")
+    wa_id = models.CharField(max_length=64, help_text="The sender's WhatsApp id: E.164 digits, no '+'.")
+    profile_name = models.CharField(max_length=255, blank=True, default="")
+    message_id = models.CharField(max_length=200, unique=True, help_text="Meta's wamid of the inbound message.")
+    type = models.CharField(max_length=32, blank=True, default="")
+    text = models.TextField(blank=True, default="", help_text="The text body, or a short summary of other types.")
+    timestamp = models.DateTimeField(help_text="When the user sent it, per Meta.")
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-timestamp"]
+        indexes = [models.Index(fields=["transport", "wa_id", "-timestamp"], name="inbound_transport_waid_ts_idx")]
+
+    def __str__(self) -> str:
+        return f"Inbound {self.type} {self.message_id}"

@@ -1,12 +1,112 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
+from templates.services import TemplateError, templates_sync
+from transports.addresses import AddressError
+from transports.config_schema import config_errors
+from transports.management.commands.send_test_message import describe_result
 from transports.models import Transport
+from transports.secrets import secrets_decrypt, secrets_encrypt
+from transports.services import send_test_message, transport_resume
+
+
+class TransportForm(forms.ModelForm):
+    """Config checked against the published schema; secrets are write-only (blank keeps the stored value)."""
+
+    access_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="accessToken secret (or env:NAME). Leave blank to keep the stored value.",
+    )
+    app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
+    verify_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
+
+    class Meta:
+        model = Transport
+        fields = ["app", "name", "kind", "config", "is_active"]
+
+    _SECRET_FIELDS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
+
+    def clean(self):
+        cleaned = super().clean()
+        config = cleaned.get("config")
+        if config is not None:
+            stored = secrets_decrypt(self.instance.encrypted_secrets) if self.instance.pk else {}
+            names = set(stored) | {name for field, name in self._SECRET_FIELDS.items() if cleaned.get(field)}
+            errors = config_errors(config, secrets=dict.fromkeys(names, ""))
+            if errors:
+                self.add_error("config", errors)
+        return cleaned
+
+    def save(self, commit=True):
+        transport = super().save(commit=False)
+        data = self.cleaned_data
+        given = {name: data[field] for field, name in self._SECRET_FIELDS.items() if data.get(field)}
+        if given:
+            transport.encrypted_secrets = secrets_encrypt({**secrets_decrypt(transport.encrypted_secrets), **given})
+        if commit:
+            transport.save()
+        return transport
+
+
+class SendTestMessageForm(forms.Form):
+    to = forms.CharField(help_text="Phone number, e.g. +15550100001")
+    template = forms.CharField(required=False, help_text="Template name; blank sends a text message.")
+    language = forms.CharField(initial="en_US")
+    params = forms.CharField(required=False, help_text="Body parameters, one per line (name=value for named).")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 @admin.register(Transport)
 class TransportAdmin(admin.ModelAdmin):
-    list_display = ["name", "app", "kind", "is_active", "stopped_at", "created_at"]
+    form = TransportForm
+    list_display = ["name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "created_at"]
     list_filter = ["kind", "is_active", ("stopped_at", admin.EmptyFieldListFilter), "app"]
     search_fields = ["name", "app__name"]
-    readonly_fields = ["stopped_at", "stopped_reason", "created_at", "updated_at"]
+    readonly_fields = ["secret_names", "stopped_at", "stopped_reason", "created_at", "updated_at"]
     list_select_related = ["app"]
+    actions = ["send_test_message_action", "resume_sending", "sync_templates"]
+
+    @admin.action(description="Resume sending (after fixing what stopped it)")
+    def resume_sending(self, request, queryset):
+        for transport in queryset.filter(stopped_at__isnull=False):
+            transport_resume(transport=transport)
+            self.message_user(request, f"{transport}: resumed. Trigger its sessions to send what waited.")
+
+    @admin.action(description="Sync message templates from Meta")
+    def sync_templates(self, request, queryset):
+        for transport in queryset:
+            try:
+                report = templates_sync(transport=transport)
+            except TemplateError as error:
+                self.message_user(request, f"{transport}: sync failed: {error.detail}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{transport}: {report.created} new, {report.updated} updated, {report.deleted} deleted."
+                )
+
+    @admin.display(description="Stored secrets")
+    def secret_names(self, transport: Transport) -> str:
+        return ", ".join(sorted(secrets_decrypt(transport.encrypted_secrets))) or "-"
+
+    @admin.action(description="Send a test message")
+    def send_test_message_action(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one transport.", messages.WARNING)
+            return None
+        transport = queryset.get()
+        form = SendTestMessageForm(request.POST if "confirm" in request.POST else None)
+        context = {**self.admin_site.each_context(request), "transport": transport, "form": form, "title": "Send test"}
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = send_test_message(
+                    transport=transport, to=data["to"], template=data["template"] or None,
+                    language=data["language"] or "en_US", params=[p for p in data["params"].splitlines() if p.strip()],
+                    text=data["text"] or None,
+                )
+            except (AddressError, ValueError) as error:
+                form.add_error(None, str(error))
+            else:
+                context.update(result=result, summary=describe_result(result))
+        return TemplateResponse(request, "admin/transports/send_test_message.html", context)

@@ -21,3 +21,17 @@ def secrets_decrypt(token: str) -> dict:
     if not token:
         return {}
     return json.loads(_fernet().decrypt(token.encode()))
+
+
+ENV_PREFIX = "env:"
+
+
+def secrets_resolve(secrets: dict) -> dict:
+    """`secrets` with `env:NAME` references replaced by the environment variable's value ("" when unset)."""
+    import os
+
+    return {
+        key: os.environ.get(value[len(ENV_PREFIX):], "") if isinstance(value, str) and value.startswith(ENV_PREFIX)
+        else value
+        for key, value in secrets.items()
+    }

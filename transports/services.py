@@ -1,15 +1,50 @@
-"""Transport services: create, update, stop and resume transports."""
+"""Transport services: create, update, stop and resume transports; send a test message."""
 
 from django.db import transaction
 from django.utils import timezone
 
+from transports.config_schema import config_errors
 from transports.models import Transport
+from transports.presets import whatsapp_cloud_expand
 from transports.secrets import secrets_decrypt, secrets_encrypt
 from whatsapp_gateway.models import App
 
 
-def transport_create(*, app: App, name: str, config: dict, secrets: dict | None = None) -> Transport:
-    transport = Transport(app=app, name=name, config=config)
+class TransportConfigInvalid(ValueError):
+    """The config breaks the published schema; `errors` is a list of "field: rule"."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+def transport_config_check(*, config: dict, secrets: dict | None = None) -> None:
+    """Raise TransportConfigInvalid unless `config` is valid (schema, placeholders, URL guard)."""
+    errors = config_errors(config, secrets=secrets)
+    if errors:
+        raise TransportConfigInvalid(errors)
+
+
+def transport_config_from_shorthand(*, whatsapp_cloud: dict) -> tuple[dict, dict]:
+    """(config, secrets) from the `whatsapp_cloud` shorthand; raises TransportConfigInvalid."""
+    try:
+        return whatsapp_cloud_expand(whatsapp_cloud)
+    except (TypeError, ValueError) as error:
+        raise TransportConfigInvalid([str(error)]) from error
+
+
+def transport_create(
+    *, app: App, name: str, config: dict | None = None, secrets: dict | None = None,
+    whatsapp_cloud: dict | None = None, is_active: bool = True,
+) -> Transport:
+    """A new transport from a full config or the `whatsapp_cloud` shorthand (whose secrets win)."""
+    if whatsapp_cloud is not None:
+        config, shorthand_secrets = transport_config_from_shorthand(whatsapp_cloud=whatsapp_cloud)
+        secrets = {**(secrets or {}), **shorthand_secrets}
+    if config is None:
+        raise TransportConfigInvalid(["config: is required (or give whatsapp_cloud)"])
+    transport_config_check(config=config, secrets=secrets or {})
+    transport = Transport(app=app, name=name, config=config, is_active=is_active)
     transport.encrypted_secrets = secrets_encrypt(secrets or {})
     transport.save()
     return transport
@@ -17,15 +52,20 @@ def transport_create(*, app: App, name: str, config: dict, secrets: dict | None 
 
 def transport_update(
     *, transport: Transport, name: str | None = None, config: dict | None = None,
-    secrets: dict | None = None, is_active: bool | None = None,
+    secrets: dict | None = None, is_active: bool | None = None, whatsapp_cloud: dict | None = None,
 ) -> Transport:
     """Change the given fields only; secrets given are merged over the stored ones."""
+    if whatsapp_cloud is not None:
+        config, shorthand_secrets = transport_config_from_shorthand(whatsapp_cloud=whatsapp_cloud)
+        secrets = {**(secrets or {}), **shorthand_secrets}
+    merged_secrets = {**secrets_decrypt(transport.encrypted_secrets), **(secrets or {})}
+    if config is not None:
+        transport_config_check(config=config, secrets=merged_secrets)
+        transport.config = config
     if name is not None:
         transport.name = name
-    if config is not None:
-        transport.config = config
     if secrets:
-        transport.encrypted_secrets = secrets_encrypt({**secrets_decrypt(transport.encrypted_secrets), **secrets})
+        transport.encrypted_secrets = secrets_encrypt(merged_secrets)
     if is_active is not None:
         transport.is_active = is_active
     transport.save()
@@ -46,3 +86,36 @@ def transport_resume(*, transport: Transport) -> Transport:
     transport.stopped_reason = ""
     transport.save(update_fields=["stopped_at", "stopped_reason", "updated_at"])
     return transport
+
+
+def test_send_message_build(
+    *, to: str, template: str | None = None, language: str = "en_US", params=(), text: str | None = None,
+) -> dict:
+    """The message a test send uses: a template (params positional, or named when given as name=value) or text."""
+    if template:
+        values = list(params or ())
+        named = values and all(isinstance(v, str) and "=" in v for v in values)
+        parameters = dict(v.split("=", 1) for v in values) if named else values
+        meta = {"templateName": template, "language": language}
+        if parameters:
+            meta["parameters"] = parameters
+        return {"content": "", "meta": meta}
+    return {"content": text or "Test message from WhatsApp Gateway", "meta": {}}
+
+
+def send_test_message(
+    *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
+    text: str | None = None,
+):
+    """Send one message now and return the engine's SendResult (Meta's answer, secrets redacted).
+
+    Raises AddressError for a bad number and ValueError for a message the transport refuses.
+    """
+    from transports import engine
+
+    address = engine.address_normalize(transport, to)
+    message = test_send_message_build(to=to, template=template, language=language, params=params, text=text)
+    problems = engine.message_check(transport, message)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return engine.send_one(transport, message, address)

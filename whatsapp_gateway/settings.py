@@ -130,6 +130,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(BROKER_FOLDER),
         "data_folder_out": str(BROKER_FOLDER),
         "store_processed": False,
+        "control_folder": os.path.join(str(BROKER_FOLDER), "control"),
     }
 else:
     # Without publisher confirms RabbitMQ may drop a publish silently under alarms.
@@ -149,9 +150,6 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="gatewa
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30.0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "whatsapp_gateway.tasks.record_worker_heartbeat", "schedule": 30.0},
-}
 
 # --- WhatsApp Cloud API ------------------------------------------------------------------
 # Demo values let the zero-setup stack talk to the simulator; real ones come from Meta.
@@ -168,6 +166,13 @@ WHATSAPP_API_BASE_URL = env.str(
     "WHATSAPP_API_BASE_URL", default="https://graph.facebook.com" if _REAL_META else SIMULATOR_URL
 )
 DEV_PHONE = env.str("DEV_PHONE", default="+15550100001")
+# Transport URLs resolving to private, loopback or link-local addresses are refused unless their
+# host (or host:port) is listed here; the simulator's address is allowed by default.
+TRANSPORT_ALLOWED_HOSTS = env.list(
+    "TRANSPORT_ALLOWED_HOSTS", default=[SIMULATOR_URL.split("://", 1)[-1].split("/", 1)[0]]
+)
+# Region assumed for phone numbers written without a country code (e.g. "2025550101").
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 # Fernet keys for transport secrets at rest, newest first (comma-separated; see docs on rotation).
 _DEBUG_SECRETS_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # noqa: S105
@@ -179,6 +184,51 @@ if not SECRETS_ENCRYPTION_KEYS:
 BATCH_SIZE = env.int("BATCH_SIZE", default=100)
 BATCH_DELAY = env.float("BATCH_DELAY", default=0.0)
 MAX_RECIPIENTS_PER_SESSION = env.int("MAX_RECIPIENTS_PER_SESSION", default=100_000)
+# A 100,000-recipient request body is a few MB of JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=20 * 1024 * 1024)
+# Batch chains working on one session at once (more workers help big sessions, up to this).
+SESSION_PARALLELISM = env.int("SESSION_PARALLELISM", default=4)
+# Retries: exponential backoff from RETRY_BACKOFF_BASE seconds, capped, with jitter.
+RETRY_BACKOFF_BASE = env.float("RETRY_BACKOFF_BASE", default=2.0)
+RETRY_BACKOFF_MAX = env.float("RETRY_BACKOFF_MAX", default=300.0)
+# A session waits in its task chain for retries due within this many seconds; later ones are swept.
+RETRY_CHAIN_MAX_WAIT = env.float("RETRY_CHAIN_MAX_WAIT", default=30.0)
+# A worker claims a batch only when the transport has less than this many seconds of sends reserved.
+PACE_HORIZON_SECONDS = env.float("PACE_HORIZON_SECONDS", default=5.0)
+# After Meta's throughput error the transport pauses this long before its next send.
+THROTTLE_HOLD_SECONDS = env.float("THROTTLE_HOLD_SECONDS", default=1.0)
+# A broadcast claimed this long ago without an outcome belonged to a worker that died.
+CLAIM_LEASE_SECONDS = env.int("CLAIM_LEASE_SECONDS", default=180)
+# The sweeper runs this often and resumes sessions nobody moved for SWEEPER_STALE_AFTER seconds.
+SWEEPER_INTERVAL = env.float("SWEEPER_INTERVAL", default=15.0)
+SWEEPER_STALE_AFTER = env.float("SWEEPER_STALE_AFTER", default=60.0)
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Largest webhook body accepted from Meta, in bytes.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# Seconds a status for an unknown wamid keeps being retried (the send may not be recorded yet).
+WEBHOOK_UNMATCHED_WINDOW = env.float("WEBHOOK_UNMATCHED_WINDOW", default=1800.0)
+# Backoff between those retries: from WEBHOOK_RETRY_BASE seconds, doubling, capped at WEBHOOK_RETRY_MAX.
+WEBHOOK_RETRY_BASE = env.float("WEBHOOK_RETRY_BASE", default=2.0)
+WEBHOOK_RETRY_MAX = env.float("WEBHOOK_RETRY_MAX", default=300.0)
+# A worker processing an event holds it this long before another may take it over.
+WEBHOOK_CLAIM_LEASE_SECONDS = env.float("WEBHOOK_CLAIM_LEASE_SECONDS", default=120.0)
+
+# --- Templates ------------------------------------------------------------------------------
+# Seconds between automatic syncs of every transport's templates from its WABA (0 turns it off).
+TEMPLATE_SYNC_INTERVAL = env.float("TEMPLATE_SYNC_INTERVAL", default=900.0)
+# Templates asked of Meta per page while syncing.
+TEMPLATE_SYNC_PAGE_SIZE = env.int("TEMPLATE_SYNC_PAGE_SIZE", default=100)
+
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "whatsapp_gateway.tasks.record_worker_heartbeat", "schedule": 30.0},
+    "sweep-sessions": {"task": "broadcasts.tasks.sweep_sessions", "schedule": SWEEPER_INTERVAL},
+    "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
+}
+if TEMPLATE_SYNC_INTERVAL:
+    CELERY_BEAT_SCHEDULE["sync-templates"] = {
+        "task": "templates.tasks.sync_all_templates", "schedule": TEMPLATE_SYNC_INTERVAL,
+    }
 DEMO_API_KEY = env.str("DEMO_API_KEY", default="")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -27,10 +27,13 @@ def database_url_of(settings_dict: dict) -> str:
 class WorkerProcess:
     """A real `celery worker` subprocess consuming a queue of its own from the configured broker."""
 
-    def __init__(self, *, concurrency: int = 2, extra_env: dict | None = None):
-        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+    def __init__(
+        self, *, concurrency: int = 2, extra_env: dict | None = None, beat: bool = False, queue: str | None = None
+    ):
+        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.beat = beat
         self.process: subprocess.Popen | None = None
         self.log_path = Path(settings.VAR_DIR) / f"worker-{self.queue}.log"
 
@@ -49,11 +52,18 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         celery_app.conf.task_default_queue = self.queue
         Path(settings.BROKER_FOLDER).mkdir(parents=True, exist_ok=True)
-        self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
+        self.log = open(self.log_path, "a")  # noqa: SIM115 — closed in stop()
+        self.log_start = self.log.tell()  # a restarted worker appends; readiness is judged on its own lines
+        command = [
+            sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--loglevel", "INFO",
+            "--concurrency", str(self.concurrency), "--queues", self.queue,
+            "--hostname", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h", "--without-mingle", "--without-gossip",
+        ]
+        if self.beat:
+            # The periodic tasks (sweeper, heartbeat) too, as `make run` has them.
+            command += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / f"beat-{self.queue}")]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--loglevel", "INFO",
-             "--concurrency", str(self.concurrency), "--queues", self.queue,
-             "--hostname", f"{self.queue}@%h", "--without-mingle", "--without-gossip"],
+            command,
             cwd=settings.BASE_DIR, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -65,7 +75,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early:\n{self.output()}")
-            if " ready." in self.output():
+            if " ready." in self.output()[self.log_start:]:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.output()}")
@@ -78,7 +88,7 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self) -> None:
+    def stop(self, *, delete_queue: bool = True) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -86,6 +96,21 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
-        if settings.CELERY_BROKER_URL.startswith("amqp"):
+        if delete_queue and settings.CELERY_BROKER_URL.startswith("amqp"):
             with celery_app.connection_for_write() as conn:
                 conn.default_channel.queue_delete(self.queue)
+
+
+def whatsapp_transport_via_api(api, *, base_url: str, name: str | None = None, **options) -> dict:
+    """Create a WhatsApp transport as an integrator does, with the API's whatsapp_cloud shorthand."""
+    body = {
+        "name": name or f"whatsapp-{uuid.uuid4().hex[:6]}",
+        "whatsapp_cloud": {
+            "phone_number_id": "100000000000001", "business_account_id": "200000000000001",
+            "access_token": "demo-access-token", "app_secret": "demo-app-secret",
+            "verify_token": "demo-verify-token", "base_url": base_url, "api_version": "v23.0", **options,
+        },
+    }
+    response = api.post("/api/v1/transports/", body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()

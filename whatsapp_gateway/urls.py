@@ -6,6 +6,8 @@ from whatsapp_gateway import views
 
 api_v1 = [
     path("", include("transports.api.urls")),
+    path("", include("broadcasts.api.urls")),
+    path("", include("templates.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +25,7 @@ urlpatterns = [
         name="redoc",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("webhooks/", include("broadcasts.webhooks.urls")),
 ]
 
 admin.site.site_header = "WhatsApp Gateway"

@@ -5,39 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('transports', '0001_initial'),
-        ('whatsapp_gateway', '0001_initial'),
+        ("transports", "0001_initial"),
+        ("whatsapp_gateway", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Template',
+            name="Template",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('meta_id', models.CharField(blank=True, db_index=True, default='', max_length=64)),
-                ('name', models.CharField(max_length=512)),
-                ('language', models.CharField(max_length=15)),
-                ('category', models.CharField(choices=[('MARKETING', 'Marketing'), ('UTILITY', 'Utility'), ('AUTHENTICATION', 'Authentication')], max_length=20)),
-                ('status', models.CharField(choices=[('APPROVED', 'Approved'), ('PENDING', 'Pending'), ('REJECTED', 'Rejected'), ('PAUSED', 'Paused'), ('DISABLED', 'Disabled'), ('IN_APPEAL', 'In Appeal'), ('PENDING_DELETION', 'Pending Deletion'), ('DELETED', 'Deleted'), ('LIMIT_EXCEEDED', 'Limit Exceeded')], default='PENDING', max_length=20)),
-                ('quality_score', models.CharField(blank=True, default='', max_length=10)),
-                ('parameter_format', models.CharField(choices=[('POSITIONAL', 'Positional'), ('NAMED', 'Named')], default='POSITIONAL', max_length=10)),
-                ('components', models.JSONField(default=list)),
-                ('rejected_reason', models.TextField(blank=True, default='')),
-                ('deleted_at_meta', models.DateTimeField(blank=True, help_text='When a sync no longer found it.', null=True)),
-                ('synced_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('app', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='whatsapp_gateway.app')),
-                ('transport', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='transports.transport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("meta_id", models.CharField(blank=True, db_index=True, default="", max_length=64)),
+                ("name", models.CharField(max_length=512)),
+                ("language", models.CharField(max_length=15)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("MARKETING", "Marketing"),
+                            ("UTILITY", "Utility"),
+                            ("AUTHENTICATION", "Authentication"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("APPROVED", "Approved"),
+                            ("PENDING", "Pending"),
+                            ("REJECTED", "Rejected"),
+                            ("PAUSED", "Paused"),
+                            ("DISABLED", "Disabled"),
+                            ("IN_APPEAL", "In Appeal"),
+                            ("PENDING_DELETION", "Pending Deletion"),
+                            ("DELETED", "Deleted"),
+                            ("LIMIT_EXCEEDED", "Limit Exceeded"),
+                        ],
+                        default="PENDING",
+                        max_length=20,
+                    ),
+                ),
+                ("quality_score", models.CharField(blank=True, default="", max_length=10)),
+                (
+                    "parameter_format",
+                    models.CharField(
+                        choices=[("POSITIONAL", "Positional"), ("NAMED", "Named")], default="POSITIONAL", max_length=10
+                    ),
+                ),
+                ("components", models.JSONField(default=list)),
+                ("rejected_reason", models.TextField(blank=True, default="")),
+                (
+                    "deleted_at_meta",
+                    models.DateTimeField(blank=True, help_text="When a sync no longer found it.", null=True),
+                ),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "app",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="templates", to="whatsapp_gateway.app"
+                    ),
+                ),
+                (
+                    "transport",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="templates", to="transports.transport"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'language'],
-                'indexes': [models.Index(fields=['app', 'status'], name='message_tem_app_id_6c973a_idx')],
-                'constraints': [models.UniqueConstraint(fields=('transport', 'name', 'language'), name='template_unique_per_transport_language')],
+                "ordering": ["name", "language"],
+                "indexes": [models.Index(fields=["app", "status"], name="message_tem_app_id_6c973a_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("transport", "name", "language"), name="template_unique_per_transport_language"
+                    )
+                ],
             },
         ),
     ]

@@ -18,8 +18,36 @@ class TransportOutput(serializers.ModelSerializer):
         return sorted(secrets_decrypt(transport.encrypted_secrets))
 
 
+class WhatsAppCloudInput(serializers.Serializer):
+    """Shorthand for Meta's Cloud API; expanded by the preset into the full config and secrets."""
+
+    phone_number_id = serializers.RegexField(r"^[0-9]+$", max_length=32)
+    business_account_id = serializers.RegexField(r"^[0-9]+$", max_length=32, required=False)
+    api_version = serializers.RegexField(r"^v[0-9]+\.[0-9]+$", required=False, help_text="e.g. v23.0")
+    base_url = serializers.URLField(required=False, help_text="Default https://graph.facebook.com")
+    access_token = serializers.CharField(write_only=True, help_text="Or env:VARIABLE_NAME")
+    app_secret = serializers.CharField(write_only=True, required=False)
+    verify_token = serializers.CharField(write_only=True, required=False)
+    rate_limit = serializers.FloatField(required=False, min_value=0.1, max_value=10000)
+    max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    phone_strictness = serializers.ChoiceField(["valid", "possible"], required=False)
+    default_region = serializers.RegexField(r"^[A-Z]{2}$", required=False)
+    concurrency = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+
 class TransportInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    config = serializers.JSONField()
-    secrets = serializers.DictField(child=serializers.CharField(), required=False, write_only=True)
+    config = serializers.JSONField(required=False, help_text="Full API transport config (see /transports/schema).")
+    whatsapp_cloud = WhatsAppCloudInput(required=False, help_text="Instead of config: Meta's Cloud API preset.")
+    secrets = serializers.DictField(
+        child=serializers.CharField(), required=False, write_only=True,
+        help_text="Values are encrypted at rest, or env:NAME references; never returned.",
+    )
     is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not self.partial and "config" not in attrs and "whatsapp_cloud" not in attrs:
+            raise serializers.ValidationError({"config": ["config or whatsapp_cloud is required."]})
+        if "config" in attrs and "whatsapp_cloud" in attrs:
+            raise serializers.ValidationError({"whatsapp_cloud": ["give either config or whatsapp_cloud, not both."]})
+        return attrs

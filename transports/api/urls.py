@@ -1,7 +1,6 @@
-from rest_framework.routers import SimpleRouter
-
 from transports.api.views import TransportViewSet
+from whatsapp_gateway.routers import OptionalSlashRouter
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("transports", TransportViewSet, basename="transport")
 urlpatterns = router.urls

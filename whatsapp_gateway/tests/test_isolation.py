@@ -9,6 +9,8 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from broadcasts.models import Broadcast, Session
+from templates.models import Template
 from transports.models import Transport
 
 
@@ -17,10 +19,52 @@ def _alice_transport(app) -> dict:
     return {"id": transport.pk}
 
 
+def _alice_broadcast(app) -> Broadcast:
+    transport = Transport.objects.create(app=app, name="alice-wa", config={"maxAttempts": 3})
+    session = Session.objects.create(
+        app=app,
+        transport=transport,
+        status=Session.Status.FAILED,
+        total=1,
+        message={"meta": {"templateName": "hello_world", "language": "en_US"}},
+    )
+    return Broadcast.objects.create(
+        session=session, address="15550100001", status=Broadcast.Status.FAILED, error_category="TRANSIENT"
+    )
+
+
+def _alice_session(app) -> dict:
+    return {"id": _alice_broadcast(app).session_id}
+
+
+def _alice_broadcast_id(app) -> dict:
+    return {"id": _alice_broadcast(app).pk}
+
+
+def _alice_template(app) -> dict:
+    transport = Transport.objects.create(app=app, name="alice-wa", config={"businessAccountId": "200000000000001"})
+    template = Template.objects.create(
+        app=app, transport=transport, name="hello_world", language="en_US", category="UTILITY", status="APPROVED"
+    )
+    return {"id": template.pk}
+
+
 # Path prefix → function creating one of Alice's objects and returning the path parameters.
 OWNED_OBJECTS = {
     "/api/v1/transports/": _alice_transport,
+    "/api/v1/sessions/": _alice_session,
+    "/api/v1/broadcasts/": _alice_broadcast_id,
+    "/api/v1/templates/": _alice_template,
 }
+
+
+def _alices_data(app) -> list:
+    return [
+        list(Transport.objects.filter(app=app).values_list("id", "name", "config", "updated_at")),
+        list(Session.objects.filter(app=app).values_list("id", "status", "updated_at")),
+        list(Broadcast.objects.filter(session__app=app).values_list("id", "status", "attempts", "updated_at")),
+        list(Template.objects.filter(app=app).values_list("id", "status", "updated_at")),
+    ]
 
 
 def _operations():
@@ -47,13 +91,13 @@ def test_every_endpoint_with_an_id_is_covered():
 def test_another_apps_key_gets_404_on_alices_objects(path, method, app, other_api):
     params = _owner_fixture(path)(app)
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
-    before = Transport.objects.filter(app=app).values_list("id", "name", "config", "updated_at").first()
+    before = _alices_data(app)
     response = getattr(other_api, method)(url, {}, format="json")
     assert response.status_code == 404, response.content
-    assert Transport.objects.filter(app=app).values_list("id", "name", "config", "updated_at").first() == before
+    assert _alices_data(app) == before
 
 
-@pytest.mark.parametrize("path", [p for p, m in _operations() if m == "get" and "{" not in p and _owner_fixture(p)])
+@pytest.mark.parametrize("path", [p for p, m in _operations() if m == "get" and p in OWNED_OBJECTS])
 def test_another_apps_key_lists_nothing_of_alices(path, app, other_api):
     _owner_fixture(path)(app)
     response = other_api.get(path)

@@ -12,4 +12,4 @@ def test_a_real_worker_consumes_a_task_and_writes_to_the_database(worker):
     while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
         time.sleep(0.2)
     heartbeat = WorkerHeartbeat.objects.get()
-    assert heartbeat.hostname.startswith(worker.queue + "@")
+    assert heartbeat.hostname.startswith(worker.queue + "-")

@@ -1,0 +1,128 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.sessions import session_stats
+
+
+class MessageInput(serializers.Serializer):
+    content = serializers.CharField(required=False, allow_blank=True, help_text="Text for free-form messages.")
+    meta = serializers.DictField(
+        required=False, help_text="templateName, language, parameters (list or named map), header, buttons…"
+    )
+
+
+class SessionInput(serializers.Serializer):
+    transport = serializers.IntegerField(help_text="Id of one of your transports.")
+    message = MessageInput()
+    recipients = serializers.ListField(
+        allow_empty=False,
+        max_length=settings.MAX_RECIPIENTS_PER_SESSION,
+        help_text='Numbers ("+14155550123") or objects {"address": "...", "params": {...}}.',
+    )
+
+
+class StatsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    sending = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    read = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class SessionOutput(serializers.ModelSerializer):
+    stats = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "transport",
+            "status",
+            "message",
+            "total",
+            "stats",
+            "error",
+            "idempotency_key",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "cancelled_at",
+        ]
+
+    @extend_schema_field(StatsOutput)
+    def get_stats(self, session: Session) -> dict:
+        return session_stats(session=session)
+
+
+class InvalidRecipient(serializers.Serializer):
+    index = serializers.IntegerField()
+    address = serializers.CharField()
+    error = serializers.CharField()
+
+
+class SessionCreatedOutput(SessionOutput):
+    invalid = InvalidRecipient(many=True, read_only=True, help_text="Skipped with ?skip_invalid=true.")
+    duplicates = serializers.IntegerField(read_only=True, help_text="Recipients given twice, sent once.")
+
+    class Meta(SessionOutput.Meta):
+        fields = [*SessionOutput.Meta.fields, "invalid", "duplicates"]
+
+
+class BroadcastOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Broadcast
+        fields = [
+            "id",
+            "session",
+            "address",
+            "params",
+            "status",
+            "attempts",
+            "wamid",
+            "error_code",
+            "error_title",
+            "error_category",
+            "next_attempt_at",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "failed_at",
+            "updated_at",
+        ]
+
+
+class BroadcastLogOutput(serializers.ModelSerializer):
+    class Meta:
+        model = BroadcastLog
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "attempt",
+            "request",
+            "response_status",
+            "response_body",
+            "error_code",
+            "error_title",
+            "duration_ms",
+            "message",
+            "event_at",
+            "created_at",
+        ]
+
+
+class BroadcastDetailOutput(BroadcastOutput):
+    logs = BroadcastLogOutput(many=True, read_only=True)
+
+    class Meta(BroadcastOutput.Meta):
+        fields = [*BroadcastOutput.Meta.fields, "logs"]
+
+
+class CountOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    session = SessionOutput()

@@ -1,0 +1,138 @@
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from broadcasts.api import examples
+from broadcasts.api.serializers import (
+    BroadcastDetailOutput,
+    BroadcastOutput,
+    CountOutput,
+    SessionCreatedOutput,
+    SessionInput,
+    SessionOutput,
+)
+from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
+from broadcasts.services.sessions import SessionError, session_cancel, session_create, session_trigger
+from whatsapp_gateway.authentication import AppScopedMixin
+from whatsapp_gateway.pagination import Pagination
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a request safely: the same key and body return the same session; another body is a 409.",
+)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _paginated(view, queryset, serializer_class) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class GatewayErrorsMixin:
+    def handle_exception(self, exc):
+        if isinstance(exc, SessionError):
+            return Response(exc.detail, status=exc.status)
+        return super().handle_exception(exc)
+
+
+@extend_schema(tags=["sessions"])
+class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
+    def _session(self, pk):
+        session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
+        if session is None:
+            raise NotFound("No such session.")
+        return session
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["NEW", "PENDING", "COMPLETED", "FAILED", "CANCELLED"]),
+            OpenApiParameter("transport", int),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+        ],
+        responses=SessionOutput(many=True),
+    )
+    def list(self, request):
+        sessions = session_list(app=self.app, filters=request.query_params)
+        return _paginated(self, sessions, SessionOutput)
+
+    @extend_schema(
+        request=SessionInput,
+        parameters=[
+            IDEMPOTENCY_KEY,
+            OpenApiParameter("skip_invalid", bool, description="Store the valid recipients and report the rest."),
+        ],
+        responses={202: SessionCreatedOutput, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED, examples.INVALID],
+    )
+    def create(self, request):
+        data = SessionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = session_create(
+            app=self.app,
+            transport_id=data.validated_data["transport"],
+            message=data.validated_data["message"],
+            recipients=data.validated_data["recipients"],
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            skip_invalid=request.query_params.get("skip_invalid", "").lower() in {"1", "true", "yes"},
+        )
+        body = SessionCreatedOutput(created.session).data
+        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=SessionOutput)
+    def retrieve(self, request, pk=None):
+        return Response(SessionOutput(self._session(pk)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str), OpenApiParameter("error_code", str)],
+        responses=BroadcastOutput(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def broadcasts(self, request, pk=None):
+        broadcasts = session_broadcasts(session=self._session(pk), filters=request.query_params)
+        return _paginated(self, broadcasts, BroadcastOutput)
+
+    @extend_schema(request=None, responses=CountOutput)
+    @action(detail=True, methods=["post"])
+    def trigger(self, request, pk=None):
+        """Re-queue the broadcasts that failed retryably or never finished, within maxAttempts."""
+        session = self._session(pk)
+        count = session_trigger(session=session)
+        session.refresh_from_db()
+        return Response({"count": count, "session": SessionOutput(session).data})
+
+    @extend_schema(request=None, responses=CountOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop what has not been sent yet."""
+        session = self._session(pk)
+        count = session_cancel(session=session)
+        session.refresh_from_db()
+        return Response({"count": count, "session": SessionOutput(session).data})
+
+
+@extend_schema(tags=["sessions"])
+class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
+    @extend_schema(responses=BroadcastDetailOutput)
+    def retrieve(self, request, pk=None):
+        broadcast = broadcast_get(app=self.app, broadcast_id=pk) if str(pk).isdigit() else None
+        if broadcast is None:
+            raise NotFound("No such broadcast.")
+        return Response(BroadcastDetailOutput(broadcast).data)

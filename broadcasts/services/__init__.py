@@ -1,0 +1,1 @@
+"""Business logic of sessions and broadcasts: create, dispatch, retry, trigger, cancel, sweep."""

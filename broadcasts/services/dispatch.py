@@ -1,0 +1,171 @@
+"""Dispatch: claim a batch of a session's broadcasts, send it at the transport's pace, record outcomes.
+
+PostgreSQL is the source of truth: rows are claimed with a conditional UPDATE and committed
+before any request leaves, so a redelivered task finds nothing to claim, and a row claimed by
+a worker that died stays SENDING until the sweeper re-queues it after its lease.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.pacing import pace_backlog, pace_hold, pace_reserve
+from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
+from broadcasts.services.sending import SendOutcome, send_claimed
+from broadcasts.services.sessions import session_finish_if_done
+from transports.models import Transport
+from transports.services import transport_stop
+
+logger = logging.getLogger("gateway.dispatch")
+
+RUNNING = [Session.Status.NEW, Session.Status.PENDING]
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What the task should do next: run again after `countdown` seconds, or stop (None)."""
+
+    countdown: float | None
+
+
+def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
+    session = Session.objects.select_related("transport").filter(pk=session_id).first()
+    if session is None or session.status not in RUNNING:
+        return DispatchResult(countdown=None)
+    transport = session.transport
+    if transport.is_stopped or not transport.is_active:
+        return DispatchResult(countdown=None)
+    if session.status == Session.Status.NEW:
+        Session.objects.filter(pk=session.pk, status=Session.Status.NEW).update(
+            status=Session.Status.PENDING, started_at=timezone.now(), updated_at=timezone.now()
+        )
+
+    backlog = pace_backlog(transport_id=transport.pk)
+    if backlog > settings.PACE_HORIZON_SECONDS:
+        # The transport's slots are taken for a while: free this worker for other transports meanwhile.
+        return DispatchResult(countdown=backlog - settings.PACE_HORIZON_SECONDS / 2)
+
+    claimed = broadcasts_claim(session=session, limit=batch_limit(transport))
+    if not claimed:
+        if session_finish_if_done(session_id=session.pk):
+            logger.info("session finished", extra={"session": str(session.pk)})
+            return DispatchResult(countdown=None)
+        return DispatchResult(countdown=_wait_for_next_retry(session))
+
+    logger.info(
+        "sending batch",
+        extra={"session": str(session.pk), "transport": transport.pk, "batch": len(claimed)},
+    )
+    first_slot = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
+    outcomes = send_claimed(transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot)
+    outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id)
+    return DispatchResult(countdown=transport.batch_delay)
+
+
+def batch_limit(transport: Transport) -> int:
+    """A batch must be sent well within the claim lease, even on a slow transport."""
+    return max(1, min(transport.batch_size, int(transport.rate_limit * settings.CLAIM_LEASE_SECONDS / 4)))
+
+
+def broadcasts_claim(*, session: Session, limit: int) -> list[Broadcast]:
+    """Take up to `limit` ready broadcasts of the session for this worker, committed before sending."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Broadcast.objects.select_for_update(skip_locked=True)
+            .filter(session=session, status=Broadcast.Status.QUEUED)
+            .exclude(next_attempt_at__gt=now)
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.QUEUED).update(
+            status=Broadcast.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        Session.objects.filter(pk=session.pk).update(updated_at=now)
+    return list(Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.SENDING, claimed_at=now))
+
+
+def _wait_for_next_retry(session: Session) -> float | None:
+    """Seconds until the session's next scheduled retry, if one is due soon; the sweeper covers later ones."""
+    upcoming = (
+        Broadcast.objects.filter(session=session, status=Broadcast.Status.QUEUED, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if upcoming is None:
+        return None  # others are still sending; their chain will finish the session
+    wait = (upcoming - timezone.now()).total_seconds()
+    return max(0.0, wait) if wait <= settings.RETRY_CHAIN_MAX_WAIT else None
+
+
+def outcomes_record(*, session: Session, transport: Transport, outcomes: list[SendOutcome], task_id: str) -> None:
+    """Write the batch's statuses and one attempt log per broadcast, in bulk."""
+    now = timezone.now()
+    max_attempts = transport.max_attempts
+    auth_failure = None
+    throttled = False
+    changed, logs = [], []
+    for outcome in outcomes:
+        broadcast = outcome.broadcast
+        broadcast.claimed_at = None
+        broadcast.updated_at = now
+        if outcome.ok:
+            broadcast.status = Broadcast.Status.SENT
+            broadcast.wamid = outcome.provider_message_id
+            broadcast.sent_at = now
+            broadcast.error_code = broadcast.error_title = broadcast.error_category = ""
+            broadcast.next_attempt_at = None
+        else:
+            broadcast.error_code = outcome.error_code
+            broadcast.error_title = outcome.error_title[:255]
+            broadcast.error_category = outcome.category
+            if outcome.category == AUTH:
+                auth_failure = auth_failure or outcome
+                # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
+                broadcast.attempts -= 1
+                broadcast.status = Broadcast.Status.QUEUED
+                broadcast.next_attempt_at = None
+            else:
+                throttled = throttled or outcome.category == THROTTLED
+                decision = retry_decide(
+                    category=outcome.category, attempts=broadcast.attempts, max_attempts=max_attempts,
+                    retry_after=outcome.retry_after,
+                )
+                if decision.retry:
+                    broadcast.status = Broadcast.Status.QUEUED
+                    broadcast.next_attempt_at = decision.not_before
+                else:
+                    broadcast.status = Broadcast.Status.FAILED
+                    broadcast.failed_at = now
+        changed.append(broadcast)
+        logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
+
+    with transaction.atomic():
+        Broadcast.objects.bulk_update(
+            changed,
+            ["status", "wamid", "sent_at", "failed_at", "attempts", "claimed_at", "next_attempt_at",
+             "error_code", "error_title", "error_category", "updated_at"],
+            batch_size=1000,
+        )
+        BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    if throttled:
+        pace_hold(transport_id=transport.pk, seconds=settings.THROTTLE_HOLD_SECONDS)
+    if auth_failure:
+        transport_stop_sending(transport=transport, reason=f"Meta refused the credentials: {auth_failure.describe()}")
+
+
+def transport_stop_sending(*, transport: Transport, reason: str) -> None:
+    """Stop a transport and its running sessions with a clear reason, instead of failing every recipient."""
+    if transport_stop(transport_id=transport.pk, reason=reason):
+        logger.error("transport stopped", extra={"transport": transport.pk, "reason": reason})
+    Session.objects.filter(transport=transport, status__in=RUNNING).update(
+        status=Session.Status.FAILED, error=f"Transport stopped: {reason}", updated_at=timezone.now()
+    )

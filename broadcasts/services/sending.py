@@ -1,0 +1,82 @@
+"""Hand a claimed batch to the transport engine and shape its answers for recording."""
+
+import logging
+from dataclasses import dataclass
+
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from transports.models import Transport
+
+logger = logging.getLogger("gateway.sending")
+
+
+@dataclass
+class SendOutcome:
+    """One attempt's result for one broadcast (wraps the engine's SendResult)."""
+
+    broadcast: Broadcast
+    result: object
+
+    def __getattr__(self, name):
+        # ok, provider_message_id, error_code, category, retry_after… come from the engine's result.
+        return getattr(self.result, name)
+
+    def describe(self) -> str:
+        if self.result.ok:
+            return f"sent as {self.result.provider_message_id}"
+        parts = [
+            self.result.error_code and f"code {self.result.error_code}",
+            self.result.error_title,
+            self.result.error_details,
+        ]
+        return " - ".join(part for part in parts if part) or "request failed"
+
+    def log_row(self, *, session: Session, attempt: int, task_id: str) -> BroadcastLog:
+        result = self.result
+        return BroadcastLog(
+            broadcast=self.broadcast,
+            session=session,
+            kind=BroadcastLog.Kind.ATTEMPT,
+            status=self.broadcast.status,
+            attempt=attempt,
+            task_id=task_id[:64],
+            request=result.request,
+            response_status=result.http_status,
+            response_body=result.response_body[:2000],
+            error_code=result.error_code,
+            error_title=result.error_title[:255],
+            duration_ms=result.duration_ms,
+            message=self.describe()[:1000],
+        )
+
+
+def send_claimed(
+    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float
+) -> list[SendOutcome]:
+    """Send the batch with many requests in flight; request i leaves no earlier than its rate-limit slot."""
+    from transports.redaction import mask_phone
+
+    from transports import engine
+
+    interval = 1.0 / transport.rate_limit
+    outgoing = [
+        engine.Outgoing(key=index, address=b.address, params=b.params, send_at=first_slot + index * interval)
+        for index, b in enumerate(broadcasts)
+    ]
+    results = engine.send_batch(transport, message, outgoing)
+    outcomes = [SendOutcome(broadcast=broadcasts[result.key], result=result) for result in results]
+    for outcome in outcomes:
+        logger.info(
+            "attempt %s",
+            "sent" if outcome.ok else "failed",
+            extra={
+                "session": str(outcome.broadcast.session_id),
+                "broadcast": outcome.broadcast.pk,
+                "transport": transport.pk,
+                "attempt": outcome.broadcast.attempts,
+                "to": mask_phone(outcome.broadcast.address),
+                "meta_code": outcome.error_code,
+                "duration_ms": outcome.duration_ms,
+                "category": outcome.category,
+            },
+        )
+    return outcomes

@@ -1,0 +1,112 @@
+"""The sweeper: nothing committed is left unsent, whatever crashed.
+
+It re-queues broadcasts claimed by a worker that died (their lease ran out) and re-enqueues
+sessions with ready work that nobody is moving: committed but never published, or whose
+tasks were lost with a broker or worker.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.sessions import enqueue_dispatch
+
+logger = logging.getLogger("gateway.sweeper")
+LOST_IN_FLIGHT = "in-flight-lost"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    requeued_in_flight: int
+    sessions_resumed: int
+
+
+def sweep() -> SweepReport:
+    now = timezone.now()
+    requeued = _requeue_expired_claims(now=now)
+    resumed = 0
+    stale_before = now - timedelta(seconds=settings.SWEEPER_STALE_AFTER)
+    for session in Session.objects.filter(
+        status__in=[Session.Status.NEW, Session.Status.PENDING], updated_at__lt=stale_before
+    ).select_related("transport"):
+        if session.transport.is_stopped:
+            continue
+        has_ready = (
+            Broadcast.objects.filter(session=session, status=Broadcast.Status.QUEUED)
+            .exclude(next_attempt_at__gt=now)
+            .exists()
+        )
+        nothing_left = not Broadcast.objects.filter(
+            session=session, status__in=[Broadcast.Status.QUEUED, Broadcast.Status.SENDING]
+        ).exists()
+        if has_ready or nothing_left:
+            Session.objects.filter(pk=session.pk).update(updated_at=now)
+            enqueue_dispatch(session)
+            resumed += 1
+    if requeued or resumed:
+        logger.warning("sweeper recovered work", extra={"requeued_in_flight": requeued, "sessions": resumed})
+    return SweepReport(requeued_in_flight=requeued, sessions_resumed=resumed)
+
+
+def _requeue_expired_claims(*, now) -> int:
+    """Broadcasts whose worker died mid-send: their outcome is unknown, so they are resent and logged.
+
+    Meta has no idempotency key, so this may deliver a message twice; it can only happen to a
+    request that was in flight at the crash, and the NOTE log row says so. The lost attempt
+    counts, so a message that kills its worker every time still ends after maxAttempts.
+    """
+    expired = now - timedelta(seconds=settings.CLAIM_LEASE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            Broadcast.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Broadcast.Status.SENDING, claimed_at__lt=expired)
+            .select_related("session__transport")[:10000]
+        )
+        if not rows:
+            return 0
+        logs = []
+        for broadcast in rows:
+            exhausted = broadcast.attempts >= broadcast.session.transport.max_attempts
+            broadcast.status = Broadcast.Status.FAILED if exhausted else Broadcast.Status.QUEUED
+            broadcast.failed_at = now if exhausted else None
+            broadcast.claimed_at = broadcast.next_attempt_at = None
+            broadcast.error_code, broadcast.error_category = LOST_IN_FLIGHT, "TRANSIENT"
+            broadcast.error_title = "Worker stopped while sending"
+            broadcast.updated_at = now
+            logs.append(
+                BroadcastLog(
+                    broadcast=broadcast,
+                    session_id=broadcast.session_id,
+                    kind=BroadcastLog.Kind.NOTE,
+                    attempt=broadcast.attempts,
+                    status=broadcast.status,
+                    error_code=LOST_IN_FLIGHT,
+                    message="The worker sending this stopped before recording the outcome, so it may have been "
+                    + (
+                        "delivered. maxAttempts reached: not resent."
+                        if exhausted
+                        else "delivered. Re-queued to resend."
+                    ),
+                )
+            )
+        Broadcast.objects.bulk_update(
+            rows,
+            [
+                "status",
+                "failed_at",
+                "claimed_at",
+                "next_attempt_at",
+                "error_code",
+                "error_category",
+                "error_title",
+                "updated_at",
+            ],
+            batch_size=1000,
+        )
+        BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    return len(rows)

@@ -1,0 +1,507 @@
+"""Meta webhooks: verify and store them fast, then apply statuses, inbound messages and template events.
+
+Receiving is cheap on purpose (Meta retries slow or failed deliveries): check the signature,
+store the raw body as a `WebhookEvent`, enqueue processing after commit, answer 200.
+
+Processing is idempotent and order-independent, because Meta's signature carries no event id
+or timestamp (a replay is always possible) and statuses arrive out of order:
+
+- a broadcast's status only moves up the rank SENDING/QUEUED < SENT < FAILED < DELIVERED < READ,
+  so its final status depends on the set of events seen, never on their order. FAILED wins over
+  SENT (Meta accepted the message, then could not deliver it); a DELIVERED or READ receipt wins
+  over FAILED, because it proves the message arrived. CANCELLED broadcasts never carry a wamid;
+  they are left as they are.
+- `sent_at`, `delivered_at` and `read_at` are filled from Meta's timestamp when still empty, even
+  when the event is too late to change the status; `failed_at` and the error fields are set only
+  when FAILED becomes the status.
+- one STATUS log per (broadcast, status), enforced by the database (`log_one_status_event_each`).
+
+A status may arrive before the sender has stored the wamid Meta returned, so statuses for
+unknown wamids are kept on the event and retried with backoff until
+`WEBHOOK_UNMATCHED_WINDOW` seconds after receipt; then the event is marked UNMATCHED (visible
+in the admin). Lookups are scoped to the transport's app: a signature proves knowledge of one
+tenant's app secret, so it may only touch that tenant's broadcasts and templates. The app, not
+the transport, is the scope because Meta sends every number of one Meta app to one callback URL.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, WebhookEvent
+from templates.models import Template
+from transports.engine import transport_secrets
+from transports.models import Transport
+from transports.redaction import mask_phone
+
+logger = logging.getLogger("gateway.webhooks")
+
+INBOUND_WINDOW = timedelta(hours=24)
+SIGNATURE_PREFIX = "sha256="
+
+META_STATUSES = {
+    "sent": Broadcast.Status.SENT,
+    "delivered": Broadcast.Status.DELIVERED,
+    "read": Broadcast.Status.READ,
+    "failed": Broadcast.Status.FAILED,
+}
+# The status a broadcast ends in is the highest-ranked one seen (see the module docstring).
+STATUS_RANK = {
+    Broadcast.Status.QUEUED: 0,
+    Broadcast.Status.SENDING: 0,
+    Broadcast.Status.SENT: 1,
+    Broadcast.Status.FAILED: 2,
+    Broadcast.Status.DELIVERED: 3,
+    Broadcast.Status.READ: 4,
+}
+STATUS_TIME_FIELD = {
+    Broadcast.Status.SENT: "sent_at",
+    Broadcast.Status.DELIVERED: "delivered_at",
+    Broadcast.Status.READ: "read_at",
+    Broadcast.Status.FAILED: "failed_at",
+}
+# Meta's classification of an asynchronous failure is not retryable by resending the same request:
+# the transports' error catalogue may refine this once the engine exposes it.
+ASYNC_FAILURE_CATEGORY = "PERMANENT"
+WAMID_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+def max_body_bytes() -> int:
+    return int(settings.WEBHOOK_MAX_BODY_BYTES)
+
+
+# --- Receiving ----------------------------------------------------------------------------------
+
+
+class WebhookRejected(Exception):
+    """A webhook request refused before anything is stored; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def webhook_transport_get(*, transport_id: int) -> Transport:
+    transport = Transport.objects.select_related("app").filter(pk=transport_id).first()
+    if transport is None:
+        # 403 like a bad token or signature: the answer must not tell which transport ids exist.
+        raise WebhookRejected(403, "unknown transport")
+    return transport
+
+
+def webhook_handshake_check(*, transport: Transport, mode: str | None, token: str | None) -> bool:
+    """True when Meta's subscription handshake names this transport's verify token."""
+    expected = str(transport_secrets(transport).get("verifyToken") or "")
+    if mode != "subscribe" or not expected or token is None:
+        return False
+    return hmac.compare_digest(token.encode(errors="replace"), expected.encode())
+
+
+def webhook_signature_valid(*, transport: Transport, body: bytes, signature: str | None) -> bool:
+    """`X-Hub-Signature-256` is `sha256=` + HMAC-SHA256 of the raw body keyed with the app secret."""
+    app_secret = str(transport_secrets(transport).get("appSecret") or "")
+    if not app_secret or not signature or not signature.startswith(SIGNATURE_PREFIX):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(signature[len(SIGNATURE_PREFIX):].strip().encode(errors="replace"), expected.encode())
+
+
+def webhook_receive(*, transport: Transport, body: bytes, signature: str | None) -> WebhookEvent:
+    """Verify, store the raw event once, and enqueue its processing after commit.
+
+    Raises `WebhookRejected` (nothing stored) for a bad signature (403) or a body that is not a
+    JSON object (400). An identical body received again (Meta's redelivery) returns the stored event.
+    """
+    if not webhook_signature_valid(transport=transport, body=body, signature=signature):
+        raise WebhookRejected(403, "signature missing or wrong")
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise WebhookRejected(400, "body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            transport=transport, body_sha256=hashlib.sha256(body).hexdigest(), defaults={"payload": payload}
+        )
+        if created:
+            transaction.on_commit(partial(_enqueue_processing, event.pk))
+    return event
+
+
+def _enqueue_processing(event_id: int) -> None:
+    from broadcasts.tasks import process_webhook_events
+
+    try:
+        process_webhook_events.delay(event_id)
+    except Exception:  # noqa: BLE001 — the event is stored; the periodic pass processes it when the broker is back
+        logger.warning("could not enqueue webhook event %s; the periodic pass will pick it up", event_id)
+
+
+# --- Processing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedPayload:
+    """A payload's changes sorted by kind; each status item keeps Meta's raw dict (retries re-read it)."""
+
+    statuses: list[dict] = field(default_factory=list)
+    inbound: list[tuple[str, dict, dict]] = field(default_factory=list)  # (phone_number_id, message, names)
+    template_status: list[dict] = field(default_factory=list)
+    template_quality: list[dict] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)
+
+
+def webhook_payload_parse(payload: dict) -> ParsedPayload:
+    """Walk every entry and change (never just the first); anything unexpected is counted, not raised."""
+    parsed = ParsedPayload()
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                continue
+            name, value = str(change.get("field", "")), change["value"]
+            if name == "messages":
+                _messages_value_parse(value, parsed)
+            elif name == "message_template_status_update":
+                parsed.template_status.append(value)
+            elif name == "message_template_quality_update":
+                parsed.template_quality.append(value)
+            else:
+                parsed.ignored[name] = parsed.ignored.get(name, 0) + 1
+    return parsed
+
+
+def _messages_value_parse(value: dict, parsed: ParsedPayload) -> None:
+    phone_number_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
+    parsed.statuses.extend(item for item in _list(value.get("statuses")) if isinstance(item, dict))
+    names = {
+        str(contact.get("wa_id", "")): str((contact.get("profile") or {}).get("name", ""))
+        for contact in _list(value.get("contacts"))
+        if isinstance(contact, dict)
+    }
+    parsed.inbound.extend((phone_number_id, m, names) for m in _list(value.get("messages")) if isinstance(m, dict))
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _meta_time(value, default: datetime) -> datetime:
+    """Meta's timestamps are Unix seconds as strings."""
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return default
+
+
+def webhook_event_process(*, event_id: int) -> float | None:
+    """Process one stored event if it is due and no other worker holds it.
+
+    Returns the seconds after which it should be processed again (statuses still wait for their
+    wamid, or processing raised), or None when there is nothing more to do for this caller.
+    """
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS)
+    # The conditional UPDATE is the claim: the task and the periodic pass never process it at once.
+    claimed = (
+        WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.State.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(next_attempt_at=lease_until)
+    )
+    if not claimed:
+        return None
+    event = WebhookEvent.objects.select_related("transport").get(pk=event_id)
+    try:
+        with transaction.atomic():
+            leftover, summary = _event_apply(event, now=now)
+    except Exception as exc:  # noqa: BLE001 — one bad event must not kill the worker; kept with its error, retried
+        logger.exception("webhook event %s failed to process", event_id)
+        return _event_finish(event, now=now, leftover=event.unmatched, summary=event.summary, error=repr(exc))
+    return _event_finish(event, now=now, leftover=leftover, summary=summary, error="")
+
+
+def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dict]:
+    transport = event.transport
+    first_pass = event.processed_at is None
+    # Later passes only retry the statuses whose wamid was unknown; the rest is already applied.
+    parsed = webhook_payload_parse(event.payload) if first_pass else ParsedPayload(statuses=list(event.unmatched))
+    leftover, counts = broadcast_statuses_apply(app_id=transport.app_id, items=parsed.statuses, now=now)
+    summary = {} if first_pass else dict(event.summary)
+    # Counts add up over passes; what is still unmatched is only what this pass left.
+    for key in ("statuses_matched", "statuses_ignored", "broadcasts_changed"):
+        summary[key] = summary.get(key, 0) + counts[key]
+    summary["statuses_unmatched"] = counts["statuses_unmatched"]
+    if first_pass:
+        summary["inbound_messages"] = inbound_messages_record(transport=transport, items=parsed.inbound, now=now)
+        summary.update(template_events_apply(transport=transport, parsed=parsed))
+        if parsed.ignored:
+            summary["ignored_fields"] = parsed.ignored
+    return leftover, summary
+
+
+def _event_finish(event: WebhookEvent, *, now: datetime, leftover: list, summary: dict, error: str) -> float | None:
+    attempts = event.attempts + 1
+    give_up_at = event.received_at + timedelta(seconds=settings.WEBHOOK_UNMATCHED_WINDOW)
+    retry_at = None
+    if not leftover and not error:
+        state = WebhookEvent.State.PROCESSED
+    elif now >= give_up_at:
+        state = WebhookEvent.State.FAILED if error else WebhookEvent.State.UNMATCHED
+    else:
+        state = WebhookEvent.State.PENDING
+        base, ceiling = settings.WEBHOOK_RETRY_BASE, settings.WEBHOOK_RETRY_MAX
+        delay = min(ceiling, base * 2 ** (attempts - 1))
+        # The last try lands on the window's end, so an event is never given up on too early.
+        retry_at = min(now + timedelta(seconds=delay), give_up_at)
+    applied = not error or event.processed_at is not None
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        state=state, attempts=attempts, next_attempt_at=retry_at, unmatched=leftover, summary=summary,
+        error=error[:2000], processed_at=(event.processed_at or now) if applied else None,
+    )
+    if state == WebhookEvent.State.UNMATCHED:
+        logger.warning("webhook event %s: gave up on %s statuses for unknown wamids", event.pk, len(leftover))
+    return (retry_at - now).total_seconds() if retry_at else None
+
+
+def webhook_events_process_pending(*, limit: int = 500) -> int:
+    """Process every due PENDING event (stragglers whose task was lost, retries); returns how many ran."""
+    due = (
+        WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    processed = 0
+    for event_id in list(due):
+        webhook_event_process(event_id=event_id)
+        processed += 1
+    return processed
+
+
+def webhook_event_retry_now(*, event_id: int) -> str:
+    """Admin action: process an event once more now (past its window that is a single try); returns its state."""
+    WebhookEvent.objects.filter(pk=event_id).exclude(state=WebhookEvent.State.PROCESSED).update(
+        state=WebhookEvent.State.PENDING, next_attempt_at=None
+    )
+    webhook_event_process(event_id=event_id)
+    return WebhookEvent.objects.values_list("state", flat=True).get(pk=event_id)
+
+
+# --- Statuses -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    wamid: str
+    status: str
+    event_at: datetime
+    error_code: str
+    error_title: str
+    error_details: str
+    raw: dict
+
+    @classmethod
+    def from_meta(cls, item: dict, *, now: datetime) -> "StatusEvent | None":
+        status = META_STATUSES.get(str(item.get("status", "")).lower())
+        wamid = item.get("id")
+        if status is None or not isinstance(wamid, str) or not wamid:
+            return None  # e.g. "played" (voice notes): not a state a broadcast has
+        errors = [e for e in _list(item.get("errors")) if isinstance(e, dict)]
+        first_error = errors[0] if errors else {}
+        return cls(
+            wamid=wamid, status=status, event_at=_meta_time(item.get("timestamp"), now),
+            error_code=str(first_error.get("code", ""))[:32], error_title=str(first_error.get("title", ""))[:255],
+            error_details=str((first_error.get("error_data") or {}).get("details", "")) if first_error else "",
+            raw=item,
+        )
+
+    def note(self) -> str:
+        pricing = self.raw.get("pricing") if isinstance(self.raw.get("pricing"), dict) else {}
+        parts = [
+            f"Meta: {self.status.lower()}",
+            self.error_code and f"code {self.error_code} {self.error_title}".strip(),
+            self.error_details,
+            pricing.get("category") and f"pricing {pricing.get('category')}",
+        ]
+        return " - ".join(str(part) for part in parts if part)[:1000]
+
+
+def broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) -> tuple[list[dict], dict]:
+    """Apply Meta status items to the app's broadcasts in bulk; returns (items for unknown wamids, counts).
+
+    Queries do not grow with the number of items beyond chunking: one locked read per 900 wamids,
+    bulk updates of the broadcasts that changed and one bulk insert of logs.
+    """
+    with transaction.atomic():
+        return _broadcast_statuses_apply(app_id=app_id, items=items, now=now)
+
+
+def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) -> tuple[list[dict], dict]:
+    events = [event for item in items if (event := StatusEvent.from_meta(item, now=now)) is not None]
+    wamids = sorted({event.wamid for event in events})
+    broadcasts: dict[str, Broadcast] = {}
+    for start in range(0, len(wamids), WAMID_CHUNK):
+        chunk = wamids[start:start + WAMID_CHUNK]
+        # Locked so two workers applying DELIVERED and READ at once cannot write back a lower status.
+        rows = (
+            Broadcast.objects.select_for_update(of=("self",))
+            .filter(wamid__in=chunk, session__app_id=app_id)
+            .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
+        )
+        broadcasts.update({row.wamid: row for row in rows})
+
+    leftover: list[dict] = []
+    changed: dict[int, Broadcast] = {}
+    changed_fields: set[str] = set()
+    logs: dict[tuple[int, str], BroadcastLog] = {}
+    for event in events:
+        broadcast = broadcasts.get(event.wamid)
+        if broadcast is None:
+            leftover.append(event.raw)
+            continue
+        fields = _status_event_apply(broadcast, event)
+        if fields:
+            changed[broadcast.pk] = broadcast
+            changed_fields |= fields
+        logs.setdefault((broadcast.pk, event.status), BroadcastLog(
+            broadcast=broadcast, session_id=broadcast.session_id, kind=BroadcastLog.Kind.STATUS,
+            status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
+            error_code=event.error_code, error_title=event.error_title, message=event.note(),
+        ))
+    if changed:
+        for broadcast in changed.values():
+            broadcast.updated_at = now
+        Broadcast.objects.bulk_update(list(changed.values()), sorted(changed_fields | {"updated_at"}), batch_size=500)
+    # A replayed event hits the one-status-log-per-broadcast constraint and is skipped by the database.
+    BroadcastLog.objects.bulk_create(list(logs.values()), ignore_conflicts=True, batch_size=500)
+    counts = {
+        "statuses_matched": len(events) - len(leftover),
+        "statuses_unmatched": len(leftover),
+        "statuses_ignored": len(items) - len(events),
+        "broadcasts_changed": len(changed),
+    }
+    return leftover, counts
+
+
+def _status_event_apply(broadcast: Broadcast, event: StatusEvent) -> set[str]:
+    """Move the broadcast as the rank rule says; returns the names of the fields that changed."""
+    changed: set[str] = set()
+    current_rank = STATUS_RANK.get(broadcast.status)
+    wins = current_rank is not None and STATUS_RANK[event.status] > current_rank
+    if wins:
+        broadcast.status = event.status
+        changed.add("status")
+        if event.status == Broadcast.Status.FAILED:
+            broadcast.error_code, broadcast.error_title = event.error_code, event.error_title
+            broadcast.error_category = ASYNC_FAILURE_CATEGORY
+            changed |= {"error_code", "error_title", "error_category"}
+    time_field = STATUS_TIME_FIELD[event.status]
+    # A late receipt still records when it happened; a failure that lost to a receipt does not.
+    if getattr(broadcast, time_field) is None and (wins or event.status != Broadcast.Status.FAILED):
+        setattr(broadcast, time_field, event.event_at)
+        changed.add(time_field)
+    return changed
+
+
+# --- Inbound messages -----------------------------------------------------------------------------
+
+
+def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict, dict]], now: datetime) -> int:
+    """Store inbound messages once each (by Meta's message id); returns how many were in the payload."""
+    if not items:
+        return 0
+    by_number = _transports_by_phone_number_id(transport)
+    rows = []
+    for phone_number_id, message, names in items:
+        message_id, sender = message.get("id"), str(message.get("from", ""))
+        if not isinstance(message_id, str) or not message_id:
+            continue
+        rows.append(InboundMessage(
+            # Meta sends every number of one Meta app to one callback: file it under the number it reached.
+            transport=by_number.get(phone_number_id, transport), app_id=transport.app_id,
+            wa_id=sender[:64], profile_name=names.get(sender, "")[:255], message_id=message_id[:200],
+            type=str(message.get("type", ""))[:32], text=_inbound_text(message),
+            timestamp=_meta_time(message.get("timestamp"), now), payload=message,
+        ))
+        logger.info("inbound %s message from %s", rows[-1].type, mask_phone(sender))
+    InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _transports_by_phone_number_id(transport: Transport) -> dict[str, Transport]:
+    siblings = Transport.objects.filter(app_id=transport.app_id).only("id", "app_id", "config")
+    return {str(t.config.get("phoneNumberId")): t for t in siblings if t.config.get("phoneNumberId")}
+
+
+def _inbound_text(message: dict) -> str:
+    """The text of a text message, or a short summary of any other type (for the admin)."""
+    kind = str(message.get("type", ""))
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    if kind == "text":
+        return str(body.get("body", ""))
+    if kind == "button":
+        return str(body.get("text") or body.get("payload") or "[button]")
+    if kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        return str(reply.get("title") or "[interactive]")
+    if kind == "reaction":
+        return f"[reaction {body.get('emoji', '')}]".replace(" ]", "]")
+    return str(body.get("caption") or f"[{kind or 'unknown'}]")
+
+
+def inbound_window_open(*, transport: Transport, address: str) -> bool:
+    """True when the user wrote to this transport's number in the last 24 hours (free-form text allowed)."""
+    wa_id = "".join(ch for ch in str(address) if ch.isdigit())
+    return InboundMessage.objects.filter(
+        transport=transport, wa_id=wa_id, timestamp__gte=timezone.now() - INBOUND_WINDOW
+    ).exists()
+
+
+# --- Templates ------------------------------------------------------------------------------------
+
+
+def template_events_apply(*, transport: Transport, parsed: ParsedPayload) -> dict:
+    """Apply template status and quality events to the app's templates; the rest is only counted."""
+    counts = {"templates_updated": 0, "templates_unknown": 0, "template_events_ignored": 0}
+    for value in parsed.template_status:
+        event = str(value.get("event", "")).upper()
+        if event not in Template.Status.values:
+            # e.g. FLAGGED or REINSTATED: no status of ours; the raw event stays on the WebhookEvent.
+            counts["template_events_ignored"] += 1
+            continue
+        updates = {"status": event}
+        if event == Template.Status.REJECTED:
+            info = value.get("rejection_info") if isinstance(value.get("rejection_info"), dict) else {}
+            updates["rejected_reason"] = str(info.get("reason") or value.get("reason") or "")
+        elif event == Template.Status.APPROVED:
+            updates["rejected_reason"] = ""
+        _template_update(transport=transport, value=value, updates=updates, counts=counts)
+    for value in parsed.template_quality:
+        score = str(value.get("new_quality_score", "")).upper()[:10]
+        _template_update(transport=transport, value=value, updates={"quality_score": score}, counts=counts)
+    return counts
+
+
+def _template_update(*, transport: Transport, value: dict, updates: dict, counts: dict) -> None:
+    meta_id = str(value.get("message_template_id") or "")
+    updates = {**updates, "updated_at": timezone.now()}
+    updated = Template.objects.filter(app_id=transport.app_id, meta_id=meta_id).update(**updates) if meta_id else 0
+    if not updated:
+        # A template not synced since it was submitted has no meta_id yet: match name and language.
+        updated = Template.objects.filter(
+            transport=transport, name=str(value.get("message_template_name") or ""),
+            language=str(value.get("message_template_language") or ""),
+        ).update(**updates)
+    counts["templates_updated" if updated else "templates_unknown"] += 1

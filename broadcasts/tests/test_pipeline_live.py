@@ -1,0 +1,243 @@
+"""The send path end to end: a real Celery worker on the configured broker and database, the simulator as Meta.
+
+Each test drives the gateway as a user does (the REST API) and checks what Meta received and
+what the session, its broadcasts and their logs say afterwards.
+"""
+
+import subprocess
+import time
+
+import pytest
+from django.conf import settings
+
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from transports.models import Transport
+from whatsapp_gateway.testing import WorkerProcess, whatsapp_transport_via_api
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
+FINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+1202555{start + i:04d}" for i in range(count)]
+
+
+@pytest.fixture
+def live(simulator, settings):
+    """A worker (with beat, so the sweeper runs) whose environment lets transports reach the simulator."""
+    host = simulator.base_url.split("://", 1)[1]
+    settings.TRANSPORT_ALLOWED_HOSTS = [host]
+    env = {
+        "TRANSPORT_ALLOWED_HOSTS": host,
+        "RETRY_BACKOFF_BASE": "0.2",
+        "RETRY_BACKOFF_MAX": "1",
+        "CLAIM_LEASE_SECONDS": "4",
+        "SWEEPER_INTERVAL": "1",
+        "SWEEPER_STALE_AFTER": "2",
+        "THROTTLE_HOLD_SECONDS": "0.2",
+    }
+    worker = WorkerProcess(extra_env=env, beat=True).start()
+    worker.env_overrides = env
+    yield worker
+    worker.stop()
+
+
+def transport_for(api, simulator, **options) -> dict:
+    return whatsapp_transport_via_api(api, base_url=simulator.base_url, **options)
+
+
+def send(api, transport, recipients, message=HELLO, **headers) -> dict:
+    response = api.post(
+        "/api/v1/sessions",
+        {"transport": transport["id"], "message": message, "recipients": recipients},
+        format="json",
+        **headers,
+    )
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def wait_final(api, session_id, timeout=60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = api.get(f"/api/v1/sessions/{session_id}").json()
+        if body["status"] in FINAL:
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"session still {body['status']} after {timeout}s: {body['stats']}")
+
+
+def wait_until(condition, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_one_hundred_messages_in_one_session(api, simulator, live):
+    transport = transport_for(api, simulator)
+    session = send(api, transport, numbers(100))
+    done = wait_final(api, session["id"])
+    assert done["status"] == "COMPLETED"
+    assert done["stats"]["sent"] + done["stats"]["delivered"] + done["stats"]["read"] == 100
+    received = simulator.messages()
+    assert sorted(m["to"].lstrip("+") for m in received) == sorted(n.lstrip("+") for n in numbers(100))
+    assert {m["template"] for m in received} == {"hello_world"}
+    wamids = set(Broadcast.objects.filter(session_id=session["id"]).values_list("wamid", flat=True))
+    assert wamids == {m["wamid"] for m in received}
+    assert BroadcastLog.objects.filter(session_id=session["id"], kind="ATTEMPT", response_status=200).count() == 100
+    assert settings.WHATSAPP_ACCESS_TOKEN not in str(list(BroadcastLog.objects.values_list("request", flat=True)))
+
+
+def test_ten_concurrent_sessions_all_complete(api, simulator, live):
+    transport = transport_for(api, simulator)
+    sessions = [send(api, transport, numbers(30, start=100 * i)) for i in range(10)]
+    for session in sessions:
+        assert wait_final(api, session["id"])["status"] == "COMPLETED"
+    assert len(simulator.messages()) == 300
+
+
+def test_the_transport_rate_limit_holds(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=20)
+    # Two sessions on one transport share its limit.
+    first, second = send(api, transport, numbers(40)), send(api, transport, numbers(40, start=500))
+    wait_final(api, first["id"]), wait_final(api, second["id"])
+    times = sorted(m["received_at"] for m in simulator.messages())
+    assert len(times) == 80
+    steady = times[10:]  # the steady part, past the first burst of one batch
+    achieved = (len(steady) - 1) / (steady[-1] - steady[0])
+    assert achieved <= 20 * 1.05, f"{achieved:.1f} messages/s on a 20/s transport"
+    assert achieved >= 20 * 0.7, f"only {achieved:.1f} messages/s on a 20/s transport"
+
+
+def test_retryable_failures_retry_up_to_max_attempts(api, simulator, live):
+    transport = transport_for(api, simulator, max_attempts=3)
+    simulator.configure(recipient_errors={"12025550001": 131000})  # "Something went wrong": retryable
+    session = send(api, transport, numbers(3))
+    done = wait_final(api, session["id"])
+    assert done["status"] == "COMPLETED"
+    assert done["stats"]["failed"] == 1
+    failed = Broadcast.objects.get(session_id=session["id"], status="FAILED")
+    assert (failed.address, failed.attempts, failed.error_code) == ("12025550001", 3, "131000")
+    attempts = BroadcastLog.objects.filter(broadcast=failed, kind="ATTEMPT").order_by("attempt")
+    assert [log.attempt for log in attempts] == [1, 2, 3]
+
+
+def test_permanent_failures_fail_at_once_with_metas_code(api, simulator, live):
+    transport = transport_for(api, simulator, max_attempts=3)
+    simulator.configure(recipient_errors={"12025550002": 131026})
+    session = send(api, transport, numbers(3))
+    done = wait_final(api, session["id"])
+    assert done["stats"]["failed"] == 1
+    failed = Broadcast.objects.get(session_id=session["id"], status="FAILED")
+    assert (failed.attempts, failed.error_code, failed.error_category) == (1, "131026", "PERMANENT")
+    log = BroadcastLog.objects.get(broadcast=failed, kind="ATTEMPT")
+    assert log.error_code == "131026" and log.error_title
+
+
+def test_a_throughput_error_is_retried_not_failed(api, simulator, live):
+    simulator.configure(throughput_mps=5)
+    transport = transport_for(api, simulator, rate_limit=200, max_attempts=10)
+    session = send(api, transport, numbers(20))
+    done = wait_final(api, session["id"])
+    assert done["status"] == "COMPLETED"
+    assert done["stats"]["failed"] == 0
+    assert BroadcastLog.objects.filter(session_id=session["id"], error_code="130429").exists()
+
+
+def test_an_expired_token_stops_the_transport_instead_of_failing_every_recipient(api, simulator, live):
+    transport = transport_for(api, simulator)
+    assert api.post("/api/v1/templates/sync", {"transport": transport["id"]}, format="json").status_code == 200
+    simulator.configure(expired_tokens=["demo-access-token"])  # expires after the templates were synced
+    session = send(api, transport, numbers(50))
+    done = wait_final(api, session["id"])
+    assert done["status"] == "FAILED"
+    assert "token" in done["error"].lower() or "190" in done["error"]
+    assert done["stats"]["failed"] == 0  # the recipients are not blamed: they wait for a fix
+    stopped = Transport.objects.get(pk=transport["id"])
+    assert stopped.is_stopped and stopped.stopped_reason
+
+    # The operator fixes the token, resumes the transport and triggers the session: it completes.
+    simulator.configure(expired_tokens=[])
+    assert api.post(f"/api/v1/transports/{transport['id']}/resume").status_code == 200
+    triggered = api.post(f"/api/v1/sessions/{session['id']}/trigger").json()
+    assert triggered["count"] == 50
+    assert wait_final(api, session["id"])["stats"]["failed"] == 0
+
+
+def test_trigger_resends_failures_after_max_attempts_is_raised(api, simulator, live):
+    transport = transport_for(api, simulator, max_attempts=1)
+    simulator.configure(recipient_errors={"12025550000": 131000})
+    session = send(api, transport, numbers(2))
+    assert wait_final(api, session["id"])["stats"]["failed"] == 1
+    simulator.configure(recipient_errors={})
+    config = Transport.objects.get(pk=transport["id"]).config
+    response = api.patch(
+        f"/api/v1/transports/{transport['id']}", {"config": {**config, "maxAttempts": 2}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert api.post(f"/api/v1/sessions/{session['id']}/trigger").json()["count"] == 1
+    done = wait_final(api, session["id"])
+    assert done["stats"]["failed"] == 0 and done["status"] == "COMPLETED"
+
+
+def test_cancel_stops_what_has_not_been_sent(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=5)
+    session = send(api, transport, numbers(40))
+    wait_until(lambda: len(simulator.messages()) >= 3, what="the first sends")
+    response = api.post(f"/api/v1/sessions/{session['id']}/cancel")
+    assert response.status_code == 200
+    assert response.json()["count"] > 0
+    time.sleep(1.5)
+    after_cancel = len(simulator.messages())
+    time.sleep(1.5)
+    assert len(simulator.messages()) == after_cancel < 40
+    stats = api.get(f"/api/v1/sessions/{session['id']}").json()["stats"]
+    assert stats["cancelled"] == response.json()["count"]
+    assert stats["sent"] + stats["cancelled"] + stats["sending"] + stats["failed"] == 40
+
+
+def test_a_worker_killed_mid_session_loses_nothing(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=25)
+    session = send(api, transport, numbers(150))
+    wait_until(lambda: len(simulator.messages()) >= 20, what="the first sends")
+    live.kill()
+    stranded = Broadcast.objects.filter(session_id=session["id"]).exclude(status__in=["SENT", "FAILED"]).count()
+    assert stranded > 0
+
+    replacement = WorkerProcess(extra_env=live.env_overrides, beat=True, queue=live.queue).start()
+    try:
+        done = wait_final(api, session["id"], timeout=90)
+    finally:
+        replacement.stop()
+    assert done["status"] == "COMPLETED"
+    assert done["stats"]["sent"] == 150
+    received = [m["to"].lstrip("+") for m in simulator.messages()]
+    assert set(received) == {n.lstrip("+") for n in numbers(150)}
+    duplicated = {to for to in received if received.count(to) > 1}
+    # A message is sent twice only if it was in flight at the kill, and its logs say so.
+    noted = set(
+        BroadcastLog.objects.filter(session_id=session["id"], kind="NOTE", error_code="in-flight-lost").values_list(
+            "broadcast__address", flat=True
+        )
+    )
+    assert duplicated <= noted
+
+
+@pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("amqp"), reason="needs RabbitMQ")
+def test_a_broker_restart_mid_session_loses_nothing(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=25)
+    session = send(api, transport, numbers(120))
+    wait_until(lambda: len(simulator.messages()) >= 20, what="the first sends")
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+    time.sleep(1)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=60)
+    done = wait_final(api, session["id"], timeout=120)
+    assert done["status"] == "COMPLETED"
+    assert done["stats"]["sent"] == 120
+    assert {m["to"].lstrip("+") for m in simulator.messages()} == {n.lstrip("+") for n in numbers(120)}
+    assert Session.objects.get(pk=session["id"]).status == "COMPLETED"

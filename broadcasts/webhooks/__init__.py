@@ -1,0 +1,1 @@
+"""Meta's webhook endpoints: signature-authenticated, thin (verify, store, enqueue)."""

@@ -1,0 +1,89 @@
+"""Admin for stored webhook events and inbound messages: read-only, with one action to retry an event.
+
+Imported by `broadcasts/admin.py` (Django's autodiscovery only imports each app's `admin` module).
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from broadcasts.models import InboundMessage, WebhookEvent
+from broadcasts.services.webhooks import webhook_event_retry_now
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _pretty(value) -> str:
+    return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(_ReadOnly):
+    list_display = ["id", "transport", "state", "received_at", "attempts", "unmatched_count", "processed_at"]
+    list_filter = ["state", "transport"]
+    date_hierarchy = "received_at"
+    list_select_related = ["transport", "transport__app"]
+    search_fields = ["=id", "body_sha256"]
+    readonly_fields = [
+        "id", "transport", "state", "received_at", "attempts", "next_attempt_at", "processed_at", "error",
+        "summary_pretty", "unmatched_pretty", "payload_pretty", "body_sha256",
+    ]
+    exclude = ["payload", "summary", "unmatched"]
+    actions = ["retry_now"]
+
+    def get_queryset(self, request):
+        # The payload can be large and the changelist never shows it; the detail page loads it on demand.
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="Unmatched")
+    def unmatched_count(self, event: WebhookEvent) -> int:
+        return len(event.unmatched or [])
+
+    @admin.display(description="Summary")
+    def summary_pretty(self, event: WebhookEvent) -> str:
+        return _pretty(event.summary)
+
+    @admin.display(description="Statuses waiting for (or given up on) their wamid")
+    def unmatched_pretty(self, event: WebhookEvent) -> str:
+        return _pretty(event.unmatched)
+
+    @admin.display(description="Payload as Meta sent it")
+    def payload_pretty(self, event: WebhookEvent) -> str:
+        return _pretty(event.payload)
+
+    @admin.action(description="Process the selected events again now")
+    def retry_now(self, request, queryset) -> None:
+        states = [webhook_event_retry_now(event_id=pk) for pk in queryset.values_list("id", flat=True)]
+        self.message_user(
+            request, f"Processed {len(states)} event(s); {states.count(WebhookEvent.State.PROCESSED)} fully matched.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(_ReadOnly):
+    list_display = ["timestamp", "transport", "wa_id", "profile_name", "type", "text_excerpt"]
+    list_filter = ["type", "transport", "app"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["transport", "transport__app"]
+    search_fields = ["wa_id", "profile_name", "message_id"]
+    readonly_fields = [
+        "message_id", "transport", "app", "wa_id", "profile_name", "type", "text", "timestamp", "received_at",
+        "payload_pretty",
+    ]
+    exclude = ["payload"]
+
+    @admin.display(description="Text")
+    def text_excerpt(self, message: InboundMessage) -> str:
+        return message.text[:80]
+
+    @admin.display(description="Payload as Meta sent it")
+    def payload_pretty(self, message: InboundMessage) -> str:
+        return _pretty(message.payload)

@@ -1,0 +1,212 @@
+"""Everything the simulator can be told: identities, limits, webhooks and faults.
+
+Defaults come from the same environment variables the gateway reads, so a transport pointed at
+the simulator with `WHATSAPP_API_BASE_URL` works without extra setup. Django settings are never
+read: the simulator also runs standalone (`python -m simulator`).
+"""
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ACCESS_TOKEN = "demo-access-token"  # noqa: S105 - the documented demo token, not a secret
+DEFAULT_PHONE_NUMBER_ID = "100000000000001"
+DEFAULT_BUSINESS_ACCOUNT_ID = "200000000000001"
+DEFAULT_APP_SECRET = "demo-app-secret"  # noqa: S105 - the documented demo secret
+DEFAULT_DISPLAY_PHONE_NUMBER = "15550000001"
+
+
+@dataclass
+class PhoneNumber:
+    id: str
+    display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER
+    # Messages per second for this number; None means the config-wide `throughput_mps`.
+    throughput_mps: float | None = None
+
+
+@dataclass
+class BusinessAccount:
+    id: str
+    phone_numbers: list[PhoneNumber] = field(default_factory=list)
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _default_tokens() -> list[str]:
+    return [_env("WHATSAPP_ACCESS_TOKEN", DEFAULT_ACCESS_TOKEN)]
+
+
+def _default_app_secret() -> str:
+    return _env("WHATSAPP_APP_SECRET", DEFAULT_APP_SECRET)
+
+
+def _default_accounts() -> list[BusinessAccount]:
+    number = PhoneNumber(
+        id=_env("WHATSAPP_PHONE_NUMBER_ID", DEFAULT_PHONE_NUMBER_ID),
+        display_phone_number=_env("WHATSAPP_DISPLAY_PHONE_NUMBER", DEFAULT_DISPLAY_PHONE_NUMBER),
+    )
+    waba_id = _env("WHATSAPP_BUSINESS_ACCOUNT_ID", DEFAULT_BUSINESS_ACCOUNT_ID)
+    return [BusinessAccount(id=waba_id, phone_numbers=[number])]
+
+
+@dataclass
+class SimulatorConfig:
+    """The simulator's whole configuration. Every field can be set from JSON or changed at run time."""
+
+    # --- identity
+    access_tokens: list[str] = field(default_factory=_default_tokens)
+    app_secret: str = field(default_factory=_default_app_secret)
+    business_accounts: list[BusinessAccount] = field(default_factory=_default_accounts)
+    expired_tokens: list[str] = field(default_factory=list)  # answer 190 (session expired)
+    forbidden_tokens: list[str] = field(default_factory=list)  # answer 10 on sends/media, 200 on templates
+    api_version_pattern: str = r"v\d+\.\d+"
+
+    # --- limits
+    throughput_mps: float = 80.0  # per phone number, all message types together
+    pair_limit: int = 45  # messages to one recipient from one number ...
+    pair_window_seconds: float = 6.0  # ... within this window (refilled continuously)
+    throttle_http_status: int = 400  # Meta's table says 400 for 130429/131056; some clients see 429
+    max_recorded_messages: int = 200_000
+
+    # --- recipients
+    allowed_recipients: list[str] | None = None  # sandbox: only these digits may be messaged (else 131030)
+    recipient_errors: dict[str, int] = field(default_factory=dict)  # digits -> code answered synchronously
+    failed_recipients: dict[str, int] = field(default_factory=dict)  # digits -> code in a `failed` webhook
+    failure_rate: float = 0.0  # share of accepted sends that later get a `failed` webhook
+    failure_code: int = 131026
+
+    # --- media
+    failing_media_words: list[str] = field(default_factory=lambda: ["fail"])  # in a link's host or path -> 131053
+    failing_media_links: list[str] = field(default_factory=list)  # exact links -> 131053
+    media_failure_mode: str = "sync"  # "sync": answer 131053; "async": accept, then a `failed` webhook
+
+    # --- templates
+    template_approval_delay_s: float = 2.0
+    template_reject_words: list[str] = field(default_factory=lambda: ["reject"])
+
+    # --- webhooks
+    callback_url: str | None = None
+    status_delays_s: dict[str, float] = field(
+        default_factory=lambda: {"sent": 0.1, "delivered": 0.5, "read": 1.5}
+    )  # seconds after acceptance; leave a status out to never send it
+    webhook_batch_size: int = 100  # statuses per POST (per phone number)
+    webhook_flush_interval_s: float = 0.05
+    webhook_retries: int = 3  # extra attempts after a failed POST
+    webhook_retry_backoff_s: float = 0.5  # doubled on every attempt
+    webhook_timeout_s: float = 10.0
+    webhook_concurrency: int = 8  # POSTs in flight at once
+
+    # --- faults (Graph API routes only, never /_sim/)
+    latency_ms: float = 0.0  # added to every answer
+    latency_jitter_ms: float = 0.0  # uniform +/- around latency_ms
+    server_error_rate: float = 0.0  # share of requests answered with a 5xx
+    server_error_code: int = 131000  # 131000 (500), 2 / 131016 / 133004 (503)
+    timeout_rate: float = 0.0  # share of requests held for timeout_seconds, then processed
+    timeout_seconds: float = 60.0
+    drop_rate: float = 0.0  # share of requests whose connection is closed without an answer
+    seed: int | None = None  # makes fault decisions repeatable
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def access_token(self) -> str:
+        return self.access_tokens[0] if self.access_tokens else ""
+
+    @property
+    def business_account_id(self) -> str:
+        return self.business_accounts[0].id
+
+    @property
+    def phone_number_id(self) -> str:
+        return self.business_accounts[0].phone_numbers[0].id
+
+    @property
+    def display_phone_number(self) -> str:
+        return self.business_accounts[0].phone_numbers[0].display_phone_number
+
+    def phone_number(self, phone_number_id: str) -> tuple[BusinessAccount, PhoneNumber] | None:
+        for account in self.business_accounts:
+            for number in account.phone_numbers:
+                if number.id == phone_number_id:
+                    return account, number
+        return None
+
+    def business_account(self, waba_id: str) -> BusinessAccount | None:
+        return next((account for account in self.business_accounts if account.id == waba_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view; the app secret and tokens are included because this is a test double."""
+        return dataclasses.asdict(self)
+
+    def with_changes(self, changes: dict[str, Any]) -> "SimulatorConfig":
+        """A copy with `changes` applied; raises ValueError on unknown fields or wrong types."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name, value in changes.items():
+            if name not in values:
+                raise ValueError(f"unknown config option: {name}")
+            values[name] = _coerce(name, value)
+        return SimulatorConfig(**values)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **overrides: Any) -> "SimulatorConfig":
+        return cls().with_changes({**data, **overrides})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> "SimulatorConfig":
+        """Env defaults, then the JSON file at `path` (if any), then keyword overrides."""
+        data = json.loads(Path(path).read_text()) if path else {}
+        overrides = {name: value for name, value in overrides.items() if value is not None}
+        return cls.from_dict(data, **overrides)
+
+
+_INT_FIELDS = {f.name for f in dataclasses.fields(SimulatorConfig) if f.type in (int, int | None)}
+_FLOAT_FIELDS = {f.name for f in dataclasses.fields(SimulatorConfig) if f.type is float}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "business_accounts":
+        return [_account(item) for item in value]
+    if name in ("access_tokens", "expired_tokens", "forbidden_tokens", "failing_media_words",
+                "failing_media_links", "template_reject_words"):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"{name} must be a list of strings")
+        return list(value)
+    if name == "allowed_recipients":
+        return None if value is None else [_digits(item) for item in value]
+    if name in ("recipient_errors", "failed_recipients"):
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must map recipient digits to an error code")
+        return {_digits(key): int(code) for key, code in value.items()}
+    if name == "status_delays_s":
+        if not isinstance(value, dict) or not set(value) <= {"sent", "delivered", "read"}:
+            raise ValueError("status_delays_s maps sent/delivered/read to seconds")
+        return {status: float(delay) for status, delay in value.items()}
+    if name == "media_failure_mode" and value not in ("sync", "async"):
+        raise ValueError("media_failure_mode is 'sync' or 'async'")
+    if name in ("seed", "callback_url") and value is None:
+        return None
+    if name in _INT_FIELDS or name in _FLOAT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number")
+        return int(value) if name in _INT_FIELDS else float(value)
+    if name in ("app_secret", "api_version_pattern", "callback_url") and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return value
+
+
+def _digits(recipient: Any) -> str:
+    return str(recipient).lstrip("+")
+
+
+def _account(item: Any) -> BusinessAccount:
+    if isinstance(item, BusinessAccount):
+        return item
+    numbers = [
+        number if isinstance(number, PhoneNumber) else PhoneNumber(**number)
+        for number in item.get("phone_numbers", [])
+    ]
+    return BusinessAccount(id=str(item["id"]), phone_numbers=numbers)

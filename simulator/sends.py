@@ -1,0 +1,217 @@
+"""Validation of `POST /{version}/{phone-number-id}/messages` payloads, the way Meta answers them."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import MetaError, invalid_parameter
+from .message_templates import Template, TemplateStore
+
+MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
+OTHER_TYPES = ("interactive", "location", "contacts", "reaction")
+TEXT_LIMIT = 4096
+# Separators people write inside numbers; anything else that is not a digit makes `to` invalid.
+NUMBER_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+@dataclass
+class MediaRef:
+    kind: str  # image / video / document / audio / sticker
+    link: str | None
+    media_id: str | None
+
+
+@dataclass
+class ParsedSend:
+    to: str  # as given
+    wa_id: str  # digits only
+    type: str
+    template: str | None = None
+    language: str | None = None
+    category: str | None = None
+    media: list[MediaRef] = field(default_factory=list)
+
+
+def recipient_digits(to: object) -> str:
+    """The wa_id for `to`, or Meta's invalid-recipient error (131026) when it cannot be a phone number."""
+    if not isinstance(to, str) or not to.strip():
+        raise invalid_parameter("The parameter to is required.")
+    digits = NUMBER_SEPARATORS.sub("", to.strip())
+    digits = digits[1:] if digits.startswith("+") else digits
+    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+        raise MetaError(131026, f"Recipient ({to}) is not a valid WhatsApp phone number")
+    return digits
+
+
+def parse_send(payload: object, *, waba_id: str, templates: TemplateStore) -> ParsedSend:
+    """Check a send payload; returns what the simulator records, or raises the MetaError Meta would answer."""
+    if not isinstance(payload, dict):
+        raise invalid_parameter("The request body must be a JSON object")
+    if payload.get("messaging_product") != "whatsapp":
+        raise invalid_parameter("The parameter messaging_product is required and must be 'whatsapp'.")
+    recipient_type = payload.get("recipient_type", "individual")
+    if recipient_type != "individual":
+        raise invalid_parameter(f"recipient_type ({recipient_type}) is not supported; use individual")
+    wa_id = recipient_digits(payload.get("to"))
+    message_type = payload.get("type", "text")
+    send = ParsedSend(to=payload["to"], wa_id=wa_id, type=message_type)
+    body = payload.get(message_type)
+    if message_type == "text":
+        _check_text(body)
+    elif message_type == "template":
+        _check_template(body, send, waba_id=waba_id, templates=templates)
+    elif message_type in MEDIA_TYPES:
+        send.media.append(_media_ref(message_type, body))
+    elif message_type in OTHER_TYPES:
+        if not isinstance(body, dict):
+            raise MetaError(131008, f"The parameter {message_type} is required.")
+    else:
+        raise MetaError(131051, f"message type ({message_type}) is not supported")
+    return send
+
+
+def _check_text(body: object) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
+        raise MetaError(131008, "The parameter text['body'] is required.")
+    if len(body["body"]) > TEXT_LIMIT:
+        raise invalid_parameter(f"text['body'] must be at most {TEXT_LIMIT} characters")
+
+
+def _media_ref(kind: str, body: object) -> MediaRef:
+    if not isinstance(body, dict):
+        raise MetaError(131008, f"The parameter {kind} is required.")
+    link, media_id = body.get("link"), body.get("id")
+    if bool(link) == bool(media_id):
+        raise invalid_parameter(f"{kind} needs exactly one of link or id")
+    if link and (not isinstance(link, str) or not link.startswith(("https://", "http://"))):
+        raise invalid_parameter(f"{kind}['link'] must be an http(s) URL")
+    if kind in ("audio", "sticker") and "caption" in body:
+        raise invalid_parameter(f"caption is not allowed on {kind}")
+    if "filename" in body and kind != "document":
+        raise invalid_parameter("filename is only allowed on document")
+    return MediaRef(kind=kind, link=link or None, media_id=str(media_id) if media_id else None)
+
+
+# -------------------------------------------------------------------------------------- templates
+def _check_template(body: object, send: ParsedSend, *, waba_id: str, templates: TemplateStore) -> None:
+    if not isinstance(body, dict) or not body.get("name"):
+        raise invalid_parameter("The parameter template['name'] is required.")
+    language = body.get("language")
+    code = language.get("code") if isinstance(language, dict) else None
+    if not code:
+        raise invalid_parameter("The parameter template['language']['code'] is required.")
+    send.template, send.language = str(body["name"]), str(code)
+    template = templates.for_send(waba_id=waba_id, name=send.template, language=send.language)
+    send.category = template.category
+    components = body.get("components") or []
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise invalid_parameter("template['components'] must be a list of objects")
+    by_type: dict[str, list[dict]] = {}
+    for component in components:
+        by_type.setdefault(str(component.get("type", "")).lower(), []).append(component)
+    unknown = set(by_type) - {"header", "body", "button"}
+    if unknown:
+        raise invalid_parameter(f"unknown component type: {', '.join(sorted(unknown))}")
+    _check_header_parameters(template, by_type.get("header", []), send)
+    _check_text_parameters(template, "body", template.body_variables, _single(by_type.get("body", []), "body"))
+    _check_button_parameters(template, by_type.get("button", []))
+
+
+def _single(components: list[dict], kind: str) -> list[dict]:
+    if len(components) > 1:
+        raise invalid_parameter(f"only one {kind} component is allowed")
+    parameters = components[0].get("parameters", []) if components else []
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
+        raise invalid_parameter(f"{kind}['parameters'] must be a list of objects")
+    return parameters
+
+
+def _count_mismatch(where: str, given: int, expected: int) -> MetaError:
+    return MetaError(
+        132000,
+        f"{where}: number of localizable_params ({given}) does not match the expected number of params ({expected})",
+    )
+
+
+def _check_text_parameters(template: Template, where: str, variables: list[str], parameters: list[dict]) -> None:
+    if len(parameters) != len(variables):
+        raise _count_mismatch(where, len(parameters), len(variables))
+    for parameter in parameters:
+        _check_parameter_value(parameter, where)
+    if template.parameter_format == "NAMED" and variables:
+        names = [parameter.get("parameter_name") for parameter in parameters]
+        if not all(names):
+            raise invalid_parameter(f"{where}: Parameter name is missing or empty")
+        if sorted(names) != sorted(variables):
+            raise invalid_parameter(
+                f"{where}: parameter names ({', '.join(map(str, names))}) do not match the template's "
+                f"({', '.join(variables)})"
+            )
+
+
+_VALUE_KEYS: dict[str, Callable[[dict], bool]] = {
+    "text": lambda p: isinstance(p.get("text"), str),
+    "currency": lambda p: isinstance(p.get("currency"), dict) and "fallback_value" in p["currency"],
+    "date_time": lambda p: isinstance(p.get("date_time"), dict) and "fallback_value" in p["date_time"],
+    "payload": lambda p: isinstance(p.get("payload"), str),
+    "coupon_code": lambda p: isinstance(p.get("coupon_code"), str),
+}
+
+
+def _check_parameter_value(parameter: dict, where: str) -> None:
+    kind = parameter.get("type")
+    check = _VALUE_KEYS.get(kind)
+    if check is None:
+        raise MetaError(132012, f"{where}: parameter type ({kind}) does not match the template")
+    if not check(parameter):
+        raise MetaError(131008, f"{where}: parameter of type {kind} needs its {kind} value")
+
+
+def _check_header_parameters(template: Template, components: list[dict], send: ParsedSend) -> None:
+    parameters = _single(components, "header")
+    header_format = template.header_format
+    if header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+        expected_kind = header_format.lower()
+        if len(parameters) != 1:
+            raise MetaError(
+                132012, f"header: Format mismatch, expected {header_format}, received "
+                f"{parameters[0].get('type', 'UNKNOWN').upper() if parameters else 'UNKNOWN'}",
+            )
+        parameter = parameters[0]
+        if parameter.get("type") != expected_kind:
+            raise MetaError(
+                132012, f"header: Format mismatch, expected {header_format}, received "
+                f"{str(parameter.get('type', 'UNKNOWN')).upper()}",
+            )
+        send.media.append(_media_ref(expected_kind, parameter.get(expected_kind)))
+        return
+    _check_text_parameters(template, "header", template.header_variables, parameters)
+
+
+def _check_button_parameters(template: Template, components: list[dict]) -> None:
+    seen: set[int] = set()
+    for component in components:
+        try:
+            index = int(component.get("index"))
+        except (TypeError, ValueError) as exc:
+            raise invalid_parameter("button['index'] is required and must be a number") from exc
+        if not 0 <= index < len(template.buttons) or index in seen:
+            raise invalid_parameter(f"button index ({index}) does not match a button of the template")
+        seen.add(index)
+        button = template.buttons[index]
+        sub_type = str(component.get("sub_type", "")).upper()
+        if sub_type != button.get("type"):
+            raise MetaError(
+                132012, f"button {index}: sub_type {sub_type or 'UNKNOWN'} does not match {button.get('type')}"
+            )
+        parameters = _single([component], f"button {index}")
+        if sub_type == "URL":
+            expected = len(re.findall(r"{{\s*[^{}\s]+\s*}}", button.get("url", "")))
+            if len(parameters) != expected:
+                raise _count_mismatch(f"button {index}", len(parameters), expected)
+        for parameter in parameters:
+            _check_parameter_value(parameter, f"button {index}")
+    # A URL button with a variable cannot be sent without its value.
+    for index, button in enumerate(template.buttons):
+        if button.get("type") == "URL" and "{{" in button.get("url", "") and index not in seen:
+            raise _count_mismatch(f"button {index}", 0, 1)

@@ -1,0 +1,157 @@
+"""Webhook delivery: status and template events, scheduled, batched, signed and retried off the send path.
+
+Sends only push an event onto a heap (O(log n)); one pump task pops due events every
+`webhook_flush_interval_s`, groups them per phone number / business account into Meta's envelope,
+and POSTs them with bounded concurrency so a slow receiver never slows the Graph API answers.
+"""
+
+import asyncio
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+
+import aiohttp
+
+from .config import SimulatorConfig
+
+logger = logging.getLogger("simulator.webhooks")
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The `X-Hub-Signature-256` header value Meta sends: HMAC-SHA256 of the raw body, keyed with the app secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def envelope(waba_id: str, field: str, value: dict) -> dict:
+    change = {"field": field, "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
+
+
+# A scheduled event is a plain tuple (due, seq, apply): tuples compare in C, which matters at 9,000 events/s.
+# `apply()` returns (waba_id, field, group key, value) to deliver, or None.
+EventApply = Callable[[], tuple[str, str, str, dict] | None]
+
+
+class WebhookDispatcher:
+    """Owns the event heap, the pump task and the HTTP session used for callbacks."""
+
+    def __init__(self, get_config: Callable[[], SimulatorConfig]):
+        self._config = get_config
+        self._heap: list[tuple[float, int, EventApply]] = []
+        self._seq = itertools.count()
+        self._tasks: set[asyncio.Task] = set()
+        self._pump: asyncio.Task | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self.stats: Counter = Counter()
+        self.deliveries: deque[dict] = deque(maxlen=1000)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self._semaphore = asyncio.Semaphore(max(1, self._config().webhook_concurrency))
+        self._pump = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._pump:
+            self._pump.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*([self._pump] if self._pump else []), *self._tasks, return_exceptions=True)
+        if self._session:
+            await self._session.close()
+
+    def clear(self) -> None:
+        """Forget scheduled events and history (reset); POSTs already in flight finish on their own."""
+        self._heap.clear()
+        self.stats.clear()
+        self.deliveries.clear()
+
+    @property
+    def pending(self) -> int:
+        return len(self._heap)
+
+    # ------------------------------------------------------------------ scheduling
+    def schedule(self, delay_s: float, apply: EventApply) -> None:
+        """Run `apply` after `delay_s`; what it returns is delivered as one change of a webhook."""
+        heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._seq), apply))
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._config().webhook_flush_interval_s)
+            try:
+                # Read the config after sleeping: it may have changed meanwhile (e.g. a new callback_url).
+                self._flush_due(self._config())
+            except Exception:  # keep the pump alive whatever one event does
+                logger.exception("webhook pump failed on an event")
+
+    def _flush_due(self, config: SimulatorConfig) -> None:
+        now = time.monotonic()
+        groups: dict[tuple[str, str, str], list[dict]] = {}
+        while self._heap and self._heap[0][0] <= now:
+            outcome = heapq.heappop(self._heap)[2]()
+            if outcome is None:
+                continue
+            waba_id, field, key, item = outcome
+            groups.setdefault((waba_id, field, key), []).append(item)
+        if not config.callback_url:
+            return
+        for (waba_id, field, _key), items in groups.items():
+            for start in range(0, len(items), max(1, config.webhook_batch_size)):
+                batch = items[start:start + config.webhook_batch_size]
+                self._spawn(self._deliver(config.callback_url, waba_id, field, batch))
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ delivery
+    async def _deliver(self, url: str, waba_id: str, field: str, items: list[dict]) -> None:
+        value = _merge(items)
+        body = json.dumps(envelope(waba_id, field, value), separators=(",", ":")).encode()
+        config = self._config()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, config.app_secret)}
+        attempts, status_code, delivered = 0, None, False
+        backoff = config.webhook_retry_backoff_s
+        while attempts <= config.webhook_retries:
+            attempts += 1
+            try:
+                async with self._semaphore, self._session.post(
+                    url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=config.webhook_timeout_s),
+                ) as response:
+                    status_code = response.status
+                    await response.read()
+                delivered = 200 <= status_code < 300
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                status_code = None
+                logger.warning("webhook POST failed (%s), attempt %s", type(exc).__name__, attempts)
+            if delivered:
+                break
+            self.stats["webhook_attempts_failed"] += 1
+            if attempts <= config.webhook_retries:
+                await asyncio.sleep(backoff)
+                backoff *= 2
+        self.stats["webhook_posts_delivered" if delivered else "webhook_posts_given_up"] += 1
+        self.deliveries.append({
+            "field": field, "status_code": status_code, "attempts": attempts, "delivered": delivered,
+            "at": time.time(), "payload": json.loads(body),
+        })
+
+
+def _merge(items: list[dict]) -> dict:
+    """Items of one group share metadata; statuses and messages are concatenated into one `value`."""
+    if len(items) == 1:
+        return items[0]
+    value = {key: val for key, val in items[0].items() if key not in ("statuses", "messages", "contacts")}
+    for key in ("statuses", "messages", "contacts"):
+        merged = [entry for item in items for entry in item.get(key, [])]
+        if merged:
+            value[key] = merged
+    return value

@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from templates.models import Template
+from templates.requirements import requirements_of
+
+
+class TemplateOutput(serializers.ModelSerializer):
+    requires = serializers.SerializerMethodField(help_text="The parameters each send must give, in words.")
+
+    class Meta:
+        model = Template
+        fields = [
+            "id",
+            "transport",
+            "meta_id",
+            "name",
+            "language",
+            "category",
+            "status",
+            "quality_score",
+            "parameter_format",
+            "components",
+            "rejected_reason",
+            "requires",
+            "synced_at",
+            "deleted_at_meta",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_requires(self, template: Template) -> str:
+        return requirements_of(template.components).describe()
+
+
+class TemplateInput(serializers.Serializer):
+    transport = serializers.IntegerField(help_text="Id of one of your WhatsApp transports.")
+    name = serializers.CharField(max_length=512, help_text="Lowercase letters, digits and underscores.")
+    language = serializers.CharField(max_length=15, help_text="e.g. en_US")
+    category = serializers.CharField(help_text="MARKETING, UTILITY or AUTHENTICATION")
+    parameter_format = serializers.CharField(required=False, default="POSITIONAL", help_text="POSITIONAL or NAMED")
+    components = serializers.ListField(child=serializers.DictField(), help_text="HEADER, BODY, FOOTER, BUTTONS")
+
+
+class SyncInput(serializers.Serializer):
+    transport = serializers.IntegerField(required=False, help_text="Sync one transport; all of yours when omitted.")
+
+
+class SyncReportOutput(serializers.Serializer):
+    transport = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    deleted = serializers.IntegerField()

@@ -1,0 +1,104 @@
+from dataclasses import asdict
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from templates.api.serializers import SyncInput, SyncReportOutput, TemplateInput, TemplateOutput
+from templates.models import Template
+from templates.selectors import template_list
+from templates.services import TemplateError, template_delete, template_submit, templates_sync
+from transports.models import Transport
+from whatsapp_gateway.authentication import AppScopedMixin
+from whatsapp_gateway.pagination import Pagination
+
+CREATE_EXAMPLE = OpenApiExample(
+    "Order shipped (positional)",
+    request_only=True,
+    value={
+        "transport": 1,
+        "name": "order_shipped_v1",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, order {{2}} is on its way.",
+                "example": {"body_text": [["Ana", "B-1042"]]},
+            },
+            {"type": "FOOTER", "text": "Reply STOP to opt out"},
+        ],
+    },
+)
+
+
+@extend_schema(tags=["templates"])
+class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
+    def handle_exception(self, exc):
+        if isinstance(exc, TemplateError):
+            return Response(exc.detail, status=exc.status)
+        return super().handle_exception(exc)
+
+    def _transport(self, transport_id) -> Transport:
+        transport = Transport.objects.filter(app=self.app, pk=transport_id).first()
+        if transport is None:
+            raise TemplateError({"transport": [f"No transport with id {transport_id} in this app."]})
+        return transport
+
+    def _template(self, pk) -> Template:
+        template = (
+            Template.objects.filter(app=self.app, pk=pk).select_related("transport").first()
+            if str(pk).isdigit()
+            else None
+        )
+        if template is None:
+            raise NotFound("No such template.")
+        return template
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("transport", int),
+            OpenApiParameter("status", str),
+            OpenApiParameter("language", str),
+            OpenApiParameter("name", str, description="Exact name."),
+        ],
+        responses=TemplateOutput(many=True),
+    )
+    def list(self, request):
+        templates = template_list(app=self.app, filters=request.query_params)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(templates, request, view=self)
+        return paginator.get_paginated_response(TemplateOutput(page, many=True).data)
+
+    @extend_schema(responses=TemplateOutput)
+    def retrieve(self, request, pk=None):
+        return Response(TemplateOutput(self._template(pk)).data)
+
+    @extend_schema(request=TemplateInput, responses={201: TemplateOutput}, examples=[CREATE_EXAMPLE])
+    def create(self, request):
+        data = TemplateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        definition = dict(data.validated_data)
+        transport = self._transport(definition.pop("transport"))
+        template = template_submit(transport=transport, definition=definition)
+        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        template_delete(template=self._template(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=SyncInput, responses=SyncReportOutput(many=True))
+    @action(detail=False, methods=["post"])
+    def sync(self, request):
+        """Fetch the templates of your transports' WABAs from Meta now (all pages)."""
+        data = SyncInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "transport" in data.validated_data:
+            transports = [self._transport(data.validated_data["transport"])]
+        else:
+            transports = Transport.objects.filter(app=self.app, config__businessAccountId__isnull=False)
+        reports = [templates_sync(transport=transport) for transport in transports]
+        return Response([asdict(report) for report in reports])

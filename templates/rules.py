@@ -1,0 +1,133 @@
+"""Meta's rules for a new template, checked before submitting so users see our clear error, not Meta's."""
+
+import re
+
+from templates.requirements import variables_in
+
+NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+CATEGORIES = {"MARKETING", "UTILITY", "AUTHENTICATION"}
+HEADER_FORMATS = {"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"}
+BUTTON_TYPES = {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "OTP", "FLOW"}
+LIMITS = {"HEADER": 60, "BODY": 1024, "FOOTER": 60}
+MAX_BUTTONS = 10
+
+
+def template_definition_errors(definition: dict) -> dict[str, list[str]]:
+    """Errors by field (name, language, category, parameter_format, components); {} when Meta should accept it."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    name = definition.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        add("name", "Use 1-512 lowercase letters, digits and underscores, e.g. order_shipped_v2.")
+    language = definition.get("language")
+    if not isinstance(language, str) or not LANGUAGE.match(language):
+        add("language", "Use a language code such as en, en_US or pt_BR.")
+    if definition.get("category") not in CATEGORIES:
+        add("category", f"Must be one of {', '.join(sorted(CATEGORIES))}.")
+    parameter_format = definition.get("parameter_format", "POSITIONAL")
+    if parameter_format not in {"POSITIONAL", "NAMED"}:
+        add("parameter_format", "Must be POSITIONAL or NAMED.")
+    components = definition.get("components")
+    if not isinstance(components, list) or not components:
+        add("components", "A template needs a list of components with at least a BODY.")
+        return errors
+    for problem in _components_errors(components, named=parameter_format == "NAMED"):
+        add("components", problem)
+    return errors
+
+
+def _components_errors(components: list, *, named: bool) -> list[str]:
+    problems = []
+    kinds = [str(c.get("type", "")).upper() if isinstance(c, dict) else "" for c in components]
+    if "BODY" not in kinds:
+        problems.append("A BODY component is required.")
+    for kind in {k for k in kinds if kinds.count(k) > 1}:
+        problems.append(f"Only one {kind} component is allowed.")
+    for component, kind in zip(components, kinds, strict=True):
+        if kind not in {"HEADER", "BODY", "FOOTER", "BUTTONS"}:
+            problems.append(f"Unknown component type {component.get('type')!r}: use HEADER, BODY, FOOTER or BUTTONS.")
+            continue
+        problems += _component_errors(component, kind, named=named)
+    return problems
+
+
+def _component_errors(component: dict, kind: str, *, named: bool) -> list[str]:
+    if kind == "BUTTONS":
+        return _buttons_errors(component.get("buttons"))
+    if kind == "HEADER":
+        header_format = str(component.get("format", "")).upper()
+        if header_format not in HEADER_FORMATS:
+            return [f"HEADER format must be one of {', '.join(sorted(HEADER_FORMATS))}."]
+        if header_format in {"IMAGE", "VIDEO", "DOCUMENT"}:
+            handle = (component.get("example") or {}).get("header_handle")
+            return [] if handle else [f"A {header_format} HEADER needs example.header_handle (a sample media handle)."]
+        if header_format == "LOCATION":
+            return []
+    text = component.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return [f"{kind} needs its text."]
+    problems = []
+    if len(text) > LIMITS[kind]:
+        problems.append(f"{kind} text is {len(text)} characters; the limit is {LIMITS[kind]}.")
+    variables = variables_in(text)
+    if kind == "FOOTER":
+        return problems + (["FOOTER text cannot have variables."] if variables else [])
+    if kind == "HEADER" and len(variables) > 1:
+        problems.append("A TEXT HEADER can have at most one variable.")
+    problems += _variables_errors(kind, variables, named=named)
+    if variables:
+        problems += _example_errors(component, kind, variables, named=named)
+    return problems
+
+
+def _variables_errors(kind: str, variables: list[str], *, named: bool) -> list[str]:
+    if named:
+        bad = [v for v in variables if not re.fullmatch(r"[a-z][a-z0-9_]*", v)]
+        return (
+            [f"{kind} named variables use lowercase letters, digits and underscores: {', '.join(bad)}."] if bad else []
+        )
+    if any(not v.isdigit() for v in variables):
+        return [f"{kind} uses named variables; set parameter_format to NAMED or use {{{{1}}}}, {{{{2}}}}…"]
+    expected = [str(i) for i in range(1, len(variables) + 1)]
+    if sorted(variables, key=int) != expected:
+        return [f"{kind} variables must be numbered {{{{1}}}} to {{{{{len(variables)}}}}} without gaps."]
+    return []
+
+
+def _example_errors(component: dict, kind: str, variables: list[str], *, named: bool) -> list[str]:
+    example = component.get("example") or {}
+    prefix = "header" if kind == "HEADER" else "body"
+    if named:
+        given = {item.get("param_name") for item in example.get(f"{prefix}_text_named_params", []) or []}
+        missing = [v for v in variables if v not in given]
+        return [f"{kind} needs example.{prefix}_text_named_params for {', '.join(missing)}."] if missing else []
+    samples = example.get(f"{prefix}_text")
+    if kind == "BODY":
+        samples = samples[0] if isinstance(samples, list) and samples and isinstance(samples[0], list) else None
+    if not isinstance(samples, list) or len(samples) != len(variables):
+        return [f"{kind} needs example.{prefix}_text with {len(variables)} sample value(s), one per variable."]
+    return []
+
+
+def _buttons_errors(buttons) -> list[str]:
+    if not isinstance(buttons, list) or not buttons:
+        return ["BUTTONS needs a list of buttons."]
+    problems = []
+    if len(buttons) > MAX_BUTTONS:
+        problems.append(f"At most {MAX_BUTTONS} buttons are allowed.")
+    for index, button in enumerate(buttons):
+        kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
+        if kind not in BUTTON_TYPES:
+            problems.append(f"Button {index}: type must be one of {', '.join(sorted(BUTTON_TYPES))}.")
+            continue
+        if not button.get("text") and kind != "OTP":
+            problems.append(f"Button {index}: text is required.")
+        if kind == "URL" and not str(button.get("url", "")).startswith("https://"):
+            problems.append(f"Button {index}: url must start with https://.")
+        if kind == "URL" and variables_in(button.get("url", "")) and not button.get("example"):
+            problems.append(f"Button {index}: a URL with a variable needs an example URL.")
+    return problems

@@ -1,0 +1,24 @@
+"""Reads of templates, always scoped to one app."""
+
+from django.db.models import QuerySet
+
+from templates.models import Template
+from templates.services import TemplateError
+from whatsapp_gateway.models import App
+
+
+def template_list(*, app: App, filters: dict) -> QuerySet[Template]:
+    templates = Template.objects.filter(app=app)
+    if transport := filters.get("transport"):
+        if not str(transport).isdigit():
+            raise TemplateError({"transport": ["Must be a transport id."]})
+        templates = templates.filter(transport_id=int(transport))
+    if status := filters.get("status"):
+        if status.upper() not in Template.Status.values:
+            raise TemplateError({"status": [f"Must be one of {', '.join(Template.Status.values)}."]})
+        templates = templates.filter(status=status.upper())
+    if language := filters.get("language"):
+        templates = templates.filter(language=language)
+    if name := filters.get("name"):
+        templates = templates.filter(name=name)
+    return templates

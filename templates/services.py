@@ -1,0 +1,217 @@
+"""Templates: sync with the transport's WABA, submit and delete at Meta, and check a send before it leaves."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from templates.models import Template
+from templates.requirements import requirements_of
+from templates.rules import template_definition_errors
+from templates.send_check import send_errors
+from transports.graph import graph_request
+from transports.models import Transport
+
+logger = logging.getLogger("gateway.templates")
+FIELDS = "id,name,status,category,language,components,quality_score,parameter_format,rejected_reason"
+
+
+class TemplateError(Exception):
+    """Refused by our rules or by Meta; `detail` maps fields to messages, `status` is the HTTP status to answer."""
+
+    def __init__(self, detail: dict, status: int = 400):
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    transport: int
+    created: int
+    updated: int
+    deleted: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated
+
+
+def _waba_path(transport: Transport) -> str:
+    waba = transport.config.get("businessAccountId")
+    if not waba:
+        raise TemplateError({"transport": [f"Transport {transport.name} has no businessAccountId (WABA id)."]})
+    return f"{waba}/message_templates"
+
+
+def _graph(transport: Transport, method: str, path: str, **kwargs) -> dict:
+    answer = graph_request(transport, method, path, **kwargs)
+    if not answer.ok:
+        raise TemplateError({"meta": [answer.describe()]}, status=502 if answer.http_status in (None, 500) else 400)
+    return answer.body
+
+
+def templates_sync(*, transport: Transport) -> SyncReport:
+    """Fetch every page of the WABA's templates; update ours, add new ones, mark the vanished as DELETED."""
+    remote, after = [], None
+    while True:
+        params = {"fields": FIELDS, "limit": settings.TEMPLATE_SYNC_PAGE_SIZE}
+        if after:
+            params["after"] = after
+        page = _graph(transport, "GET", _waba_path(transport), params=params)
+        remote.extend(page.get("data", []))
+        paging = page.get("paging") or {}
+        after = (paging.get("cursors") or {}).get("after")
+        if not paging.get("next") or not after:
+            break
+    return _store_synced(transport=transport, remote=remote)
+
+
+def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
+    now = timezone.now()
+    existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
+    created = updated = 0
+    seen = set()
+    with transaction.atomic():
+        for item in remote:
+            key = (item.get("name", ""), item.get("language", ""))
+            seen.add(key)
+            values = {
+                "meta_id": str(item.get("id", "")),
+                "category": item.get("category", "") or "",
+                "status": item.get("status", "") or Template.Status.PENDING,
+                "quality_score": _quality(item.get("quality_score")),
+                "parameter_format": item.get("parameter_format") or Template.ParameterFormat.POSITIONAL,
+                "components": item.get("components") or [],
+                "rejected_reason": _reason(item.get("rejected_reason")),
+                "deleted_at_meta": None,
+                "synced_at": now,
+            }
+            template = existing.get(key)
+            if template is None:
+                Template.objects.create(app=transport.app, transport=transport, name=key[0], language=key[1], **values)
+                created += 1
+            else:
+                Template.objects.filter(pk=template.pk).update(**values, updated_at=now)
+                updated += 1
+        vanished = [t.pk for key, t in existing.items() if key not in seen and t.status != Template.Status.DELETED]
+        Template.objects.filter(pk__in=vanished).update(
+            status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
+        )
+    logger.info(
+        "templates synced",
+        extra={"transport": transport.pk, "new": created, "changed": updated, "gone": len(vanished)},
+    )
+    return SyncReport(transport=transport.pk, created=created, updated=updated, deleted=len(vanished))
+
+
+def _quality(value) -> str:
+    return (value.get("score", "") if isinstance(value, dict) else str(value or ""))[:10]
+
+
+def _reason(value) -> str:
+    return "" if value in (None, "NONE") else str(value)
+
+
+def templates_sync_all() -> list[SyncReport]:
+    """Sync every active transport that has a WABA; one failing transport does not stop the others."""
+    reports = []
+    for transport in Transport.objects.filter(is_active=True, stopped_at__isnull=True):
+        if not transport.config.get("businessAccountId"):
+            continue
+        try:
+            reports.append(templates_sync(transport=transport))
+        except TemplateError as error:
+            logger.warning("template sync failed", extra={"transport": transport.pk, "error": str(error.detail)})
+    return reports
+
+
+def template_submit(*, transport: Transport, definition: dict) -> Template:
+    """Check the definition against Meta's rules, submit it, and store it as Meta answered (usually PENDING)."""
+    errors = template_definition_errors(definition)
+    if errors:
+        raise TemplateError(errors)
+    if (
+        Template.objects.filter(transport=transport, name=definition["name"], language=definition["language"])
+        .exclude(status=Template.Status.DELETED)
+        .exists()
+    ):
+        raise TemplateError(
+            {
+                "name": [
+                    f"{definition['name']} already exists in {definition['language']}; use a new name "
+                    "such as a _v2 suffix."
+                ]
+            },
+            status=409,
+        )
+    body = {
+        "name": definition["name"],
+        "language": definition["language"],
+        "category": definition["category"],
+        "parameter_format": definition.get("parameter_format", "POSITIONAL"),
+        "components": definition["components"],
+    }
+    answer = _graph(transport, "POST", _waba_path(transport), json=body)
+    template, _ = Template.objects.update_or_create(
+        transport=transport,
+        name=body["name"],
+        language=body["language"],
+        defaults={
+            "app": transport.app,
+            "meta_id": str(answer.get("id", "")),
+            "category": answer.get("category") or body["category"],
+            "status": answer.get("status") or Template.Status.PENDING,
+            "parameter_format": body["parameter_format"],
+            "components": body["components"],
+            "deleted_at_meta": None,
+            "synced_at": timezone.now(),
+        },
+    )
+    return template
+
+
+def template_delete(*, template: Template) -> None:
+    """Delete one language of a template at Meta (by its id), then here."""
+    params = {"name": template.name}
+    if template.meta_id:
+        params["hsm_id"] = template.meta_id
+    _graph(template.transport, "DELETE", _waba_path(template.transport), params=params)
+    template.delete()
+
+
+def template_for_send(*, transport: Transport, name: str, language: str) -> tuple[Template | None, str]:
+    """The stored template; when it is unknown here, sync once before giving up (it may be new at Meta).
+
+    Returns the template (or None) and, when that sync failed, why.
+    """
+    found = Template.objects.filter(transport=transport, name=name, language=language).first()
+    if found is not None or not transport.config.get("businessAccountId"):
+        return found, ""
+    try:
+        templates_sync(transport=transport)
+    except TemplateError as error:
+        logger.warning("template sync before send failed", extra={"transport": transport.pk})
+        return None, "; ".join(str(m) for messages in error.detail.values() for m in messages)
+    return Template.objects.filter(transport=transport, name=name, language=language).first(), ""
+
+
+def template_usable(*, transport: Transport, name: str, language: str) -> tuple[Template | None, list[str]]:
+    """The APPROVED template a send may use, or why it may not (unknown in that language, not approved)."""
+    template, sync_error = template_for_send(transport=transport, name=name, language=language)
+    if template is None and sync_error:
+        return None, [f"Template {name} ({language}) is not known here and Meta could not be asked: {sync_error}"]
+    if template is None:
+        other = Template.objects.filter(transport=transport, name=name).values_list("language", flat=True)
+        hint = f" It exists in {', '.join(other)}." if other else ""
+        return None, [f"Template {name} does not exist in {language} for this WhatsApp Business Account.{hint}"]
+    if template.status != Template.Status.APPROVED:
+        return None, [f"Template {name} ({language}) is {template.status}; only APPROVED templates can be sent."]
+    return template, []
+
+
+def template_parameters_errors(*, template: Template, meta: dict) -> list[str]:
+    """Why these parameters, header and buttons do not fit the template; [] when they do."""
+    return send_errors(name=template.name, requirements=requirements_of(template.components), meta=meta)

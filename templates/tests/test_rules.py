@@ -1,0 +1,131 @@
+"""Meta's template rules, checked before anything is submitted."""
+
+import pytest
+
+from templates.requirements import requirements_of
+from templates.rules import template_definition_errors
+from templates.send_check import send_errors
+
+BODY = {"type": "BODY", "text": "Hi {{1}}, order {{2}} shipped.", "example": {"body_text": [["Ana", "B-1"]]}}
+VALID = {"name": "order_shipped_v2", "language": "en_US", "category": "UTILITY", "components": [BODY]}
+
+
+def test_it_accepts_a_well_formed_template():
+    assert template_definition_errors(VALID) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"name": "Order-Shipped"}, "name", "lowercase"),
+        ({"name": "x" * 513}, "name", "1-512"),
+        ({"language": "english"}, "language", "en_US"),
+        ({"category": "PROMO"}, "category", "MARKETING"),
+        ({"parameter_format": "MIXED"}, "parameter_format", "NAMED"),
+        ({"components": []}, "components", "BODY"),
+        ({"components": [{"type": "FOOTER", "text": "bye"}]}, "components", "BODY component is required"),
+        ({"components": [BODY, BODY]}, "components", "Only one BODY"),
+        (
+            {"components": [{"type": "BODY", "text": "Hi {{1}} {{3}}", "example": {"body_text": [["a", "b"]]}}]},
+            "components",
+            "without gaps",
+        ),
+        ({"components": [{"type": "BODY", "text": "Hi {{1}}"}]}, "components", "example.body_text"),
+        ({"components": [{"type": "BODY", "text": "x" * 1025}]}, "components", "limit is 1024"),
+        ({"components": [BODY, {"type": "FOOTER", "text": "Code {{1}}"}]}, "components", "FOOTER text cannot"),
+        ({"components": [BODY, {"type": "HEADER", "format": "IMAGE"}]}, "components", "header_handle"),
+        ({"components": [BODY, {"type": "HEADER", "format": "GIF"}]}, "components", "HEADER format"),
+        (
+            {"components": [BODY, {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Go", "url": "http://a"}]}]},
+            "components",
+            "https://",
+        ),
+        (
+            {"components": [{"type": "BODY", "text": "Hi {{first_name}}", "example": {"body_text": [["a"]]}}]},
+            "components",
+            "parameter_format to NAMED",
+        ),
+    ],
+)
+def test_it_names_the_field_and_the_rule(change, field, words):
+    errors = template_definition_errors({**VALID, **change})
+    assert field in errors
+    assert any(words in message for message in errors[field]), errors
+
+
+def test_named_templates_need_named_examples():
+    definition = {
+        **VALID,
+        "parameter_format": "NAMED",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Hi {{first_name}}, see you {{date}}",
+                "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ana"}]},
+            }
+        ],
+    }
+    assert template_definition_errors(definition) == {
+        "components": ["BODY needs example.body_text_named_params for date."]
+    }
+
+
+SHIPPING = [
+    {"type": "HEADER", "format": "IMAGE"},
+    {"type": "BODY", "text": "Hi {{1}}, order {{2}} shipped."},
+    {
+        "type": "BUTTONS",
+        "buttons": [
+            {"type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}"},
+            {"type": "QUICK_REPLY", "text": "Stop"},
+        ],
+    },
+]
+
+
+def test_requirements_say_what_a_send_must_give():
+    requirements = requirements_of(SHIPPING)
+    assert requirements.header_format == "IMAGE"
+    assert requirements.body_variables == ("1", "2")
+    assert requirements.describe() == (
+        "a image header (link or media id); 2 positional body parameter(s) (1, 2); url button 0 parameter"
+    )
+
+
+def test_a_matching_send_has_no_errors():
+    meta = {
+        "parameters": ["Ana", "B-1"],
+        "header": {"type": "image", "link": "https://example.com/a.jpg"},
+        "buttons": [{"type": "url", "index": 0, "parameters": ["B-1"]}],
+    }
+    assert send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta=meta) == []
+
+
+@pytest.mark.parametrize(
+    ("meta", "words"),
+    [
+        ({"parameters": ["Ana"]}, "expects 2 body parameter(s), got 1"),
+        ({"parameters": {"a": 1}}, "positional parameters"),
+        (
+            {"parameters": ["Ana", "B"], "header": {"type": "video", "link": "https://e.com/v.mp4"}},
+            "IMAGE header, not video",
+        ),
+        ({"parameters": ["Ana", "B"], "header": {"type": "image", "link": "ftp://x"}}, "usable header image"),
+        ({"parameters": ["Ana", "B"]}, "IMAGE header: give header"),
+    ],
+)
+def test_a_mismatched_send_is_explained(meta, words):
+    meta = {"buttons": [{"type": "url", "index": 0, "parameters": ["B-1"]}], **meta}
+    errors = send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta=meta)
+    assert any(words in error for error in errors), errors
+
+
+def test_named_parameters_must_match_by_name():
+    components = [{"type": "BODY", "text": "Hi {{first_name}} on {{date}}"}]
+    errors = send_errors(
+        name="reminder", requirements=requirements_of(components), meta={"parameters": {"first_name": "A", "time": "9"}}
+    )
+    assert errors == [
+        "Template reminder is missing named parameter(s) date.",
+        "Template reminder has no parameter(s) time; it takes first_name, date.",
+    ]

@@ -1,0 +1,146 @@
+"""Templates as integrators use them: sync from Meta (the simulator), submit, delete, and checks before a send."""
+
+import requests
+
+from templates.models import Template
+
+SEEDED = {
+    "hello_world",
+    "order_confirmation",
+    "appointment_reminder",
+    "promo_image",
+    "product_video",
+    "invoice_document",
+    "shipping_update",
+    "old_promo",
+    "legacy_notice",
+    "new_offer",
+}
+
+
+def _at_meta(simulator) -> set[str]:
+    response = requests.get(
+        f"{simulator.base_url}/v23.0/200000000000001/message_templates",
+        params={"limit": 1000},
+        headers={"Authorization": "Bearer demo-access-token"},
+        timeout=5,
+    )
+    return {item["name"] for item in response.json()["data"]}
+
+
+def _sync(api, transport):
+    response = api.post("/api/v1/templates/sync", {"transport": transport["id"]}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()[0]
+
+
+def test_sync_fetches_every_page(api, sim_transport, settings):
+    settings.TEMPLATE_SYNC_PAGE_SIZE = 3
+    report = _sync(api, sim_transport)
+    assert report["created"] == len(SEEDED)
+    listed = api.get("/api/v1/templates?limit=100").json()
+    assert {row["name"] for row in listed["results"]} == SEEDED
+    paused = api.get("/api/v1/templates?status=PAUSED").json()["results"]
+    assert [row["name"] for row in paused] == ["old_promo"]
+    assert _sync(api, sim_transport)["updated"] == len(SEEDED)
+
+
+def test_a_template_deleted_at_meta_is_marked_deleted_on_the_next_sync(api, sim_transport, simulator):
+    _sync(api, sim_transport)
+    requests.delete(
+        f"{simulator.base_url}/v23.0/200000000000001/message_templates",
+        params={"name": "new_offer"},
+        headers={"Authorization": "Bearer demo-access-token"},
+        timeout=5,
+    )
+    assert _sync(api, sim_transport)["deleted"] == 1
+    assert Template.objects.get(name="new_offer").status == "DELETED"
+
+
+def test_a_new_template_is_submitted_and_stored_as_meta_answers(api, sim_transport, simulator):
+    body = {
+        "transport": sim_transport["id"],
+        "name": "delivery_window_v1",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Your parcel arrives {{1}}.", "example": {"body_text": [["today"]]}}],
+    }
+    response = api.post("/api/v1/templates", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] in {"PENDING", "APPROVED"}
+    assert response.json()["requires"] == "1 positional body parameter(s) (1)"
+    assert "delivery_window_v1" in _at_meta(simulator)
+    assert api.post("/api/v1/templates", body, format="json").status_code == 409
+
+
+def test_a_template_breaking_metas_rules_is_refused_before_reaching_meta(api, sim_transport, simulator):
+    body = {
+        "transport": sim_transport["id"],
+        "name": "Bad Name",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Hi {{1}}"}],
+    }
+    response = api.post("/api/v1/templates", body, format="json")
+    assert response.status_code == 400
+    assert "name" in response.json() and "components" in response.json()
+    assert "Bad Name" not in _at_meta(simulator)
+
+
+def test_a_template_is_deleted_at_meta_and_here(api, sim_transport, simulator):
+    _sync(api, sim_transport)
+    template = Template.objects.get(name="new_offer")
+    assert api.delete(f"/api/v1/templates/{template.pk}").status_code == 204
+    assert "new_offer" not in _at_meta(simulator)
+    assert not Template.objects.filter(name="new_offer").exists()
+
+
+def test_another_app_sees_none_of_alices_templates(api, other_api, sim_transport):
+    _sync(api, sim_transport)
+    assert other_api.get("/api/v1/templates").json()["count"] == 0
+    response = other_api.post("/api/v1/templates/sync", {"transport": sim_transport["id"]}, format="json")
+    assert response.status_code == 400
+
+
+def _session(api, transport, meta, recipients=("+12025550101",)):
+    return api.post(
+        "/api/v1/sessions",
+        {
+            "transport": transport["id"],
+            "message": {"meta": {"language": "en_US", **meta}},
+            "recipients": list(recipients),
+        },
+        format="json",
+    )
+
+
+def test_a_send_with_the_wrong_parameter_count_is_refused_and_nothing_reaches_meta(api, sim_transport, simulator):
+    response = _session(api, sim_transport, {"templateName": "order_confirmation", "parameters": ["Ana", "B-1"]})
+    assert response.status_code == 400
+    assert response.json()["message"] == ["Template order_confirmation expects 3 body parameter(s), got 2."]
+    assert simulator.messages() == []
+
+
+def test_an_unknown_template_is_looked_up_at_meta_once_then_refused(api, sim_transport):
+    response = _session(api, sim_transport, {"templateName": "no_such_template"})
+    assert response.status_code == 400
+    assert "does not exist in en_US" in response.json()["message"][0]
+    assert Template.objects.filter(transport_id=sim_transport["id"]).count() == len(SEEDED)
+
+
+def test_templates_that_are_not_approved_are_refused_with_their_status(api, sim_transport):
+    for name, status in [("old_promo", "PAUSED"), ("legacy_notice", "DISABLED"), ("new_offer", "PENDING")]:
+        response = _session(api, sim_transport, {"templateName": name})
+        assert response.status_code == 400
+        assert f"is {status}" in response.json()["message"][0]
+
+
+def test_the_header_media_type_must_match_the_template(api, sim_transport):
+    meta = {
+        "templateName": "promo_image",
+        "parameters": ["20%"],
+        "header": {"type": "video", "link": "https://e.com/v.mp4"},
+    }
+    response = _session(api, sim_transport, meta)
+    assert response.status_code == 400
+    assert "IMAGE header, not video" in response.json()["message"][0]

@@ -1,0 +1,98 @@
+"""Recipient address validation: PHONE (to the digits Meta expects), EMAIL or NONE."""
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+PHONE, EMAIL, NONE = "PHONE", "EMAIL", "NONE"
+STRICT_VALID, STRICT_POSSIBLE = "valid", "possible"
+
+_SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MAX_RAW_LENGTH = 64
+
+_IMPOSSIBLE_REASONS = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.INVALID_LENGTH: "wrong number of digits",
+}
+
+
+class AddressError(ValueError):
+    """The address cannot be used; str() is the reason to show the user."""
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+
+
+def _reason(number: phonenumbers.PhoneNumber | None, region: str, strictness: str) -> str | None:
+    """Why `number` fails the strictness check, or None when it passes."""
+    if number is None:
+        return "not a phone number"
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        return f"impossible phone number ({_IMPOSSIBLE_REASONS.get(possible, 'wrong length')})"
+    if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return "impossible phone number (local number without area code)"
+    if strictness == STRICT_VALID and not phonenumbers.is_valid_number(number):
+        where = phonenumbers.region_code_for_country_code(number.country_code)
+        where = region if where in ("ZZ", "001") and not number.country_code else where
+        return f"not a valid phone number for region {where}"
+    return None
+
+
+def phone_normalize(raw: str, *, region: str = "US", strictness: str = STRICT_VALID) -> str:
+    """Country code and national number as digits, e.g. "+1 (415) 555-0123" → "14155550123".
+
+    Accepted: "+CC…", "00CC…", or a national number read in `region`; spaces, dashes, dots
+    and brackets are ignored. Digits without "+" that fail in `region` are tried once more as
+    an international number. `strictness` "valid" needs a number in an assigned range;
+    "possible" only the right length (Meta's +1 555 test numbers are possible, not valid).
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise AddressError("phone number is empty")
+    if len(raw) > _MAX_RAW_LENGTH:
+        raise AddressError("not a phone number (too long)")
+    text = _SEPARATORS.sub("", raw.strip())
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not re.fullmatch(r"\+?\d+", text):
+        raise AddressError("not a phone number (only digits, spaces, dashes, brackets and a leading + or 00)")
+    if text.startswith("+"):
+        number = _parse(text, None)
+        reason = _reason(number, region, strictness)
+    else:
+        number = _parse(text, region)
+        reason = _reason(number, region, strictness)
+        if reason is not None:
+            # Meta's own form: digits, country code first, no "+".
+            international = _parse("+" + text, None)
+            if _reason(international, region, strictness) is None:
+                number, reason = international, None
+    if reason is not None:
+        raise AddressError(reason)
+    return f"{number.country_code}{number.national_number}"
+
+
+def email_normalize(raw: str) -> str:
+    if not isinstance(raw, str) or not _EMAIL.match(raw.strip()) or len(raw) > 254:
+        raise AddressError("not a valid email address")
+    local, _, domain = raw.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def address_normalize_with(raw, *, kind: str, region: str, strictness: str) -> str:
+    """The normalized address for validation `kind`; raises AddressError."""
+    if kind == PHONE:
+        return phone_normalize(raw, region=region, strictness=strictness)
+    if kind == EMAIL:
+        return email_normalize(raw)
+    if not isinstance(raw, str) or not raw.strip():
+        raise AddressError("address is empty")
+    return raw.strip()

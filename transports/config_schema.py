@@ -1,0 +1,192 @@
+"""The published JSON Schema of an API transport's config, defaults, and config validation.
+
+`config_validate` is what create/update (API and admin) call: JSON Schema first, then the
+rules a schema cannot say (placeholders that name config keys, the URL guard).
+"""
+
+import copy
+
+from jsonschema import Draft202012Validator
+
+from transports import placeholders
+from transports.network import UnsafeURLError, url_check
+
+_POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
+
+CONFIG_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://whatsapp-gateway.local/schemas/api-transport-config.json",
+    "title": "API transport config",
+    "description": (
+        "How a message becomes an HTTP request and how the answer is read. Strings may contain "
+        "{%placeholders%}: address, message.content, message.meta.*, recipient.params.*, "
+        "transport.config.*, secrets.*, whatsapp.payload."
+    ),
+    "type": "object",
+    "required": ["request"],
+    "properties": {
+        "request": {
+            "type": "object",
+            "required": ["url"],
+            "additionalProperties": False,
+            "properties": {
+                "method": {"enum": ["POST", "PUT", "PATCH", "GET"], "default": "POST"},
+                "url": {
+                    "type": "string", "minLength": 1, "description": "May start with {%transport.config.baseUrl%}.",
+                },
+                "headers": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "default": {"Content-Type": "application/json"},
+                },
+                "body": {
+                    "description": "Any JSON; \"{%whatsapp.payload%}\" lets the WhatsApp builder write it.",
+                },
+            },
+        },
+        "validationAddress": {"enum": ["PHONE", "EMAIL", "NONE"], "default": "PHONE"},
+        "phoneStrictness": {
+            "enum": ["valid", "possible"], "default": "valid",
+            "description": "possible accepts any number of the right length, e.g. Meta's +1 555 test numbers.",
+        },
+        "defaultRegion": {
+            "type": "string", "pattern": "^[A-Z]{2}$",
+            "description": "Region for numbers without a country code; default settings.PHONE_DEFAULT_REGION.",
+        },
+        "validationContent": {"enum": ["TEXT", "JSON", "NONE"], "default": "TEXT"},
+        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+        "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
+        "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
+        "batchDelay": {"type": ["number", "null"], "minimum": 0, "default": None},
+        "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "timeouts": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "connect": {**_POSITIVE_NUMBER, "maximum": 60, "default": 5},
+                "read": {**_POSITIVE_NUMBER, "maximum": 300, "default": 15},
+            },
+        },
+        "response": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "successStatus": {
+                    "type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 100, "maximum": 599},
+                    "default": [200, 201, 202],
+                },
+                "messageIdPath": {"type": "string", "default": "messages.0.id"},
+                "errorCodePath": {"type": "string", "default": "error.code"},
+                "errorSubcodePath": {"type": "string", "default": "error.error_subcode"},
+                "errorTitlePath": {"type": "string", "default": "error.message"},
+                "errorDetailsPath": {"type": "string", "default": "error.error_data.details"},
+            },
+        },
+        "preset": {"enum": ["whatsapp_cloud"]},
+        "baseUrl": {"type": "string", "pattern": "^https?://"},
+        "apiVersion": {"type": "string", "pattern": "^v[0-9]+\\.[0-9]+$"},
+        "phoneNumberId": {"type": "string", "pattern": "^[0-9]+$"},
+        "businessAccountId": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "additionalProperties": True,
+    "if": {"required": ["preset"], "properties": {"preset": {"const": "whatsapp_cloud"}}},
+    "then": {"required": ["baseUrl", "apiVersion", "phoneNumberId"]},
+}
+
+RESPONSE_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["response"]["properties"].items()}
+TIMEOUT_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["timeouts"]["properties"].items()}
+
+_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+_ROOT_PLACEHOLDERS = ("address", "message", "recipient", "transport", "secrets", "whatsapp")
+
+
+def _field(path) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "config"
+
+
+def _rule(error) -> str:
+    if error.validator == "required":
+        return "is required"
+    if error.validator == "additionalProperties":
+        return error.message
+    if error.validator == "enum":
+        return f"must be one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        expected = error.validator_value
+        return f"must be of type {' or '.join(expected) if isinstance(expected, list) else expected}"
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum"):
+        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than"}
+        return f"must be {words[error.validator]} {error.validator_value}"
+    if error.validator == "pattern":
+        return f"must match {error.validator_value}"
+    if error.validator == "minLength":
+        return "must not be empty"
+    return error.message
+
+
+def config_errors(config, *, secrets: dict | None = None) -> list[str]:
+    """Every problem with `config` as "field: rule" (field as a dotted path); [] when valid.
+
+    `secrets` (names are enough) lets `{%secrets.x%}` placeholders be checked too.
+    """
+    if not isinstance(config, dict):
+        return ["config: must be a JSON object"]
+    errors = []
+    for error in sorted(_VALIDATOR.iter_errors(config), key=lambda e: (list(map(str, e.path)), e.message)):
+        field = _field(error.absolute_path)
+        if error.validator == "required" and error.absolute_path:
+            field = f"{field}.{error.message.split(chr(39))[1]}"
+        elif error.validator == "required":
+            field = error.message.split("'")[1]
+        errors.append(f"{field}: {_rule(error)}")
+    if errors:
+        return errors
+    request = config["request"]
+    for path in placeholders.placeholder_paths(request):
+        root, _, rest = path.partition(".")
+        if root not in _ROOT_PLACEHOLDERS:
+            errors.append(f"request: unknown placeholder {{%{path}%}} (roots: {', '.join(_ROOT_PLACEHOLDERS)})")
+        elif root == "transport" and not (rest.startswith("config.") and rest[7:].split(".")[0] in config):
+            errors.append(f"request: placeholder {{%{path}%}} names no key of this config")
+        elif root == "secrets" and secrets is not None and rest.split(".")[0] not in secrets:
+            errors.append(f"request: placeholder {{%{path}%}} names no secret of this transport")
+        elif root == "whatsapp" and path != "whatsapp.payload":
+            errors.append(f"request: unknown placeholder {{%{path}%}} (only whatsapp.payload)")
+    if errors:
+        return errors
+    errors.extend(_url_errors(config))
+    return errors
+
+
+def _url_errors(config: dict) -> list[str]:
+    url = config["request"]["url"]
+    first = placeholders.PLACEHOLDER.match(url)
+    if first and not first.group(1).startswith("transport.config."):
+        return []  # the host comes from per-message data; checked at send time
+    head = placeholders.PLACEHOLDER.sub(
+        lambda m: m.group(0) if m.group(1).startswith("transport.config.") else "x", url.split("?", 1)[0]
+    )
+    try:
+        rendered = placeholders.render_string(head, {"transport": {"config": config}}, url=True)
+    except placeholders.PlaceholderError:
+        return []
+    try:
+        url_check(rendered, unresolvable_ok=True)  # DNS may be down here; send time checks again
+    except UnsafeURLError as error:
+        return [f"request.url: {error}"]
+    return []
+
+
+def config_with_defaults(config: dict) -> dict:
+    """A copy of `config` with every default of the schema filled in (what the sender reads)."""
+    full = copy.deepcopy(config)
+    for key, spec in CONFIG_SCHEMA["properties"].items():
+        if "default" in spec and key not in full:
+            full[key] = copy.deepcopy(spec["default"])
+    request = full.setdefault("request", {})
+    request.setdefault("method", "POST")
+    request.setdefault("headers", {"Content-Type": "application/json"})
+    full["timeouts"] = {**TIMEOUT_DEFAULTS, **(full.get("timeouts") or {})}
+    full["response"] = {**RESPONSE_DEFAULTS, **(full.get("response") or {})}
+    return full

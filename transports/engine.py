@@ -1,0 +1,293 @@
+"""The API transport engine: the one facade the send pipeline, templates and webhooks use.
+
+Validation (addresses, content, placeholders) happens before anything is stored; `send_batch`
+renders each request, sends the batch with many requests in flight and classifies each answer.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from transports import placeholders
+from transports.addresses import AddressError, address_normalize_with
+from transports.config_schema import config_errors, config_with_defaults
+from transports.errors import AUTH, PERMANENT, error_classify
+from transports.graph import graph_request
+from transports.network import UnsafeURLError, url_check
+from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
+from transports.secrets import secrets_decrypt, secrets_resolve
+from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared
+from transports.whatsapp import TEXT_LIMIT, BuildError, whatsapp_payload
+
+__all__ = [
+    "AddressError", "Outgoing", "SendResult", "UnsafeURLError", "address_normalize", "config_errors",
+    "graph_request", "message_check", "recipient_params_check", "send_batch", "transport_secrets", "url_check",
+]
+
+WHATSAPP_PAYLOAD = "whatsapp.payload"
+
+
+@dataclass
+class Outgoing:
+    key: object
+    address: str
+    params: dict
+    send_at: float = 0.0  # Unix time (time.time()) not before which the request may leave
+
+
+@dataclass
+class SendResult:
+    key: object
+    ok: bool
+    http_status: int | None
+    provider_message_id: str | None
+    error_code: str = ""
+    error_subcode: str = ""
+    error_title: str = ""
+    error_details: str = ""
+    category: str = ""  # "" when ok, else TRANSIENT, THROTTLED, PERMANENT or AUTH
+    retry_after: float | None = None
+    duration_ms: int = 0
+    request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
+    response_body: str = ""  # excerpt, secrets redacted
+
+
+def transport_secrets(transport) -> dict:
+    """The transport's secrets decrypted, with `env:NAME` references resolved from the environment."""
+    return secrets_resolve(secrets_decrypt(transport.encrypted_secrets))
+
+
+def _config(transport) -> dict:
+    return config_with_defaults(transport.config or {})
+
+
+def address_normalize(transport, raw) -> str:
+    """The address as the provider expects it (PHONE → digits, country code first); raises AddressError."""
+    config = _config(transport)
+    return address_normalize_with(
+        raw, kind=config["validationAddress"],
+        region=config.get("defaultRegion") or settings.PHONE_DEFAULT_REGION,
+        strictness=config["phoneStrictness"],
+    )
+
+
+def _uses_whatsapp_builder(config: dict) -> bool:
+    return WHATSAPP_PAYLOAD in placeholders.placeholder_paths(config["request"])
+
+
+def _content_errors(config: dict, message: dict) -> list[str]:
+    kind = config["validationContent"]
+    content = message.get("content")
+    meta = message.get("meta") or {}
+    if kind == "TEXT":
+        if meta.get("templateName") and _uses_whatsapp_builder(config):
+            return []  # a template message: its text lives at Meta, the content is not sent
+        if not isinstance(content, str) or not content.strip():
+            return ["message.content: must be non-empty text"]
+        if len(content) > TEXT_LIMIT:
+            return [f"message.content: at most {TEXT_LIMIT} characters (got {len(content)})"]
+    elif kind == "JSON" and isinstance(content, str):
+        try:
+            json.loads(content)
+        except ValueError:
+            return ["message.content: must be valid JSON"]
+    return []
+
+
+def _context(*, config, message, address, params, secrets, with_whatsapp: bool) -> dict:
+    context = {
+        "address": address,
+        "message": {"content": message.get("content", ""), "meta": message.get("meta") or {}},
+        "recipient": {"params": params or {}},
+        "transport": {"config": config},
+        "secrets": secrets,
+    }
+    if with_whatsapp:
+        context["whatsapp"] = {"payload": lambda: whatsapp_payload(to=address, message=message, params=params)}
+    return context
+
+
+def message_check(transport, message: dict) -> list[str]:
+    """Content rules and a dry run of every placeholder (except recipient.params.*); [] when ok."""
+    if not isinstance(message, dict):
+        return ["message: must be an object"]
+    config = _config(transport)
+    errors = _content_errors(config, message)
+    if errors:
+        return errors
+    secrets = {name: "x" for name in secrets_decrypt(transport.encrypted_secrets)}
+    context = _context(
+        config=config, message=message, address="0", params={}, secrets=secrets, with_whatsapp=False
+    )
+    errors = [
+        f"unknown placeholder {{%{path}%}}"
+        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", "whatsapp"))
+    ]
+    if _uses_whatsapp_builder(config):
+        try:
+            whatsapp_payload(to="0", message=message, params={})
+        except BuildError as error:
+            errors.append(f"message.{error}")
+    return errors
+
+
+def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
+    """Problems with one recipient's params: unknown {%recipient.params.x%}, builder errors; [] when ok."""
+    config = _config(transport)
+    if params is not None and not isinstance(params, dict):
+        return ["params: must be an object"]
+    context = {"recipient": {"params": params or {}}}
+    errors = [
+        f"missing recipient param {{%{path}%}}"
+        for path in placeholders.unknown_paths(config["request"], context)
+        if path.startswith("recipient.")
+    ]
+    if params and _uses_whatsapp_builder(config):
+        try:
+            whatsapp_payload(to="0", message=message, params=params)
+        except BuildError as error:
+            errors.append(f"params: {error}")
+    return errors
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _failed(key, *, title: str, category: str, request: dict | None = None, details: str = "") -> SendResult:
+    return SendResult(
+        key=key, ok=False, http_status=None, provider_message_id=None, error_title=title[:255],
+        error_details=details[:500], category=category, request=request or {},
+    )
+
+
+def _prepare(config, message, item: Outgoing, secrets: dict, with_whatsapp: bool) -> tuple[PreparedRequest, dict]:
+    """The request for one recipient and its redacted copy for the log; raises on a render problem."""
+    context = _context(
+        config=config, message=message, address=item.address, params=item.params or {}, secrets=secrets,
+        with_whatsapp=with_whatsapp,
+    )
+    spec = config["request"]
+    url = placeholders.render_string(spec["url"], context, url=True)
+    headers = {}
+    for name, value in (spec.get("headers") or {}).items():
+        text = placeholders.as_text(placeholders.render_string(value, context))
+        if "\r" in text or "\n" in text:
+            raise ValueError(f"request.headers.{name}: a header value may not contain a line break")
+        headers[name] = text
+    body = placeholders.render(spec["body"], context) if "body" in spec else None
+    if body is None:
+        raw = None
+    elif isinstance(body, str):
+        raw = body.encode()
+    else:
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers.setdefault("Content-Type", "application/json")
+    method = spec.get("method", "POST")
+    log_request = {"method": method, "url": redact_text(url, secrets), "headers": redact(headers, secrets),
+                   "body": redact(body, secrets)}
+    return PreparedRequest(item.key, method, url, headers, raw, item.send_at), log_request
+
+
+def _path_value(data, path: str):
+    if not path:
+        return None
+    try:
+        return placeholders.lookup(data, path)
+    except placeholders.PlaceholderError:
+        return None
+
+
+def _retry_after_header(value: str) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> SendResult:
+    rules = config["response"]
+    excerpt = redact_text(answer.body[:RESPONSE_EXCERPT_LIMIT], secrets)
+    if answer.http_status is None:
+        category, hint = error_classify(http_status=None)
+        return SendResult(
+            key=answer.key, ok=False, http_status=None, provider_message_id=None,
+            error_title=redact_text(answer.network_error, secrets)[:255], category=category, retry_after=hint,
+            duration_ms=answer.duration_ms, request=request, response_body="",
+        )
+    try:
+        data = json.loads(answer.body) if answer.body else {}
+    except ValueError:
+        data = {}
+    if answer.http_status in rules["successStatus"]:
+        message_id = _path_value(data, rules["messageIdPath"])
+        return SendResult(
+            key=answer.key, ok=True, http_status=answer.http_status,
+            provider_message_id=str(message_id) if message_id is not None else None,
+            duration_ms=answer.duration_ms, request=request, response_body=excerpt,
+        )
+    code = _path_value(data, rules["errorCodePath"])
+    code = "" if code is None else str(code)
+    category, hint = error_classify(http_status=answer.http_status, code=code)
+    header_hint = _retry_after_header(answer.headers.get("Retry-After", ""))
+    title = _path_value(data, rules["errorTitlePath"])
+    subcode = _path_value(data, rules["errorSubcodePath"])
+    details = _path_value(data, rules["errorDetailsPath"])
+    return SendResult(
+        key=answer.key, ok=False, http_status=answer.http_status, provider_message_id=None,
+        error_code=code, error_subcode="" if subcode is None else str(subcode),
+        error_title=redact_text(str(title or f"HTTP {answer.http_status}"), secrets)[:255],
+        error_details=redact_text("" if details is None else str(details), secrets)[:500],
+        category=category, retry_after=header_hint if header_hint is not None else hint,
+        duration_ms=answer.duration_ms, request=request, response_body=excerpt,
+    )
+
+
+def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendResult]:
+    """Send `message` to every Outgoing; results in the same order. Never raises for one message's failure."""
+    config = _config(transport)
+    secrets = transport_secrets(transport)  # decrypted once per batch
+    with_whatsapp = _uses_whatsapp_builder(config)
+    results: dict[int, SendResult] = {}
+    prepared: list[PreparedRequest] = []
+    logged: dict[int, dict] = {}
+    checked_hosts: dict[str, str] = {}
+    for position, item in enumerate(outgoing):
+        try:
+            request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
+        except (placeholders.PlaceholderError, BuildError, ValueError) as error:
+            results[position] = _failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT)
+            continue
+        origin = request.url.split("/", 3)[:3]
+        origin_key = "/".join(origin)
+        if origin_key not in checked_hosts:
+            try:
+                url_check(request.url)
+                checked_hosts[origin_key] = ""
+            except UnsafeURLError as error:
+                checked_hosts[origin_key] = str(error)
+        if checked_hosts[origin_key]:
+            results[position] = _failed(
+                item.key, title=f"Refused URL: {checked_hosts[origin_key]}", category=AUTH, request=log_request,
+            )
+            continue
+        request.key = position
+        prepared.append(request)
+        logged[position] = log_request
+    answers = send_prepared(
+        prepared, session_key=(transport.pk, config_hash(config)), concurrency=int(config["concurrency"]),
+        timeouts=config["timeouts"],
+    )
+    for answer in answers:
+        position = answer.key
+        result = _classify(config, answer, logged[position], secrets)
+        result.key = outgoing[position].key
+        results[position] = result
+    return [results[position] for position in range(len(outgoing))]
+
+
+def send_one(transport, message: dict, address: str, params: dict | None = None) -> SendResult:
+    """One message now (the test-message path)."""
+    item = Outgoing(key=0, address=address, params=params or {}, send_at=time.time())
+    return send_batch(transport, message, [item])[0]

@@ -1,0 +1,65 @@
+"""Graph API management calls (templates, media) for a WhatsApp transport: one short synchronous request.
+
+Sends go through the batch sender; these calls are rare and human-paced, so plain `requests`
+with the same URL guard, timeouts and redaction is enough.
+"""
+
+from dataclasses import dataclass
+
+import requests
+
+from transports.models import Transport
+from transports.network import UnsafeURLError, url_check
+
+
+@dataclass(frozen=True)
+class GraphAnswer:
+    ok: bool
+    http_status: int | None
+    body: dict
+    error_code: str = ""
+    error_title: str = ""
+    error_details: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return "OK"
+        parts = [self.error_code and f"Meta error {self.error_code}", self.error_title, self.error_details]
+        return " - ".join(p for p in parts if p) or f"HTTP {self.http_status}"
+
+
+def graph_request(
+    transport: Transport, method: str, path: str, *, params: dict | None = None, json: dict | None = None,
+    files: dict | None = None, data: dict | None = None,
+) -> GraphAnswer:
+    """Call `{baseUrl}/{apiVersion}/{path}` with the transport's access token; never raises for HTTP errors."""
+    from transports.engine import transport_secrets
+
+    config = transport.config
+    url = f"{config['baseUrl'].rstrip('/')}/{config['apiVersion']}/{path.lstrip('/')}"
+    try:
+        url_check(url)
+    except UnsafeURLError as error:
+        return GraphAnswer(ok=False, http_status=None, body={}, error_title=f"Refused URL: {error}")
+    token = transport_secrets(transport).get("accessToken", "")
+    timeouts = config.get("timeouts") or {}
+    try:
+        response = requests.request(
+            method, url, params=params, json=json, files=files, data=data,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=(timeouts.get("connect", 5), timeouts.get("read", 15)), allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        return GraphAnswer(ok=False, http_status=None, body={}, error_title=f"Network error: {type(error).__name__}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.ok:
+        return GraphAnswer(ok=True, http_status=response.status_code, body=body)
+    error = body.get("error") or {}
+    return GraphAnswer(
+        ok=False, http_status=response.status_code, body=body, error_code=str(error.get("code", "")),
+        error_title=str(error.get("message", ""))[:255],
+        error_details=str((error.get("error_data") or {}).get("details", ""))[:500],
+    )

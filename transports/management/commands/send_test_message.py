@@ -1,0 +1,50 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from transports.addresses import AddressError
+from transports.models import Transport
+from transports.services import send_test_message
+
+
+def describe_result(result) -> str:
+    """Meta's answer as an operator reads it (shared by the command and the admin action)."""
+    if result.ok:
+        return f"Sent: HTTP {result.http_status}, message id {result.provider_message_id}"
+    parts = [f"HTTP {result.http_status}" if result.http_status else "no HTTP answer"]
+    parts += [p for p in (result.error_code and f"Meta error {result.error_code}", result.error_title,
+                          result.error_details) if p]
+    return f"Failed ({result.category}): " + " - ".join(parts)
+
+
+class Command(BaseCommand):
+    help = "Send one test message through a transport now and print the provider's answer."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--transport", type=int, required=True, help="Transport id.")
+        parser.add_argument("--to", required=True, help="Recipient phone number, e.g. +15550100001.")
+        parser.add_argument("--template", help="Template name; without it a text message is sent.")
+        parser.add_argument("--language", default="en_US", help="Template language code (default en_US).")
+        parser.add_argument(
+            "--param", action="append", default=[],
+            help="Template body parameter, repeatable; name=value for named templates.",
+        )
+        parser.add_argument("--text", help="Text for a plain text message (24-hour window only).")
+
+    def handle(self, *args, **options):
+        transport = Transport.objects.filter(pk=options["transport"]).first()
+        if transport is None:
+            raise CommandError(f"No transport with id {options['transport']}.")
+        try:
+            result = send_test_message(
+                transport=transport, to=options["to"], template=options["template"],
+                language=options["language"], params=options["param"], text=options["text"],
+            )
+        except AddressError as error:
+            raise CommandError(f"--to: {error}") from error
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(describe_result(result))
+        self.stdout.write(result.response_body or json.dumps({"request": result.request}))
+        if not result.ok:
+            raise CommandError("The provider refused the message.")

@@ -1,0 +1,98 @@
+"""The WhatsApp Cloud preset: Meta's Cloud API as an API transport config plus secrets."""
+
+from transports.models import Transport
+
+WHATSAPP_CLOUD = "whatsapp_cloud"
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
+MESSAGES_URL = (
+    "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/{%transport.config.phoneNumberId%}/messages"
+)
+
+# Shorthand field → secret name inside the transport's secrets.
+SHORTHAND_SECRETS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
+SHORTHAND_FIELDS = (
+    "phone_number_id", "business_account_id", "api_version", "base_url", *SHORTHAND_SECRETS,
+    "rate_limit", "max_attempts", "phone_strictness", "default_region", "concurrency", "timeouts",
+)
+
+
+def whatsapp_cloud_config(
+    *, phone_number_id: str, business_account_id: str = "", api_version: str = DEFAULT_API_VERSION,
+    base_url: str = DEFAULT_BASE_URL, rate_limit: float = 80, max_attempts: int = 3,
+    phone_strictness: str = "valid", default_region: str | None = None, concurrency: int = 100,
+    timeouts: dict | None = None,
+) -> dict:
+    """The full API transport config for Meta's Cloud API `/messages` endpoint (no secrets in it)."""
+    config = {
+        "preset": WHATSAPP_CLOUD,
+        "baseUrl": str(base_url).rstrip("/"),
+        "apiVersion": str(api_version),
+        "phoneNumberId": str(phone_number_id),
+        "request": {
+            "method": "POST",
+            "url": MESSAGES_URL,
+            "headers": {"Authorization": "Bearer {%secrets.accessToken%}", "Content-Type": "application/json"},
+            "body": "{%whatsapp.payload%}",
+        },
+        "validationAddress": "PHONE",
+        "phoneStrictness": phone_strictness,
+        "validationContent": "TEXT",
+        "maxAttempts": int(max_attempts),
+        "rateLimit": rate_limit,
+        "concurrency": int(concurrency),
+        "timeouts": {"connect": 5, "read": 15, **(timeouts or {})},
+        "response": {
+            "successStatus": [200, 201],
+            "messageIdPath": "messages.0.id",
+            "errorCodePath": "error.code",
+            "errorSubcodePath": "error.error_subcode",
+            "errorTitlePath": "error.message",
+            "errorDetailsPath": "error.error_data.details",
+        },
+    }
+    if business_account_id:
+        config["businessAccountId"] = str(business_account_id)
+    if default_region:
+        config["defaultRegion"] = default_region
+    return config
+
+
+def whatsapp_cloud_expand(shorthand: dict) -> tuple[dict, dict]:
+    """(config, secrets) from the API's `whatsapp_cloud` shorthand; raises ValueError naming the field."""
+    if not isinstance(shorthand, dict):
+        raise ValueError("whatsapp_cloud: must be an object")
+    unknown = sorted(set(shorthand) - set(SHORTHAND_FIELDS))
+    if unknown:
+        raise ValueError(f"whatsapp_cloud.{unknown[0]}: unknown field (allowed: {', '.join(SHORTHAND_FIELDS)})")
+    for required in ("phone_number_id", "access_token"):
+        if not shorthand.get(required):
+            raise ValueError(f"whatsapp_cloud.{required}: is required")
+    options = {k: v for k, v in shorthand.items() if k not in SHORTHAND_SECRETS and v is not None}
+    config = whatsapp_cloud_config(**options)
+    secrets = {name: str(shorthand[field]) for field, name in SHORTHAND_SECRETS.items() if shorthand.get(field)}
+    return config, secrets
+
+
+def whatsapp_transport_from_settings(*, app, name: str, settings, phone_strictness: str = "possible") -> Transport:
+    """The app's transport called `name`, created from the WHATSAPP_* settings when it does not exist.
+
+    Built with phoneStrictness "possible" so Meta's +1 555 test numbers (and DEV_PHONE) work.
+    """
+    from transports.services import transport_create
+
+    existing = Transport.objects.filter(app=app, name=name).first()
+    if existing is not None:
+        return existing
+    config, secrets = whatsapp_cloud_expand({
+        "phone_number_id": settings.WHATSAPP_PHONE_NUMBER_ID,
+        "business_account_id": settings.WHATSAPP_BUSINESS_ACCOUNT_ID,
+        "api_version": settings.WHATSAPP_API_VERSION,
+        "base_url": settings.WHATSAPP_API_BASE_URL,
+        "access_token": settings.WHATSAPP_ACCESS_TOKEN,
+        "app_secret": settings.WHATSAPP_APP_SECRET,
+        "verify_token": settings.WHATSAPP_VERIFY_TOKEN,
+        "phone_strictness": phone_strictness,
+        "default_region": getattr(settings, "PHONE_DEFAULT_REGION", None) or None,
+    })
+    return transport_create(app=app, name=name, config=config, secrets=secrets)

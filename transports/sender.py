@@ -1,0 +1,168 @@
+"""Many requests in flight from sync code: one process-wide asyncio loop in a daemon thread.
+
+Sessions (aiohttp ClientSession + TCPConnector, keep-alive pooled) are kept per transport id and
+config hash and reused across batches. The loop is re-created after a fork (Celery prefork)
+because a loop, its thread and its sockets do not survive one.
+"""
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
+
+from transports import network
+
+RESPONSE_EXCERPT = 2000  # kept for callers
+_MAX_READ = 256 * 1024
+_MAX_SESSIONS = 64
+
+
+@dataclass
+class PreparedRequest:
+    """One request ready to leave: what the engine rendered for one Outgoing."""
+
+    key: object
+    method: str
+    url: str
+    headers: dict
+    body: bytes | None
+    send_at: float = 0.0
+
+
+@dataclass
+class RawAnswer:
+    """What came back (or didn't): the engine classifies it."""
+
+    key: object
+    http_status: int | None = None
+    body: str = ""
+    headers: dict = field(default_factory=dict)
+    network_error: str = ""
+    duration_ms: int = 0
+
+
+class _GuardedResolver(AbstractResolver):
+    """DNS answers that point at private addresses are dropped (unless allow-listed): no rebinding."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
+        answers = await self._inner.resolve(host, port, family)
+        if network._allow_listed(host.lower(), port):
+            return answers
+        safe = [answer for answer in answers if not network._refused(answer["host"])]
+        if not safe:
+            raise OSError(f"host {host} resolves only to private, loopback or link-local addresses")
+        return safe
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.sessions: dict[tuple, aiohttp.ClientSession] = {}
+        self.thread = threading.Thread(target=self._run, name="transports-sender", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+
+_lock = threading.Lock()
+_current: _LoopThread | None = None
+
+
+def _loop_thread() -> _LoopThread:
+    global _current
+    with _lock:
+        if _current is None or _current.pid != os.getpid() or not _current.thread.is_alive():
+            _current = _LoopThread()
+        return _current
+
+
+def _session(runner: _LoopThread, session_key: tuple, *, concurrency: int, timeouts: dict) -> aiohttp.ClientSession:
+    """The pooled session for this transport+config (runs on the loop thread)."""
+    session = runner.sessions.get(session_key)
+    if session is not None and not session.closed:
+        return session
+    transport_id = session_key[0]
+    for old_key in [k for k in runner.sessions if k[0] == transport_id]:  # config changed: drop the old pool
+        runner.loop.create_task(runner.sessions.pop(old_key).close())
+    if len(runner.sessions) >= _MAX_SESSIONS:
+        oldest = next(iter(runner.sessions))
+        runner.loop.create_task(runner.sessions.pop(oldest).close())
+    connector = aiohttp.TCPConnector(
+        limit=concurrency, limit_per_host=concurrency, ttl_dns_cache=60, resolver=_GuardedResolver(),
+        keepalive_timeout=30,
+    )
+    session = aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=float(timeouts["connect"]), sock_read=float(timeouts["read"])
+        ),
+        auto_decompress=True,
+        skip_auto_headers=("User-Agent",),
+        headers={"User-Agent": "whatsapp-gateway"},
+    )
+    runner.sessions[session_key] = session
+    return session
+
+
+async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, request: PreparedRequest) -> RawAnswer:
+    delay = request.send_at - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    async with gate:
+        started = time.perf_counter()
+        answer = RawAnswer(key=request.key)
+        try:
+            async with session.request(
+                request.method, request.url, headers=request.headers, data=request.body, allow_redirects=False,
+            ) as response:
+                raw = await response.content.read(_MAX_READ)
+                answer.http_status = response.status
+                answer.body = raw.decode(response.charset or "utf-8", errors="replace")
+                answer.headers = {"Retry-After": response.headers.get("Retry-After", "")}
+        except TimeoutError:
+            answer.network_error = "Timeout waiting for the provider (the message may still have been sent)"
+        except aiohttp.ClientError as error:
+            answer.network_error = f"Network error: {type(error).__name__}: {error}"
+        except OSError as error:
+            answer.network_error = f"Network error: {error}"
+        answer.duration_ms = int((time.perf_counter() - started) * 1000)
+        return answer
+
+
+async def _send_all(runner, session_key, concurrency, timeouts, requests) -> list[RawAnswer]:
+    session = _session(runner, session_key, concurrency=concurrency, timeouts=timeouts)
+    gate = asyncio.Semaphore(concurrency)
+    return await asyncio.gather(*(_send_one(session, gate, request) for request in requests))
+
+
+def send_prepared(
+    requests: list[PreparedRequest], *, session_key: tuple, concurrency: int, timeouts: dict,
+) -> list[RawAnswer]:
+    """Send every request (each not before its send_at) and return the answers in the same order."""
+    if not requests:
+        return []
+    runner = _loop_thread()
+    future = asyncio.run_coroutine_threadsafe(
+        _send_all(runner, session_key, concurrency, timeouts, requests), runner.loop
+    )
+    return future.result()
+
+
+def config_hash(config: dict) -> str:
+    return str(hash(json.dumps(config, sort_keys=True, default=str)))

@@ -1,0 +1,81 @@
+import pytest
+
+from transports.models import Transport
+
+SHORTHAND = {
+    "phone_number_id": "100000000000001",
+    "business_account_id": "200000000000001",
+    "api_version": "v23.0",
+    "base_url": "https://graph.facebook.com",
+    "access_token": "EAAG-real-token",
+    "app_secret": "app-secret-x",
+    "verify_token": "verify-x",
+    "rate_limit": 40,
+    "max_attempts": 5,
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_allow_list(settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = []
+
+
+def test_it_creates_a_whatsapp_transport_from_the_shorthand_without_echoing_secrets(api, app):
+    response = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["secrets"] == ["accessToken", "appSecret", "verifyToken"]
+    assert "EAAG-real-token" not in response.content.decode()
+    config = body["config"]
+    assert (config["preset"], config["phoneNumberId"], config["rateLimit"], config["maxAttempts"]) == (
+        "whatsapp_cloud",
+        "100000000000001",
+        40,
+        5,
+    )
+    assert config["request"]["body"] == "{%whatsapp.payload%}"
+    assert Transport.objects.get(pk=body["id"]).app == app
+
+
+def test_a_bad_config_is_a_400_naming_the_field_and_rule(api):
+    response = api.post(
+        "/api/v1/transports/",
+        {"name": "x", "config": {"request": {"url": "https://a.example"}, "maxAttempts": 0}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["config"] == ["maxAttempts: must be at least 1"]
+
+
+def test_a_private_url_is_a_400(api):
+    config = {"request": {"url": "http://169.254.169.254/latest/meta-data"}}
+    response = api.post("/api/v1/transports/", {"name": "x", "config": config}, format="json")
+    assert response.status_code == 400
+    assert "request.url: host 169.254.169.254 resolves to a private" in response.json()["config"][0]
+
+
+def test_a_bad_shorthand_is_a_400_naming_the_field(api):
+    response = api.post(
+        "/api/v1/transports/", {"name": "x", "whatsapp_cloud": {"phone_number_id": "abc"}}, format="json"
+    )
+    assert response.status_code == 400
+    errors = response.json()["whatsapp_cloud"]
+    assert "phone_number_id" in errors and "access_token" in errors
+
+
+def test_an_update_is_validated_too(api):
+    created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json").json()
+    response = api.patch(f"/api/v1/transports/{created['id']}/", {"config": {"request": {}}}, format="json")
+    assert response.status_code == 400 and response.json()["config"] == ["request.url: is required"]
+
+
+def test_the_config_schema_is_published(api):
+    response = api.get("/api/v1/transports/schema")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["required"] == ["request"] and "phoneStrictness" in schema["properties"]
+
+
+def test_another_app_cannot_see_the_transport(api, other_api):
+    created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json").json()
+    assert other_api.get(f"/api/v1/transports/{created['id']}/").status_code == 404

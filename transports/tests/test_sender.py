@@ -1,0 +1,101 @@
+import time
+
+from transports import engine
+from transports.tests.conftest import FakeProvider, make_transport
+
+MESSAGE = {"content": "Hello", "meta": {}}
+
+
+def _send(transport, addresses, params=None, send_at=0.0):
+    outgoing = [engine.Outgoing(key=f"k{i}", address=a, params=params or {"name": "Ana"}, send_at=send_at)
+                for i, a in enumerate(addresses)]
+    return engine.send_batch(transport, MESSAGE, outgoing)
+
+
+def test_it_sends_and_reads_the_provider_message_id(provider):
+    (result,) = _send(make_transport(provider.base_url), ["15550100001"])
+    assert result.ok and result.http_status == 200 and result.provider_message_id == "wamid.1"
+    assert result.key == "k0" and result.category == ""
+    received = provider.received[0]
+    assert received["body"] == {"to": "15550100001", "text": "Hello", "name": "Ana"}
+    assert received["headers"]["Authorization"] == "Bearer tok-SECRET-123"
+    assert received["query"] == {"to": "15550100001"}
+
+
+def test_the_logged_request_and_response_never_contain_the_secret(provider):
+    (result,) = _send(make_transport(provider.base_url, path="echo-secret"), ["15550100001"])
+    assert result.ok
+    assert "tok-SECRET-123" not in str(result.request) and "tok-SECRET-123" not in result.response_body
+    assert result.request["headers"]["Authorization"] == "Bearer [REDACTED]"
+
+
+def test_it_parses_meta_throttling_sent_as_http_400(provider):
+    (result,) = _send(make_transport(provider.base_url, path="throttled"), ["15550100001"])
+    assert not result.ok and result.http_status == 400
+    assert (result.error_code, result.category, result.retry_after) == ("130429", "THROTTLED", 1)
+    assert result.error_title == "(#130429) Rate limit hit"
+    assert result.error_details == "Cloud API message throughput has been reached."
+
+
+def test_an_expired_token_is_an_auth_problem_with_its_subcode(provider):
+    (result,) = _send(make_transport(provider.base_url, path="auth"), ["15550100001"])
+    assert (result.error_code, result.error_subcode, result.category) == ("190", "463", "AUTH")
+
+
+def test_5xx_without_body_and_timeouts_are_transient(provider):
+    (down,) = _send(make_transport(provider.base_url, path="down"), ["15550100001"])
+    assert (down.ok, down.http_status, down.category) == (False, 502, "TRANSIENT")
+    slow = make_transport(provider.base_url, path="slow", pk=2, timeouts={"connect": 1, "read": 0.2})
+    (timeout,) = _send(slow, ["15550100001"])
+    assert (timeout.ok, timeout.http_status, timeout.category) == (False, None, "TRANSIENT")
+    assert timeout.error_title.startswith("Timeout")
+
+
+def test_a_refused_connection_is_transient(settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = ["127.0.0.1:9"]
+    (result,) = _send(make_transport("http://127.0.0.1:9"), ["15550100001"])
+    assert (result.ok, result.category) == (False, "TRANSIENT") and "Network error" in result.error_title
+
+
+def test_a_private_url_is_refused_at_send_time_without_a_request(provider, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = []
+    (result,) = _send(make_transport(provider.base_url), ["15550100001"])
+    assert (result.ok, result.category) == (False, "AUTH") and "Refused URL" in result.error_title
+    assert provider.received == []
+
+
+def test_a_missing_recipient_param_fails_only_that_message(provider):
+    transport = make_transport(provider.base_url)
+    outgoing = [engine.Outgoing(key=1, address="15550100001", params={"name": "Ana"}),
+                engine.Outgoing(key=2, address="15550100002", params={})]
+    ok, missing = engine.send_batch(transport, MESSAGE, outgoing)
+    assert ok.ok and not missing.ok and missing.category == "PERMANENT"
+    assert "{%recipient.params.name%}" in missing.error_title
+    assert len(provider.received) == 1
+
+
+def test_results_keep_the_order_of_the_outgoing_list(provider):
+    results = _send(make_transport(provider.base_url), [f"1555010{i:04d}" for i in range(50)])
+    assert [r.key for r in results] == [f"k{i}" for i in range(50)]
+    assert all(r.ok for r in results)
+
+
+def test_no_request_leaves_before_its_send_at(provider):
+    start = time.time()
+    _send(make_transport(provider.base_url), ["15550100001"], send_at=start + 0.3)
+    assert time.time() - start >= 0.3
+
+
+def test_it_keeps_a_thousand_requests_in_flight_against_a_slow_server(settings):
+    slow = FakeProvider(latency=0.2)
+    settings.TRANSPORT_ALLOWED_HOSTS = [f"127.0.0.1:{slow.port}"]
+    try:
+        transport = make_transport(slow.base_url, pk=3, concurrency=500)
+        _send(transport, ["15550100001"] * 500)  # opens the pool; later batches reuse its keep-alive connections
+        start = time.perf_counter()
+        results = _send(transport, ["15550100001"] * 1000)
+        elapsed = time.perf_counter() - start
+    finally:
+        slow.stop()
+    assert all(r.ok for r in results)
+    assert elapsed < 1.0, f"1,000 sends at 200 ms latency took {elapsed:.2f}s (want ≥ 1,000/s)"

@@ -1,0 +1,126 @@
+import pytest
+
+from transports.whatsapp import BuildError, whatsapp_payload
+
+
+def _template(meta, params=None):
+    return whatsapp_payload(to="15550100001", message={"content": "", "meta": meta}, params=params)["template"]
+
+
+def test_it_builds_positional_body_parameters():
+    template = _template({"templateName": "order_confirmation", "language": "en_US", "parameters": ["Ana", 42]})
+    assert template == {
+        "name": "order_confirmation",
+        "language": {"code": "en_US"},
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "42"}]}
+        ],
+    }
+
+
+def test_it_builds_named_parameters_with_parameter_name():
+    template = _template({"templateName": "appointment_reminder", "parameters": {"first_name": "Ana", "date": "1 May"}})
+    assert template["components"] == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "text": "Ana", "parameter_name": "first_name"},
+                {"type": "text", "text": "1 May", "parameter_name": "date"},
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            {"type": "image", "link": "https://cdn.example.com/a.jpg"},
+            {"type": "image", "image": {"link": "https://cdn.example.com/a.jpg"}},
+        ),
+        ({"type": "video", "id": "998877"}, {"type": "video", "video": {"id": "998877"}}),
+        (
+            {"type": "document", "link": "https://cdn.example.com/i.pdf", "filename": "invoice.pdf"},
+            {"type": "document", "document": {"link": "https://cdn.example.com/i.pdf", "filename": "invoice.pdf"}},
+        ),
+        ({"type": "text", "text": "Hello"}, {"type": "text", "text": "Hello"}),
+    ],
+)
+def test_it_builds_headers(header, expected):
+    components = _template({"templateName": "t", "header": header})["components"]
+    assert components == [{"type": "header", "parameters": [expected]}]
+
+
+def test_it_builds_url_and_quick_reply_buttons():
+    components = _template(
+        {
+            "templateName": "shipping_update",
+            "parameters": ["B-1"],
+            "buttons": [
+                {"type": "url", "index": 0, "parameters": ["abc"]},
+                {"type": "quick_reply", "index": 1, "payload": "x"},
+            ],
+        }
+    )["components"]
+    assert components[1:] == [
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "abc"}]},
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": "1",
+            "parameters": [{"type": "payload", "payload": "x"}],
+        },
+    ]
+
+
+def test_raw_components_pass_through_unchanged():
+    raw = [{"type": "body", "parameters": [{"type": "currency", "currency": {"code": "USD", "amount_1000": 1}}]}]
+    assert _template({"templateName": "t", "components": raw, "parameters": ["ignored"]})["components"] == raw
+
+
+def test_a_message_without_template_is_a_text_message():
+    payload = whatsapp_payload(to="15550100001", message={"content": "Hi there", "meta": {}})
+    assert payload["type"] == "text" and payload["text"] == {"body": "Hi there", "preview_url": False}
+
+
+def test_recipient_params_replace_a_positional_list_and_merge_over_named_ones():
+    assert _template({"templateName": "t", "parameters": ["a", "b"]}, {"parameters": ["c", "d"]})["components"][0][
+        "parameters"
+    ] == [{"type": "text", "text": "c"}, {"type": "text", "text": "d"}]
+    named = _template(
+        {"templateName": "t", "parameters": {"first_name": "X", "date": "D"}},
+        {"first_name": "Ana", "unrelated": "kept out", "parameters": {"time": "10:00"}},
+    )
+    assert {p["parameter_name"]: p["text"] for p in named["components"][0]["parameters"]} == {
+        "first_name": "Ana",
+        "date": "D",
+        "time": "10:00",
+    }
+
+
+def test_recipient_params_can_replace_the_header():
+    template = _template(
+        {"templateName": "t", "header": {"type": "image", "link": "https://a/1.jpg"}},
+        {"header": {"type": "image", "link": "https://a/2.jpg"}},
+    )
+    assert template["components"][0]["parameters"][0]["image"] == {"link": "https://a/2.jpg"}
+
+
+@pytest.mark.parametrize(
+    ("meta", "field"),
+    [
+        ({"templateName": "t", "header": {"type": "audio", "link": "x"}}, "meta.header.type"),
+        ({"templateName": "t", "header": {"type": "image"}}, "meta.header"),
+        ({"templateName": "t", "buttons": [{"type": "quick_reply", "index": 0}]}, "meta.buttons[0].payload"),
+        ({"templateName": "t", "parameters": "Ana"}, "meta.parameters"),
+        ({"templateName": "t", "parameters": [None]}, "meta.parameters[0]"),
+    ],
+)
+def test_bad_meta_is_refused_naming_the_field(meta, field):
+    with pytest.raises(BuildError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        _template(meta)
+
+
+def test_text_over_meta_limit_is_refused():
+    with pytest.raises(BuildError, match="4096"):
+        whatsapp_payload(to="1", message={"content": "x" * 4097})
