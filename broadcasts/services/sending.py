@@ -4,7 +4,9 @@ import logging
 from dataclasses import dataclass
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
+from transports import engine
 from transports.models import Transport
+from transports.redaction import mask_phone
 
 logger = logging.getLogger("gateway.sending")
 
@@ -53,10 +55,6 @@ def send_claimed(
     *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float
 ) -> list[SendOutcome]:
     """Send the batch with many requests in flight; request i leaves no earlier than its rate-limit slot."""
-    from transports.redaction import mask_phone
-
-    from transports import engine
-
     interval = 1.0 / transport.rate_limit
     outgoing = [
         engine.Outgoing(key=index, address=b.address, params=b.params, send_at=first_slot + index * interval)
