@@ -34,6 +34,20 @@ class TemplateSubmitForm(forms.ModelForm):
         return cleaned
 
 
+def sync_and_report(model_admin, request, transports) -> None:
+    """Sync each transport's templates and tell the operator what changed (shared by the admin actions)."""
+    for transport in transports:
+        try:
+            report = templates_sync(transport=transport)
+        except TemplateError as error:
+            model_admin.message_user(request, f"{transport}: sync failed: {error.detail}", messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                f"{transport}: {report.created} new, {report.updated} updated, {report.deleted} deleted at Meta.",
+            )
+
+
 @admin.register(Template)
 class TemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "language", "category", "status", "quality_score", "transport", "synced_at"]
@@ -104,16 +118,7 @@ class TemplateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync templates of these transports from Meta")
     def sync_from_meta(self, request, queryset):
-        for transport in {template.transport for template in queryset}:
-            try:
-                report = templates_sync(transport=transport)
-            except TemplateError as error:
-                self.message_user(request, f"{transport}: sync failed: {error.detail}", messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                f"{transport}: {report.created} new, {report.updated} updated, {report.deleted} deleted at Meta.",
-            )
+        sync_and_report(self, request, {template.transport for template in queryset})
 
     @admin.action(description="Delete at Meta (and here)")
     def delete_at_meta(self, request, queryset):

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from templates.services import TemplateError, templates_sync
+from templates.admin import sync_and_report
 from transports.addresses import AddressError
 from transports.config_schema import config_errors
 from transports.management.commands.send_test_message import describe_result
@@ -75,15 +75,7 @@ class TransportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync message templates from Meta")
     def sync_templates(self, request, queryset):
-        for transport in queryset:
-            try:
-                report = templates_sync(transport=transport)
-            except TemplateError as error:
-                self.message_user(request, f"{transport}: sync failed: {error.detail}", messages.ERROR)
-            else:
-                self.message_user(
-                    request, f"{transport}: {report.created} new, {report.updated} updated, {report.deleted} deleted."
-                )
+        sync_and_report(self, request, queryset)
 
     @admin.display(description="Stored secrets")
     def secret_names(self, transport: Transport) -> str:

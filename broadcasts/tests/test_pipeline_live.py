@@ -90,7 +90,15 @@ def test_one_hundred_messages_in_one_session(api, simulator, live):
     wamids = set(Broadcast.objects.filter(session_id=session["id"]).values_list("wamid", flat=True))
     assert wamids == {m["wamid"] for m in received}
     assert BroadcastLog.objects.filter(session_id=session["id"], kind="ATTEMPT", response_status=200).count() == 100
-    assert settings.WHATSAPP_ACCESS_TOKEN not in str(list(BroadcastLog.objects.values_list("request", flat=True)))
+    assert "demo-access-token" not in str(list(BroadcastLog.objects.values_list("request", flat=True)))
+
+    # The worker's log says which transport sent what to whom, numbers masked, no secret.
+    log = live.output()
+    attempts = [line for line in log.splitlines() if "attempt sent" in line]
+    assert len(attempts) == 100
+    assert f"transport={transport['id']}" in attempts[0] and "session=" in attempts[0]
+    assert "to=1202*****" in attempts[0]
+    assert "12025550042" not in log and "demo-access-token" not in log
 
 
 def test_ten_concurrent_sessions_all_complete(api, simulator, live):
