@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint install install-dev migrate clean
+.PHONY: run test lint install install-dev migrate clean bruno
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -38,5 +38,14 @@ test: install-dev lint
 lint: install-dev
 	$(BIN)/ruff check .
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## bruno: the Bruno collection (bruno/) against the live stack: PostgreSQL, RabbitMQ, worker, simulator
+bruno: install node_modules/.installed
+	scripts/bruno_stack.sh
+
 clean:
 	rm -rf var/broker var/test.sqlite3 .pytest_cache
+
