@@ -60,7 +60,12 @@ def transport_secrets(transport) -> dict:
 
 
 def _config(transport) -> dict:
-    return config_with_defaults(transport.config or {})
+    """The config with defaults, computed once per loaded transport (a 100,000-recipient check asks often)."""
+    cached = transport.__dict__.get("_config_with_defaults")
+    if cached is None or cached[0] is not transport.config:
+        cached = (transport.config, config_with_defaults(transport.config or {}))
+        transport.__dict__["_config_with_defaults"] = cached
+    return cached[1]
 
 
 def address_normalize(transport, raw) -> str:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -126,8 +126,23 @@ def _idempotent_replay(*, app: App, key: str, fingerprint: str) -> SessionCreate
 
 
 def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]]) -> None:
+    if connection.vendor == "postgresql":
+        _broadcasts_copy(session=session, recipients=recipients)
+        return
     rows = (Broadcast(session=session, address=address, params=params) for address, params in recipients)
     Broadcast.objects.bulk_create(rows, batch_size=5000)
+
+
+def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) -> None:
+    """PostgreSQL's COPY: a 100,000-recipient session is stored in about a second instead of many."""
+    now = timezone.now()
+    queued = Broadcast.Status.QUEUED
+    columns = "session_id, address, params, status, attempts, error_code, error_title, error_category, updated_at"
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {Broadcast._meta.db_table} ({columns}) FROM STDIN"  # noqa: S608 — constant names only
+    ) as copy:
+        for address, params in recipients:
+            copy.write_row((session.pk, address, json.dumps(params), queued, 0, "", "", "", now))
 
 
 def enqueue_dispatch(session: Session) -> None:

@@ -47,6 +47,7 @@ def recipients_check(
     """
     checked = RecipientsChecked()
     seen: set[str] = set()
+    without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
         raw, params = _recipient_parts(recipient)
         if raw is None:
@@ -57,7 +58,7 @@ def recipients_check(
         except engine.AddressError as error:
             checked.invalid.append({"index": index, "address": raw, "error": str(error)})
             continue
-        problems = engine.recipient_params_check(transport, message, params)
+        problems = engine.recipient_params_check(transport, message, params) if params else without_params
         if not problems and params and checked_message.template:
             merged = meta_merged(message.get("meta") or {}, params)
             problems = template_parameters_errors(template=checked_message.template, meta=merged)

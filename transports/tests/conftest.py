@@ -15,6 +15,8 @@ class FakeProvider:
     def __init__(self, latency: float = 0.0):
         self.latency = latency
         self.received: list[dict] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests the server held at once
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -32,7 +34,10 @@ class FakeProvider:
             }
         )
         if self.latency:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             await asyncio.sleep(self.latency)
+            self.in_flight -= 1
         mode = request.path.rsplit("/", 1)[-1]
         if mode == "throttled":
             error = {
