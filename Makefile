@@ -49,3 +49,20 @@ bruno: install node_modules/.installed
 clean:
 	rm -rf var/broker var/test.sqlite3 .pytest_cache
 
+## bench: the throughput benchmark (issue #9) on PostgreSQL + RabbitMQ; writes bench/results/ and docs/benchmark.md
+.PHONY: bench
+bench: install-dev
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+$(VENV)/.installed-docs: requirements.txt requirements-docs.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-docs.txt
+	touch $@
+
+## docs: the documentation site (MkDocs + Material) built strictly into site/; reference pages generated from code
+.PHONY: docs screenshots
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## screenshots: re-take docs/img/*.png from a throwaway stack in headless Chromium (needs /usr/bin/chromium)
+screenshots: $(VENV)/.installed-docs
+	$(BIN)/python scripts/screenshots.py

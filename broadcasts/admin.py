@@ -2,9 +2,11 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
+from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.services.sessions import SessionError, session_cancel, session_stats, session_trigger
 from broadcasts.webhooks import admin as webhooks_admin  # noqa: F401 — registers the webhook models
+from transports.redaction import mask_phone, phones_masked
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -81,8 +83,9 @@ class SessionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} broadcasts</a>', url, session.total)
 
 
-class BroadcastLogInline(admin.TabularInline):
+class BroadcastLogInline(PersonalDataAdminMixin, admin.TabularInline):
     model = BroadcastLog
+    masked_fields = ("message",)
     fields = [
         "created_at", "kind", "attempt", "status", "response_status", "error_code", "error_title",
         "duration_ms", "message",
@@ -94,20 +97,63 @@ class BroadcastLogInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="Message")
+    def message_masked(self, log: BroadcastLog) -> str:
+        return phones_masked(log.message, (log.broadcast.address,))
+
 
 @admin.register(Broadcast)
-class BroadcastAdmin(ReadOnlyAdmin):
+class BroadcastAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
     list_display = ["id", "session", "address", "status", "attempts", "error_code", "wamid", "updated_at"]
     list_filter = ["status", "error_code"]
     search_fields = ["address", "wamid", "session__id"]
     list_select_related = ["session"]
     raw_id_fields = ["session"]
     inlines = [BroadcastLogInline]
+    masked_fields = ("address", "params", "error_title")
+
+    @admin.display(description="Address")
+    def address_masked(self, broadcast: Broadcast) -> str:
+        return mask_phone(broadcast.address)
+
+    @admin.display(description="Params")
+    def params_masked(self, broadcast: Broadcast) -> str:
+        return pretty_json(phones_masked(broadcast.params, (broadcast.address,)))
+
+    @admin.display(description="Error title")
+    def error_title_masked(self, broadcast: Broadcast) -> str:
+        return phones_masked(broadcast.error_title, (broadcast.address,))
 
 
 @admin.register(BroadcastLog)
-class BroadcastLogAdmin(ReadOnlyAdmin):
+class BroadcastLogAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
     list_display = ["id", "broadcast", "kind", "attempt", "status", "response_status", "error_code", "created_at"]
     list_filter = ["kind", "status", "error_code"]
     search_fields = ["broadcast__wamid", "broadcast__address"]
     raw_id_fields = ["broadcast", "session"]
+    masked_fields = ("request", "response_body", "message", "error_title")
+
+    @admin.display(description="Request")
+    def request_masked(self, log: BroadcastLog) -> str:
+        return pretty_json(phones_masked(log.request, (log.broadcast.address,)))
+
+    @admin.display(description="Response body")
+    def response_body_masked(self, log: BroadcastLog) -> str:
+        return phones_masked(log.response_body, (log.broadcast.address,))
+
+    @admin.display(description="Message")
+    def message_masked(self, log: BroadcastLog) -> str:
+        return phones_masked(log.message, (log.broadcast.address,))
+
+    @admin.display(description="Error title")
+    def error_title_masked(self, log: BroadcastLog) -> str:
+        return phones_masked(log.error_title, (log.broadcast.address,))
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdmin):
+    """Who was erased is never recorded: only that an erasure happened, where, and how many rows it changed."""
+
+    list_display = ["id", "app", "erased_at", "requested_by", "counts"]
+    list_filter = ["app"]
+    date_hierarchy = "erased_at"

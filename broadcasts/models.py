@@ -86,6 +86,8 @@ class Broadcast(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Operators with it see full phone numbers in the admin; everyone else sees them masked.
+        permissions = [("view_personal_data", "Can view personal data (full phone numbers)")]
         indexes = [
             models.Index(fields=["session", "status"]),
             models.Index(fields=["status", "next_attempt_at"]),
@@ -206,3 +208,18 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Inbound {self.type} {self.message_id}"
+
+
+class Erasure(models.Model):
+    """A record that one person's data was erased from an app, on request; it never holds the number."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="erasures")
+    erased_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.CharField(max_length=150, blank=True, default="", help_text="API, or the command's user.")
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows changed or deleted, by kind.")
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure {self.pk} ({self.app})"

@@ -30,3 +30,11 @@ def process_webhook_events(event_id: int | None = None) -> None:
     retry_in = webhook_event_process(event_id=event_id)
     if retry_in is not None:
         process_webhook_events.apply_async((event_id,), countdown=retry_in)
+
+
+@shared_task(ignore_result=True)
+def purge_personal_data() -> None:
+    """Beat, hourly: anonymize or delete personal data past the RETENTION_* settings."""
+    from broadcasts.services.privacy import personal_data_purge
+
+    personal_data_purge()

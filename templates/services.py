@@ -200,6 +200,10 @@ def template_for_send(*, transport: Transport, name: str, language: str) -> tupl
 
 def template_usable(*, transport: Transport, name: str, language: str) -> tuple[Template | None, list[str]]:
     """The APPROVED template a send may use, or why it may not (unknown in that language, not approved)."""
+    # Meta's names are lower-case and exact, so "Order_Update" is a typo for a stored "order_update": say so.
+    near = set(Template.objects.filter(transport=transport, name__iexact=name).values_list("name", flat=True))
+    if near and name not in near:
+        return None, [f"Template {name} does not exist (names are case-sensitive): did you mean {min(near)}?"]
     template, sync_error = template_for_send(transport=transport, name=name, language=language)
     if template is None and sync_error:
         return None, [f"Template {name} ({language}) is not known here and Meta could not be asked: {sync_error}"]

@@ -53,7 +53,10 @@ class SendTestMessageForm(forms.Form):
     to = forms.CharField(help_text="Phone number, e.g. +15550100001")
     template = forms.CharField(required=False, help_text="Template name; blank sends a text message.")
     language = forms.CharField(initial="en_US")
-    params = forms.CharField(required=False, help_text="Body parameters, one per line (name=value for named).")
+    params = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Body parameters, one per line (name=value for named).",
+    )
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -69,3 +69,90 @@ def mask_phone(digits: str) -> str:
 
 
 RESPONSE_EXCERPT_LIMIT = 2000
+
+
+# --- Personal data: template parameters and phone numbers -------------------------------------
+
+# Keys under which Meta's bodies (and ours) carry a phone number.
+PHONE_KEYS = frozenset({"to", "wa_id", "recipient_id", "from", "input", "address", "phone"})
+# Keys of a WhatsApp parameter object that describe it rather than hold the person's data.
+_PARAMETER_SHAPE_KEYS = frozenset({"type", "parameter_name", "sub_type", "index"})
+_NOT_PERSONAL_KEYS = _PARAMETER_SHAPE_KEYS | {"language", "templateName", "code", "policy"}
+_PHONE_VALUE = re.compile(r"^\+?\d{6,20}$")
+_PHONE_KEYS_PATTERN = "|".join(sorted(PHONE_KEYS))
+_PHONE_IN_JSON_TEXT = re.compile(rf'("(?:{_PHONE_KEYS_PATTERN})"\s*:\s*")(\+?\d{{6,20}})(")')
+
+
+def parameter_values(*sources) -> list[str]:
+    """Every leaf value (as text) of the given parameter structures: what a log must not keep."""
+    values: list[str] = []
+
+    def walk(obj, key=None):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, k)
+        elif isinstance(obj, (list, tuple)):
+            for item in obj:
+                walk(item, key)
+        elif obj not in (None, "") and not isinstance(obj, bool) and key not in _NOT_PERSONAL_KEYS:
+            values.append(str(obj))
+
+    for source in sources:
+        walk(source)
+    return values
+
+
+def parameters_redacted(obj, values: list[str]):
+    """A copy of a request (dict) or response body (str) without the message's parameters.
+
+    WhatsApp parameter objects (under a "parameters" key) keep only their type and name; any other
+    string has the given `values` (4+ characters, as with secrets) cut out, for transports that
+    place `{%recipient.params.x%}` anywhere in their body.
+    """
+    secrets = {str(i): value for i, value in enumerate(values)}
+    if isinstance(obj, dict):
+        obj = _whatsapp_parameters_redacted(obj)
+    return redact(obj, secrets)
+
+
+def _whatsapp_parameters_redacted(obj, under_parameters: bool = False):
+    if isinstance(obj, dict):
+        return {
+            key: value if under_parameters and key in _PARAMETER_SHAPE_KEYS
+            else _whatsapp_parameters_redacted(value, under_parameters or key == "parameters")
+            for key, value in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_whatsapp_parameters_redacted(item, under_parameters) for item in obj]
+    if under_parameters and obj not in (None, ""):
+        return REDACTED
+    return obj
+
+
+def phones_masked(obj, known: tuple[str, ...] = ()):
+    """A copy of `obj` (str, dict, list) fit for staff without the personal-data permission.
+
+    Values under phone keys (to, wa_id, recipient_id…) are masked, in JSON objects and in JSON
+    text; the `known` numbers (e.g. the broadcast's address) are masked wherever they appear.
+    """
+    if isinstance(obj, str):
+        text = _PHONE_IN_JSON_TEXT.sub(lambda m: f"{m.group(1)}{_phone_value_masked(m.group(2))}{m.group(3)}", obj)
+        for number in sorted(filter(None, known), key=len, reverse=True):
+            text = text.replace(number, mask_phone(number))
+        return text
+    if isinstance(obj, dict):
+        return {
+            key: _phone_value_masked(value) if str(key).lower() in PHONE_KEYS and isinstance(value, str)
+            else phones_masked(value, known)
+            for key, value in obj.items()
+        }
+    if isinstance(obj, (list, tuple)):
+        return [phones_masked(item, known) for item in obj]
+    return obj
+
+
+def _phone_value_masked(value: str) -> str:
+    if _PHONE_VALUE.match(value):
+        plus = "+" if value.startswith("+") else ""
+        return plus + mask_phone(value.lstrip("+"))
+    return value

@@ -1,5 +1,6 @@
 """Transport services: create, update, stop and resume transports; send a test message."""
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 from django.utils import timezone
 
@@ -70,6 +71,26 @@ def transport_update(
         transport.is_active = is_active
     transport.save()
     return transport
+
+
+def transports_config_problems(*, network: bool = True) -> dict[Transport, list[str]]:
+    """Stored transports whose config would fail at send time (e.g. edited by hand in the database).
+
+    Each is mapped to its problems as "field: rule", checked as create and update check them;
+    secrets that no configured key decrypts are a problem too. Valid transports are left out.
+    """
+    problems = {}
+    for transport in Transport.objects.select_related("app").order_by("id"):
+        try:
+            secrets = secrets_decrypt(transport.encrypted_secrets)
+        except (InvalidToken, ValueError):
+            secrets, errors = None, ["secrets: cannot be decrypted with SECRETS_ENCRYPTION_KEYS"]
+        else:
+            errors = []
+        errors += config_errors(transport.config, secrets=secrets, network=network)
+        if errors:
+            problems[transport] = errors
+    return problems
 
 
 def transport_stop(*, transport_id: int, reason: str) -> bool:

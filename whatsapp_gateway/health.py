@@ -1,8 +1,14 @@
-"""Reachability checks for /healthz."""
+"""Reachability checks for /healthz (liveness) and /readyz (readiness), also used by the smoke test."""
+
+from datetime import timedelta
 
 from django.db import connection
+from django.utils import timezone
 
 from celery_app import app as celery_app
+
+# The heartbeat task runs every 30 s: three missed beats and the worker counts as gone.
+WORKER_HEARTBEAT_MAX_AGE = 90
 
 
 def database_reachable() -> tuple[bool, str]:
@@ -23,9 +29,35 @@ def broker_reachable() -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
-def health_report() -> dict:
-    checks = {"database": database_reachable(), "broker": broker_reachable()}
+def worker_alive() -> tuple[bool, str]:
+    """At least one Celery worker recorded a heartbeat in the last WORKER_HEARTBEAT_MAX_AGE seconds."""
+    from whatsapp_gateway.models import WorkerHeartbeat
+
+    try:
+        last = WorkerHeartbeat.objects.order_by("-last_seen").values_list("last_seen", flat=True).first()
+    except Exception as exc:  # noqa: BLE001
+        return False, type(exc).__name__
+    if last is None:
+        return False, "no worker heartbeat yet"
+    age = (timezone.now() - last).total_seconds()
+    if last < timezone.now() - timedelta(seconds=WORKER_HEARTBEAT_MAX_AGE):
+        return False, f"last worker heartbeat {int(age)}s ago"
+    return True, "ok"
+
+
+def _report(checks: dict[str, tuple[bool, str]]) -> dict:
     return {
         "status": "ok" if all(ok for ok, _ in checks.values()) else "unavailable",
         "checks": {name: detail for name, (_, detail) in checks.items()},
     }
+
+
+def health_report() -> dict:
+    return _report({"database": database_reachable(), "broker": broker_reachable()})
+
+
+def readiness_report() -> dict:
+    """Ready to take traffic: database and broker reachable and a worker alive to do the work."""
+    database = database_reachable()
+    worker = worker_alive() if database[0] else (False, "database unreachable")
+    return _report({"database": database, "broker": broker_reachable(), "worker": worker})

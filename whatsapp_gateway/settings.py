@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from the app itself (no separate web server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +117,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "broadcasts.models.Session.Status",
+        "BroadcastStatusEnum": "broadcasts.models.Broadcast.Status",
+        "TemplateStatusEnum": "templates.models.Template.Status",
+    },
     # Swagger UI and ReDoc assets are served by the gateway itself: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -222,10 +229,63 @@ TEMPLATE_SYNC_INTERVAL = env.float("TEMPLATE_SYNC_INTERVAL", default=900.0)
 # Templates asked of Meta per page while syncing.
 TEMPLATE_SYNC_PAGE_SIZE = env.int("TEMPLATE_SYNC_PAGE_SIZE", default=100)
 
+# --- Privacy ----------------------------------------------------------------------------------
+# Days personal data is kept (0 keeps it forever): numbers and parameters of broadcasts, request and
+# response bodies of their logs (and Meta's raw webhook events), inbound messages. Session stats stay.
+RETENTION_BROADCAST_DAYS = env.int("RETENTION_BROADCAST_DAYS", default=90)
+RETENTION_LOG_DAYS = env.int("RETENTION_LOG_DAYS", default=90)
+RETENTION_INBOUND_DAYS = env.int("RETENTION_INBOUND_DAYS", default=90)
+# Rows changed per statement by the purge, so no table is locked for long.
+PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=5000)
+# Store template parameters in BroadcastLog request and response bodies (off: they are redacted).
+LOG_MESSAGE_PARAMETERS = env.bool("LOG_MESSAGE_PARAMETERS", default=False)
+
+# --- Operations -------------------------------------------------------------------------------
+# Bearer token Prometheus sends to scrape /metrics. Empty: /metrics answers 404 (turned off).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Folder where every process (web server, workers) keeps its metrics, so one scrape adds them up.
+# Shared by the web server and the workers; emptied when the stack starts. Default: var/prometheus in DEBUG.
+PROMETHEUS_MULTIPROC_DIR = env.str(
+    "PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "prometheus") if DEBUG else ""
+)
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    # prometheus_client reads the variable itself when it is first imported, after the settings.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+# Behind a TLS-terminating proxy: all on by default when DEBUG is off (`manage.py check --deploy` passes).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Orchestrator probes and Prometheus reach the container directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is an opt-in to browsers' built-in lists that is slow to undo: the operator's call.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+# Trust the proxy's X-Forwarded-Proto to tell HTTPS requests (the proxy must set or strip it).
+if env.bool("USE_X_FORWARDED_PROTO", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed file names cached forever in production (needs `collectstatic`, run in the image).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# A file missing from the manifest is served under its plain name rather than failing the page.
+WHITENOISE_MANIFEST_STRICT = False
+if DEBUG:
+    # whitenoise serves from the apps' own folders in development; the empty STATIC_ROOT keeps it quiet.
+    WHITENOISE_USE_FINDERS = True
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "whatsapp_gateway.tasks.record_worker_heartbeat", "schedule": 30.0},
     "sweep-sessions": {"task": "broadcasts.tasks.sweep_sessions", "schedule": SWEEPER_INTERVAL},
     "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
+    "purge-personal-data": {"task": "broadcasts.tasks.purge_personal_data", "schedule": 3600.0},
 }
 if TEMPLATE_SYNC_INTERVAL:
     CELERY_BEAT_SCHEDULE["sync-templates"] = {

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from whatsapp_gateway import views
+from whatsapp_gateway.dashboard import dashboard_view
 
 api_v1 = [
     path("", include("transports.api.urls")),
@@ -11,6 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
@@ -25,9 +28,13 @@ urlpatterns = [
         name="redoc",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
     path("webhooks/", include("broadcasts.webhooks.urls")),
 ]
 
-admin.site.site_header = "WhatsApp Gateway"
+admin.site.site_header = f"WhatsApp Gateway {settings.VERSION}"
 admin.site.site_title = "WhatsApp Gateway"
 admin.site.index_title = "Operations"
+# The index links to the dashboard (whatsapp_gateway/templates/admin/gateway_index.html).
+admin.site.index_template = "admin/gateway_index.html"

@@ -80,3 +80,15 @@ INVALID = OpenApiExample(
     status_codes=["400"],
     value={"recipients": [{"index": 1, "address": "12345", "error": "Not a valid phone number."}]},
 )
+
+ERASE = OpenApiExample("Erase a number", request_only=True, value={"address": "+1 202 555 0101"})
+ERASED = OpenApiExample(
+    "Erased",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 7,
+        "erased_at": "2025-01-15T10:00:00Z",
+        "counts": {"broadcasts": 3, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4},
+    },
+)

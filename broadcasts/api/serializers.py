@@ -126,3 +126,17 @@ class BroadcastDetailOutput(BroadcastOutput):
 class CountOutput(serializers.Serializer):
     count = serializers.IntegerField()
     session = SessionOutput()
+
+
+class RecipientEraseInput(serializers.Serializer):
+    address = serializers.CharField(
+        max_length=64, help_text='The number in any format ("+1 202 555 0101", "12025550101") or the address.'
+    )
+
+
+class ErasureOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Id of the erasure record (which never holds the number).")
+    erased_at = serializers.DateTimeField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rows anonymized or deleted, by kind."
+    )

@@ -6,17 +6,22 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from broadcasts.api import examples
 from broadcasts.api.serializers import (
     BroadcastDetailOutput,
     BroadcastOutput,
     CountOutput,
+    ErasureOutput,
+    RecipientEraseInput,
     SessionCreatedOutput,
     SessionInput,
     SessionOutput,
 )
+from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
+from broadcasts.services.privacy import ErasureError, recipient_erase
 from broadcasts.services.sessions import SessionError, session_cancel, session_create, session_trigger
 from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.pagination import Pagination
@@ -53,6 +58,8 @@ class GatewayErrorsMixin:
 
 @extend_schema(tags=["sessions"])
 class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
+    queryset = Session.objects.none()  # for the schema: ids are UUIDs; real queries are scoped to the app
+
     def _session(self, pk):
         session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
         if session is None:
@@ -130,9 +137,29 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
 
 @extend_schema(tags=["sessions"])
 class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
+    queryset = Broadcast.objects.none()  # for the schema only
+
     @extend_schema(responses=BroadcastDetailOutput)
     def retrieve(self, request, pk=None):
         broadcast = broadcast_get(app=self.app, broadcast_id=pk) if str(pk).isdigit() else None
         if broadcast is None:
             raise NotFound("No such broadcast.")
         return Response(BroadcastDetailOutput(broadcast).data)
+
+
+@extend_schema(tags=["privacy"])
+class RecipientEraseView(AppScopedMixin, APIView):
+    @extend_schema(
+        request=RecipientEraseInput,
+        responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
+        examples=[examples.ERASE, examples.ERASED],
+    )
+    def post(self, request):
+        """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
+        data = RecipientEraseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            erasure = recipient_erase(app=self.app, address=data.validated_data["address"], requested_by="api")
+        except ErasureError as error:
+            return Response({"address": [str(error).removeprefix("address: ")]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ErasureOutput(erasure).data)

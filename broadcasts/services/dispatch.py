@@ -6,6 +6,7 @@ a worker that died stays SENDING until the sweeper re-queues it after its lease.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +20,9 @@ from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_finish_if_done
 from transports.models import Transport
+from transports.redaction import mask_phone
 from transports.services import transport_stop
+from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.dispatch")
 
@@ -62,6 +65,7 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         extra={"session": str(session.pk), "transport": transport.pk, "batch": len(claimed)},
     )
     first_slot = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
+    metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
     outcomes = send_claimed(transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot)
     outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id)
     return DispatchResult(countdown=transport.batch_delay)
@@ -113,6 +117,7 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
     auth_failure = None
     throttled = False
     changed, logs = [], []
+    tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0}
     for outcome in outcomes:
         broadcast = outcome.broadcast
         broadcast.claimed_at = None
@@ -123,6 +128,7 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
             broadcast.sent_at = now
             broadcast.error_code = broadcast.error_title = broadcast.error_category = ""
             broadcast.next_attempt_at = None
+            tally["sent"] += 1
         else:
             broadcast.error_code = outcome.error_code
             broadcast.error_title = outcome.error_title[:255]
@@ -133,6 +139,7 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
                 broadcast.attempts -= 1
                 broadcast.status = Broadcast.Status.QUEUED
                 broadcast.next_attempt_at = None
+                tally["held"] += 1
             else:
                 throttled = throttled or outcome.category == THROTTLED
                 decision = retry_decide(
@@ -142,9 +149,14 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
                 if decision.retry:
                     broadcast.status = Broadcast.Status.QUEUED
                     broadcast.next_attempt_at = decision.not_before
+                    tally["retrying"] += 1
+                    metrics.retry_observe(transport_id=transport.pk, category=outcome.category)
                 else:
                     broadcast.status = Broadcast.Status.FAILED
                     broadcast.failed_at = now
+                    tally["failed"] += 1
+                _retry_decision_log(session=session, transport=transport, outcome=outcome, retry=decision.retry,
+                                    max_attempts=max_attempts)
         changed.append(broadcast)
         logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
 
@@ -156,16 +168,44 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
             batch_size=1000,
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=outcomes)
+    logger.info(
+        "batch recorded",
+        extra={"session": str(session.pk), "transport": transport.pk, "batch": len(outcomes), **tally,
+               "throttled": throttled, "auth_failure": bool(auth_failure)},
+    )
     if throttled:
         pace_hold(transport_id=transport.pk, seconds=settings.THROTTLE_HOLD_SECONDS)
     if auth_failure:
         transport_stop_sending(transport=transport, reason=f"Meta refused the credentials: {auth_failure.describe()}")
 
 
+def _retry_decision_log(
+    *, session: Session, transport: Transport, outcome: SendOutcome, retry: bool, max_attempts: int
+) -> None:
+    broadcast = outcome.broadcast
+    logger.log(
+        logging.INFO if retry else logging.WARNING,
+        "retry scheduled" if retry else "giving up",
+        extra={
+            "session": str(session.pk), "transport": transport.pk, "broadcast": broadcast.pk,
+            "to": mask_phone(broadcast.address), "attempt": broadcast.attempts, "max_attempts": max_attempts,
+            "meta_code": outcome.error_code, "category": outcome.category,
+            "not_before": broadcast.next_attempt_at.isoformat() if retry and broadcast.next_attempt_at else None,
+        },
+    )
+
+
 def transport_stop_sending(*, transport: Transport, reason: str) -> None:
     """Stop a transport and its running sessions with a clear reason, instead of failing every recipient."""
-    if transport_stop(transport_id=transport.pk, reason=reason):
-        logger.error("transport stopped", extra={"transport": transport.pk, "reason": reason})
-    Session.objects.filter(transport=transport, status__in=RUNNING).update(
+    stopped_now = transport_stop(transport_id=transport.pk, reason=reason)
+    sessions = Session.objects.filter(transport=transport, status__in=RUNNING).update(
         status=Session.Status.FAILED, error=f"Transport stopped: {reason}", updated_at=timezone.now()
     )
+    if stopped_now:
+        metrics.transport_stop_observe(transport_id=transport.pk)
+        logger.error(
+            "transport stopped",
+            extra={"transport": transport.pk, "transport_name": transport.name, "app": transport.app_id,
+                   "reason": reason, "sessions_stopped": sessions},
+        )

@@ -3,10 +3,12 @@
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from transports import engine
 from transports.models import Transport
-from transports.redaction import mask_phone
+from transports.redaction import mask_phone, parameter_values, parameters_redacted
 
 logger = logging.getLogger("gateway.sending")
 
@@ -34,6 +36,14 @@ class SendOutcome:
 
     def log_row(self, *, session: Session, attempt: int, task_id: str) -> BroadcastLog:
         result = self.result
+        request, response_body = result.request, result.response_body[:2000]
+        if not settings.LOG_MESSAGE_PARAMETERS:
+            # Template parameters are personal data (names, order numbers, codes): the log keeps their shape only.
+            meta = (session.message or {}).get("meta") or {}
+            values = parameter_values(
+                self.broadcast.params, *(meta.get(key) for key in ("parameters", "header", "buttons", "components"))
+            )
+            request, response_body = parameters_redacted(request, values), parameters_redacted(response_body, values)
         return BroadcastLog(
             broadcast=self.broadcast,
             session=session,
@@ -41,9 +51,9 @@ class SendOutcome:
             status=self.broadcast.status,
             attempt=attempt,
             task_id=task_id[:64],
-            request=result.request,
+            request=request,
             response_status=result.http_status,
-            response_body=result.response_body[:2000],
+            response_body=response_body,
             error_code=result.error_code,
             error_title=result.error_title[:255],
             duration_ms=result.duration_ms,

@@ -42,6 +42,7 @@ from templates.models import Template
 from transports.engine import transport_secrets
 from transports.models import Transport
 from transports.redaction import mask_phone
+from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.webhooks")
 
@@ -123,12 +124,15 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
     JSON object (400). An identical body received again (Meta's redelivery) returns the stored event.
     """
     if not webhook_signature_valid(transport=transport, body=body, signature=signature):
+        _rejected_log(transport, "signature missing or wrong", body)
         raise WebhookRejected(403, "signature missing or wrong")
     try:
         payload = json.loads(body)
     except ValueError as exc:
+        _rejected_log(transport, "body is not JSON", body)
         raise WebhookRejected(400, "body is not JSON") from exc
     if not isinstance(payload, dict):
+        _rejected_log(transport, "body is not a JSON object", body)
         raise WebhookRejected(400, "body is not a JSON object")
     with transaction.atomic():
         event, created = WebhookEvent.objects.get_or_create(
@@ -136,7 +140,22 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
         )
         if created:
             transaction.on_commit(partial(_enqueue_processing, event.pk))
+    parsed = webhook_payload_parse(payload)
+    if created:
+        # Counted once per stored event: Meta's redeliveries of the same body are not counted again.
+        metrics.webhook_statuses_observe(statuses=[str(item.get("status", "")) for item in parsed.statuses])
+    logger.info(
+        "webhook received",
+        extra={"transport": transport.pk, "event": event.pk, "duplicate": not created, "bytes": len(body),
+               "statuses": len(parsed.statuses), "inbound": len(parsed.inbound),
+               "template_events": len(parsed.template_status) + len(parsed.template_quality)},
+    )
     return event
+
+
+def _rejected_log(transport: Transport, reason: str, body: bytes) -> None:
+    # Neither the body nor the signature is logged: only what tells an operator which setting is wrong.
+    logger.warning("webhook rejected", extra={"transport": transport.pk, "reason": reason, "bytes": len(body)})
 
 
 def _enqueue_processing(event_id: int) -> None:
@@ -272,6 +291,13 @@ def _event_finish(event: WebhookEvent, *, now: datetime, leftover: list, summary
     )
     if state == WebhookEvent.State.UNMATCHED:
         logger.warning("webhook event %s: gave up on %s statuses for unknown wamids", event.pk, len(leftover))
+    logger.info(
+        "webhook event processed",
+        extra={"transport": event.transport_id, "event": event.pk, "state": state, "attempt": attempts,
+               "retry_in": round((retry_at - now).total_seconds(), 1) if retry_at else None,
+               "error": error[:200] or None,
+               **{key: value for key, value in summary.items() if isinstance(value, int)}},
+    )
     return (retry_at - now).total_seconds() if retry_at else None
 
 

@@ -8,8 +8,10 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from broadcasts.admin_masking import PersonalDataAdminMixin
 from broadcasts.models import InboundMessage, WebhookEvent
 from broadcasts.services.webhooks import webhook_event_retry_now
+from transports.redaction import mask_phone, phones_masked
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -25,7 +27,7 @@ def _pretty(value) -> str:
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(_ReadOnly):
+class WebhookEventAdmin(PersonalDataAdminMixin, _ReadOnly):
     list_display = ["id", "transport", "state", "received_at", "attempts", "unmatched_count", "processed_at"]
     list_filter = ["state", "transport"]
     date_hierarchy = "received_at"
@@ -37,6 +39,7 @@ class WebhookEventAdmin(_ReadOnly):
     ]
     exclude = ["payload", "summary", "unmatched"]
     actions = ["retry_now"]
+    masked_fields = ("unmatched_pretty", "payload_pretty", "error")
 
     def get_queryset(self, request):
         # The payload can be large and the changelist never shows it; the detail page loads it on demand.
@@ -58,6 +61,18 @@ class WebhookEventAdmin(_ReadOnly):
     def payload_pretty(self, event: WebhookEvent) -> str:
         return _pretty(event.payload)
 
+    @admin.display(description="Statuses waiting for (or given up on) their wamid")
+    def unmatched_pretty_masked(self, event: WebhookEvent) -> str:
+        return _pretty(phones_masked(event.unmatched))
+
+    @admin.display(description="Payload as Meta sent it (numbers masked)")
+    def payload_pretty_masked(self, event: WebhookEvent) -> str:
+        return _pretty(phones_masked(event.payload))
+
+    @admin.display(description="Error")
+    def error_masked(self, event: WebhookEvent) -> str:
+        return phones_masked(event.error)
+
     @admin.action(description="Process the selected events again now")
     def retry_now(self, request, queryset) -> None:
         states = [webhook_event_retry_now(event_id=pk) for pk in queryset.values_list("id", flat=True)]
@@ -68,7 +83,7 @@ class WebhookEventAdmin(_ReadOnly):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(_ReadOnly):
+class InboundMessageAdmin(PersonalDataAdminMixin, _ReadOnly):
     list_display = ["timestamp", "transport", "wa_id", "profile_name", "type", "text_excerpt"]
     list_filter = ["type", "transport", "app"]
     date_hierarchy = "timestamp"
@@ -79,10 +94,27 @@ class InboundMessageAdmin(_ReadOnly):
         "payload_pretty",
     ]
     exclude = ["payload"]
+    masked_fields = ("wa_id", "text_excerpt", "text", "payload_pretty")
 
     @admin.display(description="Text")
     def text_excerpt(self, message: InboundMessage) -> str:
         return message.text[:80]
+
+    @admin.display(description="Wa id")
+    def wa_id_masked(self, message: InboundMessage) -> str:
+        return mask_phone(message.wa_id)
+
+    @admin.display(description="Text")
+    def text_excerpt_masked(self, message: InboundMessage) -> str:
+        return phones_masked(message.text[:80], (message.wa_id,))
+
+    @admin.display(description="Text")
+    def text_masked(self, message: InboundMessage) -> str:
+        return phones_masked(message.text, (message.wa_id,))
+
+    @admin.display(description="Payload as Meta sent it (numbers masked)")
+    def payload_pretty_masked(self, message: InboundMessage) -> str:
+        return _pretty(phones_masked(message.payload, (message.wa_id,)))
 
     @admin.display(description="Payload as Meta sent it")
     def payload_pretty(self, message: InboundMessage) -> str:

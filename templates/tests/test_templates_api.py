@@ -128,6 +128,16 @@ def test_an_unknown_template_is_looked_up_at_meta_once_then_refused(api, sim_tra
     assert Template.objects.filter(transport_id=sim_transport["id"]).count() == len(SEEDED)
 
 
+def test_a_name_that_differs_only_in_case_is_refused_with_the_right_name(api, sim_transport, simulator):
+    _sync(api, sim_transport)
+    response = _session(api, sim_transport, {"templateName": "Order_Confirmation", "parameters": ["Ana", "B-1", "Fri"]})
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        "Template Order_Confirmation does not exist (names are case-sensitive): did you mean order_confirmation?"
+    ]
+    assert simulator.messages() == []
+
+
 def test_templates_that_are_not_approved_are_refused_with_their_status(api, sim_transport):
     for name, status in [("old_promo", "PAUSED"), ("legacy_notice", "DISABLED"), ("new_offer", "PENDING")]:
         response = _session(api, sim_transport, {"templateName": name})

@@ -44,6 +44,7 @@ def _config_problem(error: TransportConfigInvalid) -> ValidationError:
 
 @extend_schema(tags=["transports"])
 class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
+    queryset = Transport.objects.none()  # for the schema only; get_queryset scopes to the app
     serializer_class = TransportOutput
 
     def get_queryset(self):

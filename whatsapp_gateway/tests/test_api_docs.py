@@ -19,3 +19,10 @@ def test_it_serves_swagger_ui_and_redoc_without_a_cdn(client, db):
     redoc = client.get("/api/redoc/")
     assert redoc.status_code == 200
     assert b"/static/drf_spectacular_sidecar/" in redoc.content
+
+
+def test_the_openapi_schema_is_valid_and_has_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")

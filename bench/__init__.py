@@ -1,0 +1,1 @@
+"""Benchmark harness for issue #9: `make bench` (see docs/benchmark.md)."""

@@ -1,0 +1,233 @@
+"""Personal data: purge it past its retention, erase one person on request.
+
+Phone numbers and template parameters are personal data. The purge anonymizes broadcasts and
+logs (the rows stay, so every count and status stays true) and deletes inbound messages and
+Meta's raw webhook events; a session's stats are frozen first, so its numbers never change.
+Everything is done with bulk statements in batches, never a save per row.
+"""
+
+import logging
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Replace
+from django.utils import timezone
+
+from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
+from broadcasts.services.sessions import STAT_KEYS
+from transports import engine
+from transports.models import Transport
+from whatsapp_gateway.models import App
+
+logger = logging.getLogger("gateway.privacy")
+
+ERASED = "[ERASED]"
+FINISHED = [Session.Status.COMPLETED, Session.Status.FAILED, Session.Status.CANCELLED]
+# Keys of a Meta status or message object that carry the person's number.
+_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to")
+# What is kept of such an object once its number is erased (enough to process a pending status).
+_KEPT_KEYS = ("id", "status", "timestamp", "type")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().\u00a0/]+$")
+
+
+class ErasureError(ValueError):
+    """The address cannot be read as anyone's address; str() says why."""
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+def personal_data_purge(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Anonymize or delete personal data past the RETENTION_* settings; returns counts by kind.
+
+    With `dry_run` nothing changes and the counts say what would. A retention of 0 days keeps
+    that kind forever.
+    """
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    if settings.RETENTION_BROADCAST_DAYS:
+        cutoff = now - timedelta(days=settings.RETENTION_BROADCAST_DAYS)
+        old_sessions = Session.objects.filter(created_at__lt=cutoff, status__in=FINISHED)
+        # Stats first: once the numbers are gone the snapshot is the session's record.
+        not_frozen = Q(stats__frozen__isnull=True) | Q(stats__frozen=False)
+        counts["sessions_frozen"] = _sessions_freeze(old_sessions.filter(not_frozen), dry_run=dry_run)
+        counts["broadcasts_anonymized"] = _in_batches(
+            Broadcast.objects.filter(session__in=old_sessions).exclude(address=""),
+            dry_run=dry_run,
+            values={"address": "", "params": {}},
+        )
+    if settings.RETENTION_LOG_DAYS:
+        cutoff = now - timedelta(days=settings.RETENTION_LOG_DAYS)
+        counts["logs_anonymized"] = _in_batches(
+            BroadcastLog.objects.filter(created_at__lt=cutoff).filter(Q(request__isnull=False) | ~Q(response_body="")),
+            dry_run=dry_run,
+            values={"request": None, "response_body": ""},
+        )
+        counts["webhook_events_deleted"] = _in_batches(
+            WebhookEvent.objects.filter(received_at__lt=cutoff).exclude(state=WebhookEvent.State.PENDING),
+            dry_run=dry_run,
+        )
+    if settings.RETENTION_INBOUND_DAYS:
+        cutoff = now - timedelta(days=settings.RETENTION_INBOUND_DAYS)
+        counts["inbound_messages_deleted"] = _in_batches(
+            InboundMessage.objects.filter(received_at__lt=cutoff), dry_run=dry_run
+        )
+    if not dry_run:
+        logger.info("personal data purged", extra=counts)
+    return counts
+
+
+def _in_batches(queryset: QuerySet, *, dry_run: bool, values: dict | None = None) -> int:
+    """Update (with `values`) or delete the rows of `queryset`, PURGE_BATCH_SIZE at a time; how many.
+
+    The changed rows must leave `queryset`, so the loop ends.
+    """
+    if dry_run:
+        return queryset.count()
+    model, done = queryset.model, 0
+    while ids := list(queryset.values_list("pk", flat=True)[: settings.PURGE_BATCH_SIZE]):
+        rows = model.objects.filter(pk__in=ids)
+        if values is None:
+            rows.delete()
+            done += len(ids)
+        else:
+            done += rows.update(**values)
+    return done
+
+
+def _sessions_freeze(queryset: QuerySet, *, dry_run: bool) -> int:
+    """Store each session's counts as its frozen stats and drop the message parameters; how many."""
+    if dry_run:
+        return queryset.count()
+    done = 0
+    while sessions := list(queryset.only("id", "stats", "message")[: settings.PURGE_BATCH_SIZE]):
+        counts: dict = defaultdict(dict)
+        rows = (
+            Broadcast.objects.filter(session__in=[s.pk for s in sessions])
+            .values_list("session_id", "status")
+            .annotate(n=Count("id"))
+        )
+        for session_id, status, n in rows:
+            counts[session_id][status] = n
+        for session in sessions:
+            stats = {key: counts[session.pk].get(key.upper(), 0) for key in STAT_KEYS}
+            session.stats = {"total": sum(stats.values()), **stats, "frozen": True}
+            session.message = _message_without_personal_data(session.message)
+        Session.objects.bulk_update(sessions, ["stats", "message"], batch_size=500)
+        done += len(sessions)
+    return done
+
+
+def _message_without_personal_data(message: dict) -> dict:
+    meta = (message or {}).get("meta") or {}
+    kept = {key: meta[key] for key in ("templateName", "language") if key in meta}
+    return {"meta": kept, "purged": True}
+
+
+# --- Erasure ------------------------------------------------------------------------------------
+
+
+def recipient_addresses(*, app: App, address: str) -> set[str]:
+    """Every stored form of `address` in `app`: normalized by each of its transports' rules, plus digits only.
+
+    "+1 202 555 0101", "(202) 555-0101" (read in the transport's region) and "12025550101" give the
+    same number, so they erase the same person.
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise ErasureError("address: may not be empty")
+    forms = set()
+    for transport in Transport.objects.filter(app=app):
+        try:
+            forms.add(engine.address_normalize(transport, address))
+        except engine.AddressError:
+            continue
+    if _PHONE_LIKE.match(address.strip()):
+        forms.add("".join(ch for ch in address if ch.isdigit()))
+    forms.discard("")
+    if not forms:
+        raise ErasureError("address: not a phone number or address any transport of this app accepts")
+    return forms
+
+
+def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasure:
+    """Erase one person from `app`: their broadcasts and logs anonymized, inbound messages deleted,
+    their number cut out of stored webhook events. Records that an erasure happened, never the number.
+
+    Queued messages to them are cancelled. Other apps are not touched. Raises ErasureError.
+    """
+    forms = recipient_addresses(app=app, address=address)
+    numbers = forms | {f"+{form}" for form in forms if form.isdigit()}
+    broadcasts = Broadcast.objects.filter(session__app=app, address__in=forms)
+    with transaction.atomic():
+        cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
+            status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
+        )
+        logs = BroadcastLog.objects.filter(broadcast__in=broadcasts).update(
+            request=None,
+            response_body="",
+            message=_text_without(F("message"), numbers),
+            error_title=_text_without(F("error_title"), numbers),
+        )
+        anonymized = broadcasts.update(
+            address="", params={}, error_title=_text_without(F("error_title"), numbers), updated_at=timezone.now()
+        )
+        inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
+        events = _webhook_events_scrub(app=app, numbers=numbers)
+        erasure = Erasure.objects.create(
+            app=app,
+            requested_by=requested_by[:150],
+            counts={
+                "broadcasts": anonymized,
+                "cancelled": cancelled,
+                "logs": logs,
+                "inbound_messages": inbound,
+                "webhook_events": events,
+            },
+        )
+    logger.info("recipient erased", extra={"app": app.pk, "erasure": erasure.pk, **erasure.counts})
+    return erasure
+
+
+def _text_without(expression, numbers: set[str]):
+    for number in sorted(numbers, key=len, reverse=True):  # "+1202…" before "1202…"
+        expression = Replace(expression, Value(number), Value(ERASED))
+    return expression
+
+
+def _webhook_events_scrub(*, app: App, numbers: set[str]) -> int:
+    """Cut the numbers (and what the person wrote or was called) out of the app's stored events."""
+    mentions = Q()
+    for number in numbers:
+        mentions |= Q(payload_text__contains=number) | Q(unmatched_text__contains=number)
+    events = list(
+        WebhookEvent.objects.filter(transport__app=app)
+        .annotate(payload_text=Cast("payload", TextField()), unmatched_text=Cast("unmatched", TextField()))
+        .filter(mentions)
+        .only("id", "payload", "unmatched")
+    )
+    for event in events:
+        event.payload = _json_without(event.payload, numbers)
+        event.unmatched = _json_without(event.unmatched, numbers)
+    WebhookEvent.objects.bulk_update(events, ["payload", "unmatched"], batch_size=500)
+    return len(events)
+
+
+def _json_without(obj, numbers: set[str]):
+    """A copy of a Meta payload where every object naming one of `numbers` keeps only its id, status, time."""
+    if isinstance(obj, dict):
+        if any(obj.get(key) in numbers for key in _NUMBER_KEYS):
+            return {
+                **{key: obj[key] for key in _KEPT_KEYS if key in obj},
+                **{key: ERASED for key in _NUMBER_KEYS if key in obj},
+            }
+        return {key: _json_without(value, numbers) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_json_without(item, numbers) for item in obj]
+    if isinstance(obj, str):
+        for number in sorted(numbers, key=len, reverse=True):
+            obj = obj.replace(number, ERASED)
+    return obj

@@ -1,0 +1,182 @@
+"""Deployment: secure defaults off DEBUG, the compose stack, the monitoring files."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+from whatsapp_gateway.metrics import metric_names
+from whatsapp_gateway.tests.test_settings import _variables_read_by_settings
+
+ROOT = Path(settings.BASE_DIR)
+DOCKER = ROOT / "docker"
+GATEWAY_SERVICES = {"web", "worker", "beat", "simulator"}
+# Read by compose itself (interpolated into compose.yml), not by the gateway's settings.
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "WEB_PORT", "RABBITMQ_MANAGEMENT_PORT"}
+
+
+def production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    env.update({
+        "DEBUG": "false",
+        "SECRET_KEY": "x7Jq2m9vR4tW8zL1pN6bH3cK5dF0gS2aY9uE7iO4wQ1rT8eZ6xV3n",
+        "ALLOWED_HOSTS": "gateway.example.com",
+        "SECRETS_ENCRYPTION_KEYS": "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
+        **extra,
+    })
+    return env
+
+
+def test_check_deploy_passes_with_only_debug_off_a_secret_key_and_hosts():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_secure_defaults_are_on_when_debug_is_off():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_PROXY_SSL_HEADER, s.STORAGES['staticfiles']['BACKEND'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, capture_output=True, text=True,
+        env={**production_env(), "DJANGO_SETTINGS_MODULE": "whatsapp_gateway.settings"}, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "True", "True", "31536000", "('HTTP_X_FORWARDED_PROTO',", "'https')",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    ]
+
+
+def test_probes_and_metrics_are_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/admin/login/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code in (200, 503)
+
+
+def test_whitenoise_serves_the_admin_static_files(client, db):
+    response = client.get("/static/admin/css/base.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content if response.streaming else [response.content])
+
+
+# --- compose --------------------------------------------------------------------------------------------
+
+
+def compose() -> dict:
+    return yaml.safe_load((DOCKER / "compose.yml").read_text())
+
+
+def env_file_keys(path: Path) -> set[str]:
+    return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", path.read_text(), flags=re.MULTILINE))
+
+
+def test_compose_runs_every_part_of_the_gateway_with_a_health_check():
+    services = compose()["services"]
+    assert set(services) == GATEWAY_SERVICES | {"postgres", "rabbitmq"}
+    for name, service in services.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "celery_app", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "celery_app", "beat"]
+    assert services["rabbitmq"]["image"].endswith("-management")
+    assert services["postgres"]["image"].startswith("postgres:")
+
+
+def test_compose_keeps_data_in_volumes():
+    spec = compose()
+    volumes = set(spec["volumes"])
+    assert {"postgres", "rabbitmq", "metrics"} <= volumes
+    mounted = {v.split(":")[0] for s in spec["services"].values() for v in s.get("volumes", [])}
+    assert {"postgres", "rabbitmq", "metrics", "beat"} <= mounted
+    for name in ("web", "worker", "beat"):
+        assert "metrics:/run/gateway-metrics" in spec["services"][name]["volumes"]
+        assert spec["services"][name]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/run/gateway-metrics"
+
+
+def test_compose_environment_is_what_the_settings_read():
+    read = _variables_read_by_settings()
+    services = compose()["services"]
+    for name in GATEWAY_SERVICES:
+        assert services[name]["env_file"] == ".env"
+        assert set(services[name]["environment"]) - read == set(), name
+    documented = env_file_keys(DOCKER / ".env.example")
+    assert documented - read - COMPOSE_ONLY == set()
+    # What the settings require when DEBUG is off is there to fill in.
+    given = documented | set(services["web"]["environment"])
+    assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECRETS_ENCRYPTION_KEYS", "DATABASE_URL", "CELERY_BROKER_URL",
+            "METRICS_TOKEN"} <= given
+    interpolated = set(re.findall(r"\$\{([A-Z_]+)", (DOCKER / "compose.yml").read_text()))
+    assert interpolated <= COMPOSE_ONLY
+    assert {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"} <= documented
+
+
+def test_the_image_runs_as_a_non_root_user_in_stages():
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, flags=re.MULTILINE)) >= 2
+    users = re.findall(r"^USER (\S+)", dockerfile, flags=re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert "collectstatic" in dockerfile and "HEALTHCHECK" in dockerfile
+
+
+# --- monitoring files -----------------------------------------------------------------------------------
+
+PROMQL_WORDS = {
+    "sum", "by", "rate", "delta", "and", "or", "unless", "histogram_quantile", "le", "max", "min", "avg",
+    "count", "without", "on", "ignoring", "group_left", "irate", "increase", "bool", "offset",
+}
+
+
+def metric_names_in(expr: str) -> set[str]:
+    expr = re.sub(r"\{[^}]*\}", "", expr)  # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)  # ranges
+    expr = re.sub(r"\([^()]*\)(?=\s*\()", "", expr)
+    words = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
+    # The words after `by`/`without` are label names; only gateway_* names are metrics here.
+    return {w for w in words if w.startswith("gateway_")} - PROMQL_WORDS
+
+
+def alert_rules() -> list[dict]:
+    spec = yaml.safe_load((DOCKER / "prometheus" / "alerts.yml").read_text())
+    return [rule for group in spec["groups"] for rule in group["rules"]]
+
+
+def test_the_alert_rules_parse_and_use_only_metrics_the_gateway_exposes():
+    rules = alert_rules()
+    names = {rule["alert"] for rule in rules}
+    assert {"GatewayNoLiveWorker", "GatewayHighFailureRate", "GatewayQueueGrowing", "GatewayTransportStopped"} <= names
+    for rule in rules:
+        used = metric_names_in(rule["expr"])
+        assert used, rule["alert"]
+        assert used <= metric_names(), (rule["alert"], used - metric_names())
+        assert rule["labels"]["severity"] and rule["annotations"]["summary"]
+
+
+def test_the_grafana_dashboard_uses_only_metrics_the_gateway_exposes():
+    import json
+
+    dashboard = json.loads((DOCKER / "grafana" / "dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        used = metric_names_in(expr)
+        assert used and used <= metric_names(), (expr, used - metric_names())
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_rules_and_the_scrape_config():
+    for args in (["check", "rules", "alerts.yml"], ["check", "config", "--syntax-only", "prometheus.yml"]):
+        result = subprocess.run(["promtool", *args], cwd=DOCKER / "prometheus", capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
