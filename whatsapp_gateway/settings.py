@@ -202,8 +202,9 @@ RETRY_BACKOFF_BASE = env.float("RETRY_BACKOFF_BASE", default=2.0)
 RETRY_BACKOFF_MAX = env.float("RETRY_BACKOFF_MAX", default=300.0)
 # A session waits in its task chain for retries due within this many seconds; later ones are swept.
 RETRY_CHAIN_MAX_WAIT = env.float("RETRY_CHAIN_MAX_WAIT", default=30.0)
-# A worker claims a batch only when the transport has less than this many seconds of sends reserved.
-PACE_HORIZON_SECONDS = env.float("PACE_HORIZON_SECONDS", default=5.0)
+# A worker claims a batch only when the transport has less than this many seconds of sends reserved, and
+# a batch holds at most this many seconds of the transport's rate, so a slow transport never ties up workers.
+PACE_HORIZON_SECONDS = env.float("PACE_HORIZON_SECONDS", default=1.0)
 # After Meta's throughput error the transport pauses this long before its next send.
 THROTTLE_HOLD_SECONDS = env.float("THROTTLE_HOLD_SECONDS", default=1.0)
 # A broadcast claimed this long ago without an outcome belonged to a worker that died.

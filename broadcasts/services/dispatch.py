@@ -72,8 +72,8 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
 
 
 def batch_limit(transport: Transport) -> int:
-    """A batch must be sent well within the claim lease, even on a slow transport."""
-    return max(1, min(transport.batch_size, int(transport.rate_limit * settings.CLAIM_LEASE_SECONDS / 4)))
+    """At most PACE_HORIZON_SECONDS of the transport's sending: a slow transport holds a worker only briefly."""
+    return max(1, min(transport.batch_size, int(transport.rate_limit * settings.PACE_HORIZON_SECONDS)))
 
 
 def broadcasts_claim(*, session: Session, limit: int) -> list[Broadcast]:
@@ -161,12 +161,7 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
         logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
 
     with transaction.atomic():
-        Broadcast.objects.bulk_update(
-            changed,
-            ["status", "wamid", "sent_at", "failed_at", "attempts", "claimed_at", "next_attempt_at",
-             "error_code", "error_title", "error_category", "updated_at"],
-            batch_size=1000,
-        )
+        _broadcasts_save(changed, now=now)
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
     metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=outcomes)
     logger.info(
@@ -194,6 +189,25 @@ def _retry_decision_log(
             "not_before": broadcast.next_attempt_at.isoformat() if retry and broadcast.next_attempt_at else None,
         },
     )
+
+
+def _broadcasts_save(changed: list[Broadcast], *, now) -> None:
+    """Write a batch's outcomes in a few statements: the sent ones share every field but their wamid."""
+    sent = [b for b in changed if b.status == Broadcast.Status.SENT]
+    if sent:
+        Broadcast.objects.filter(id__in=[b.pk for b in sent]).update(
+            status=Broadcast.Status.SENT, sent_at=now, claimed_at=None, next_attempt_at=None,
+            error_code="", error_title="", error_category="", updated_at=now,
+        )
+        Broadcast.objects.bulk_update(sent, ["wamid"], batch_size=1000)
+    others = [b for b in changed if b.status != Broadcast.Status.SENT]
+    if others:
+        Broadcast.objects.bulk_update(
+            others,
+            ["status", "failed_at", "attempts", "claimed_at", "next_attempt_at", "error_code", "error_title",
+             "error_category", "updated_at"],
+            batch_size=1000,
+        )
 
 
 def transport_stop_sending(*, transport: Transport, reason: str) -> None:
