@@ -6,9 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from celery_app import app as celery_app
-
-# The heartbeat task runs every 30 s: three missed beats and the worker counts as gone.
-WORKER_HEARTBEAT_MAX_AGE = 90
+from whatsapp_gateway.heartbeat import WORKER_HEARTBEAT_MAX_AGE
 
 
 def database_reachable() -> tuple[bool, str]:

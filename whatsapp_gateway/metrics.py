@@ -23,6 +23,8 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from whatsapp_gateway.heartbeat import WORKER_HEARTBEAT_MAX_AGE
+
 logger = logging.getLogger("gateway.metrics")
 
 MESSAGES_SENT = Counter(
@@ -55,8 +57,8 @@ TRANSPORTS_STOPPED = Counter(
     "gateway_transport_stops", "Times a transport was stopped because Meta refused its credentials.", ["transport"]
 )
 
-# The heartbeat task runs every 30 s; three missed beats mean the worker is gone.
-WORKER_LIVE_SECONDS = 90
+# Each worker's heartbeat thread beats every 30 s; three missed beats mean the worker is gone.
+WORKER_LIVE_SECONDS = WORKER_HEARTBEAT_MAX_AGE
 # Workers not seen for a day are left out of the heartbeat gauge (renamed or removed hosts).
 WORKER_FORGET_SECONDS = 24 * 3600
 

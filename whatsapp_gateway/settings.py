@@ -283,7 +283,6 @@ if DEBUG:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "whatsapp_gateway.tasks.record_worker_heartbeat", "schedule": 30.0},
     "sweep-sessions": {"task": "broadcasts.tasks.sweep_sessions", "schedule": SWEEPER_INTERVAL},
     "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
     "purge-personal-data": {"task": "broadcasts.tasks.purge_personal_data", "schedule": 3600.0},

@@ -1,14 +1,6 @@
 import os
 
-from celery import shared_task
 from celery.signals import worker_process_shutdown
-
-from whatsapp_gateway.services import worker_heartbeat_record
-
-
-@shared_task(bind=True, ignore_result=True)
-def record_worker_heartbeat(self) -> None:
-    worker_heartbeat_record(hostname=self.request.hostname or "unknown")
 
 
 @worker_process_shutdown.connect

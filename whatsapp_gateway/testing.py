@@ -60,7 +60,7 @@ class WorkerProcess:
             "--hostname", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h", "--without-mingle", "--without-gossip",
         ]
         if self.beat:
-            # The periodic tasks (sweeper, heartbeat) too, as `make run` has them.
+            # The periodic tasks (sweeper, webhook events, purge) too, as `make run` has them.
             command += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / f"beat-{self.queue}")]
         self.process = subprocess.Popen(
             command,

@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,32 @@ def test_promtool_accepts_the_rules_and_the_scrape_config():
     for args in (["check", "rules", "alerts.yml"], ["check", "config", "--syntax-only", "prometheus.yml"]):
         result = subprocess.run(["promtool", *args], cwd=DOCKER / "prometheus", capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _beat_health(schedule: Path) -> int:
+    return subprocess.run(
+        [sys.executable, str(DOCKER / "healthcheck.py"), "beat", str(schedule)], capture_output=True, timeout=30
+    ).returncode
+
+
+def test_the_beat_health_check_follows_a_real_beats_schedule_file(tmp_path):
+    schedule = tmp_path / "celerybeat-schedule"
+    assert _beat_health(schedule) == 1, "no schedule file yet"
+
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "--schedule", str(schedule), "--loglevel", "INFO"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.glob("celerybeat-schedule*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _beat_health(schedule) == 0
+    finally:
+        beat.terminate()
+        beat.wait(timeout=15)
+
+    stale = time.time() - 600
+    for path in tmp_path.glob("celerybeat-schedule*"):
+        os.utime(path, (stale, stale))
+    assert _beat_health(schedule) == 1, "a schedule not saved for 10 minutes means beat is gone"
