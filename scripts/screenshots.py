@@ -237,6 +237,9 @@ def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
         # The slow session, part-way, then cancelled from the list.
         page.goto(f"{admin}broadcasts/session/{ids['slow']}/change/")
         snap("session-progress", full=True)
+        # The operations dashboard while that session runs.
+        page.goto(f"{admin}dashboard/")
+        snap("admin-dashboard", full=True)
         page.goto(f"{admin}broadcasts/session/")
         page.check(f"input[name=_selected_action][value='{ids['slow']}']")
         page.select_option("select[name=action]", "cancel_sessions")
