@@ -6,10 +6,12 @@ MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test lint install install-dev migrate clean bruno
 
+# A failed venv (Debian/Ubuntu without python3-venv, pip unreachable) must not leave a .venv/bin/python
+# behind, or the next run would skip this step and fail later on a half-made .venv.
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV) with $(PYTHON); on Debian/Ubuntu: apt install python3-venv" >&2; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt

@@ -1,6 +1,7 @@
 """Reads of sessions and broadcasts, always scoped to one app."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from broadcasts.models import Broadcast, Session
@@ -18,12 +19,16 @@ def _choice(field: str, value: str | None, choices) -> str | None:
 
 
 def _when(field: str, value: str | None):
+    """An ISO 8601 date-time or date; without an offset it is read in TIME_ZONE (a date is its midnight)."""
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None:
-        raise SessionError({field: ["Must be an ISO 8601 date-time, e.g. 2026-11-25T08:00:00Z."]})
-    return parsed
+        raise SessionError({field: ["Must be an ISO 8601 date-time or date, e.g. 2026-11-25T08:00:00Z or 2026-11-25."]})
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
 def session_list(*, app: App, filters: dict) -> QuerySet[Session]:

@@ -26,6 +26,11 @@ class ButtonSlot:
     sub_type: str  # URL, QUICK_REPLY, COPY_CODE, PHONE_NUMBER…
     variables: tuple[str, ...] = ()
 
+    @property
+    def needs_parameter(self) -> bool:
+        """A URL button with a variable needs its suffix, a COPY_CODE button its code, at every send."""
+        return bool(self.variables) or self.sub_type == "COPY_CODE"
+
 
 @dataclass(frozen=True)
 class TemplateRequirements:
@@ -46,7 +51,8 @@ class TemplateRequirements:
         """The parameters a send must give, in words, for errors and the admin preview."""
         parts = []
         if self.needs_media:
-            parts.append(f"a {self.header_format.lower()} header (link or media id)")
+            article = "an" if self.header_format == "IMAGE" else "a"
+            parts.append(f"{article} {self.header_format.lower()} header (link or media id)")
         if self.header_variables:
             parts.append(f"header text parameter {', '.join(self.header_variables)}")
         if self.body_variables:
@@ -54,8 +60,9 @@ class TemplateRequirements:
             names = ", ".join(self.body_variables)
             parts.append(f"{len(self.body_variables)} {kind} body parameter(s) ({names})")
         for button in self.buttons:
-            if button.variables:
-                parts.append(f"{button.sub_type.lower()} button {button.index} parameter")
+            if button.needs_parameter:
+                what = "code" if button.sub_type == "COPY_CODE" else "parameter"
+                parts.append(f"{button.sub_type.lower()} button {button.index} {what}")
         return "; ".join(parts) or "no parameters"
 
 

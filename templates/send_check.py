@@ -1,5 +1,6 @@
 """Does a send's message.meta give exactly what the template asks for? Checked before any request leaves."""
 
+import ipaddress
 from urllib.parse import urlparse
 
 from templates.requirements import TemplateRequirements
@@ -47,25 +48,53 @@ def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
         link, media_id = header.get("link"), header.get("id")
         if media_id:
             return []
-        if not link or urlparse(str(link)).scheme not in {"http", "https"} or not urlparse(str(link)).netloc:
-            return [f"Template {name} needs a usable header {kind}: an http(s) link or an uploaded media id."]
+        if not _link_usable(link):
+            return [
+                f"Template {name} needs a usable header {kind}: a public http(s) link Meta can download "
+                "or an uploaded media id."
+            ]
         return []
     if req.header_variables:
         if not isinstance(header, dict) or not header.get("text"):
             return [f"Template {name} has a text header with a variable: give header {{type: text, text}}."]
         return []
     if header:
-        return [f"Template {name} has no {'media ' if req.header_format != 'TEXT' else ''}header parameter to fill."]
+        if not req.header_format:
+            return [f"Template {name} has no header; remove meta.header."]
+        return [f"Template {name} has a {req.header_format} header without a parameter; remove meta.header."]
     return []
 
 
+def _link_usable(link) -> bool:
+    """An http(s) URL whose host Meta's servers can reach (not localhost or a private address)."""
+    parts = urlparse(str(link or ""))
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"http", "https"} or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True  # a name: only Meta's fetch can tell (a failure comes back as 131053)
+
+
 def _button_errors(name: str, req: TemplateRequirements, buttons) -> list[str]:
-    given = {
-        int(b.get("index", -1)): b for b in buttons or [] if isinstance(b, dict) and str(b.get("index", "")).isdigit()
-    }
+    # Keyed as the builder keys them: `index`, or the button's position in the list when absent.
+    given = {}
+    for position, button in enumerate(buttons if isinstance(buttons, list) else []):
+        index = button.get("index", position) if isinstance(button, dict) else None
+        if isinstance(index, int | str) and not isinstance(index, bool) and str(index).isdigit():
+            given[int(index)] = button
     problems = []
     for slot in req.buttons:
-        if slot.variables and not (given.get(slot.index) or {}).get("parameters"):
+        button = given.get(slot.index)
+        kind = str((button or {}).get("type", "")).upper()
+        if button is not None and kind and kind != slot.sub_type:
+            problems.append(f"Template {name} button {slot.index} is {slot.sub_type}, not {kind}.")
+        elif slot.sub_type == "COPY_CODE" and not (button or {}).get("code"):
+            problems.append(f"Template {name} button {slot.index} (COPY_CODE) needs its code.")
+        elif slot.variables and not (button or {}).get("parameters"):
             problems.append(f"Template {name} button {slot.index} ({slot.sub_type}) needs its URL parameter.")
     known = {slot.index for slot in req.buttons}
     for index in sorted(set(given) - known):

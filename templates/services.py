@@ -73,7 +73,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
     now = timezone.now()
     existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
     created = updated = 0
-    seen = set()
+    seen, unchanged = set(), []
     with transaction.atomic():
         for item in remote:
             key = (item.get("name", ""), item.get("language", ""))
@@ -87,15 +87,20 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
                 "components": item.get("components") or [],
                 "rejected_reason": _reason(item.get("rejected_reason")),
                 "deleted_at_meta": None,
-                "synced_at": now,
             }
             template = existing.get(key)
             if template is None:
-                Template.objects.create(app=transport.app, transport=transport, name=key[0], language=key[1], **values)
+                Template.objects.create(
+                    app=transport.app, transport=transport, name=key[0], language=key[1], synced_at=now, **values
+                )
                 created += 1
-            else:
-                Template.objects.filter(pk=template.pk).update(**values, updated_at=now)
+            elif any(getattr(template, field) != value for field, value in values.items()):
+                Template.objects.filter(pk=template.pk).update(**values, synced_at=now, updated_at=now)
                 updated += 1
+            else:
+                unchanged.append(template.pk)
+        # Seen at Meta as they are: only the time of the sync moves.
+        Template.objects.filter(pk__in=unchanged).update(synced_at=now)
         vanished = [t.pk for key, t in existing.items() if key not in seen and t.status != Template.Status.DELETED]
         Template.objects.filter(pk__in=vanished).update(
             status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
@@ -219,3 +224,15 @@ def template_usable(*, transport: Transport, name: str, language: str) -> tuple[
 def template_parameters_errors(*, template: Template, meta: dict) -> list[str]:
     """Why these parameters, header and buttons do not fit the template; [] when they do."""
     return send_errors(name=template.name, requirements=requirements_of(template.components), meta=meta)
+
+
+def template_send_errors(*, transport: Transport, meta: dict) -> list[str]:
+    """Why a message using `meta.templateName` may not be sent (unknown, not APPROVED, parameters); [] when it may.
+
+    Messages without a template, and transports without a WABA (nothing to check against), pass.
+    """
+    name = meta.get("templateName")
+    if not name or not transport.config.get("businessAccountId"):
+        return []
+    template, errors = template_usable(transport=transport, name=name, language=meta.get("language") or "en_US")
+    return errors or template_parameters_errors(template=template, meta=meta)

@@ -7,6 +7,7 @@ from phonenumbers import NumberParseException, ValidationResult
 
 PHONE, EMAIL, NONE = "PHONE", "EMAIL", "NONE"
 STRICT_VALID, STRICT_POSSIBLE = "valid", "possible"
+PHONE_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,17 +25,26 @@ class AddressError(ValueError):
     """The address cannot be used; str() is the reason to show the user."""
 
 
-def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "not a phone number (unknown country code)",
+    NumberParseException.TOO_SHORT_NSN: "impossible phone number (too short)",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "impossible phone number (too short)",
+    NumberParseException.TOO_LONG: "impossible phone number (too long)",
+}
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | str:
+    """The parsed number, or why it is not one."""
     try:
         return phonenumbers.parse(text, region)
-    except NumberParseException:
-        return None
+    except NumberParseException as error:
+        return _PARSE_REASONS.get(error.error_type, "not a phone number")
 
 
-def _reason(number: phonenumbers.PhoneNumber | None, region: str, strictness: str) -> str | None:
+def _reason(number: phonenumbers.PhoneNumber | str, region: str, strictness: str) -> str | None:
     """Why `number` fails the strictness check, or None when it passes."""
-    if number is None:
-        return "not a phone number"
+    if isinstance(number, str):
+        return number
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         return f"impossible phone number ({_IMPOSSIBLE_REASONS.get(possible, 'wrong length')})"
@@ -55,7 +65,9 @@ def phone_normalize(raw: str, *, region: str = "US", strictness: str = STRICT_VA
     an international number. `strictness` "valid" needs a number in an assigned range;
     "possible" only the right length (Meta's +1 555 test numbers are possible, not valid).
     """
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
+        raise AddressError('phone number must be text, e.g. "+14155550123"')
+    if not raw.strip():
         raise AddressError("phone number is empty")
     if len(raw) > _MAX_RAW_LENGTH:
         raise AddressError("not a phone number (too long)")
@@ -81,7 +93,7 @@ def phone_normalize(raw: str, *, region: str = "US", strictness: str = STRICT_VA
 
 
 def email_normalize(raw: str) -> str:
-    if not isinstance(raw, str) or not _EMAIL.match(raw.strip()) or len(raw) > 254:
+    if not isinstance(raw, str) or not _EMAIL.match(raw.strip()) or len(raw.strip()) > 254:
         raise AddressError("not a valid email address")
     local, _, domain = raw.strip().rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -93,6 +105,8 @@ def address_normalize_with(raw, *, kind: str, region: str, strictness: str) -> s
         return phone_normalize(raw, region=region, strictness=strictness)
     if kind == EMAIL:
         return email_normalize(raw)
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
+        raise AddressError("address must be text")
+    if not raw.strip():
         raise AddressError("address is empty")
     return raw.strip()

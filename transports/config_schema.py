@@ -9,6 +9,7 @@ import copy
 from jsonschema import Draft202012Validator
 
 from transports import placeholders
+from transports.addresses import PHONE_REGIONS
 from transports.network import UnsafeURLError, url_check
 
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
@@ -143,6 +144,9 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
         errors.append(f"{field}: {_rule(error)}")
     if errors:
         return errors
+    region = config.get("defaultRegion")
+    if region and region not in PHONE_REGIONS:
+        errors.append(f"defaultRegion: must be a region code such as US, GB or IN ({region} is not one)")
     request = config["request"]
     for path in placeholders.placeholder_paths(request):
         root, _, rest = path.partition(".")

@@ -93,6 +93,8 @@ def _content_errors(config: dict, message: dict) -> list[str]:
             return ["message.content: must be non-empty text"]
         if len(content) > TEXT_LIMIT:
             return [f"message.content: at most {TEXT_LIMIT} characters (got {len(content)})"]
+    elif kind == "JSON" and content is None:
+        return ["message.content: required (a JSON object, a list or JSON text)"]
     elif kind == "JSON" and isinstance(content, str):
         try:
             json.loads(content)

@@ -29,6 +29,7 @@ _TABLE: dict[int, tuple[str, str, float | None]] = {
     3: (AUTH, "App lacks the capability for this method", None),
     4: (THROTTLED, "App-level API call-rate limit", 60),
     10: (AUTH, "Permission not granted or removed", None),
+    33: (AUTH, "Business phone number deleted", None),
     100: (PERMANENT, "Invalid parameter", None),
     190: (AUTH, "Access token expired or invalidated", None),
     368: (AUTH, "Temporarily blocked for policy violations", None),
@@ -54,6 +55,7 @@ _TABLE: dict[int, tuple[str, str, float | None]] = {
     131049: (PERMANENT, "Meta chose not to deliver (per-user marketing limit)", 86400),
     131050: (PERMANENT, "User stopped marketing messages", None),
     131051: (PERMANENT, "Unsupported message type", None),
+    131052: (PERMANENT, "Media download error (inbound media)", None),
     131053: (PERMANENT, "Media could not be downloaded or uploaded", None),
     131056: (THROTTLED, "Pair rate limit: too many messages to this recipient", 6),
     131057: (TRANSIENT, "Account in maintenance mode", 60),
@@ -70,6 +72,7 @@ _TABLE: dict[int, tuple[str, str, float | None]] = {
     132016: (PERMANENT, "Template disabled", None),
     133004: (TRANSIENT, "Server temporarily unavailable", 10),
     133010: (AUTH, "Phone number not registered with Cloud API", None),
+    133016: (THROTTLED, "Registration or deregistration rate limit", 60),
     135000: (PERMANENT, "Generic user error", None),
     137000: (PERMANENT, "Identity key hash mismatch", None),
 }

@@ -56,10 +56,13 @@ def graph_request(
     except ValueError:
         body = {}
     if response.ok:
-        return GraphAnswer(ok=True, http_status=response.status_code, body=body)
-    error = body.get("error") or {}
+        return GraphAnswer(ok=True, http_status=response.status_code, body=body if isinstance(body, dict) else {})
+    error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    # Template refusals explain themselves in error_user_title/msg ("Variables can't be at the start…").
+    user_text = ": ".join(str(error[k]) for k in ("error_user_title", "error_user_msg") if error.get(k))
     return GraphAnswer(
-        ok=False, http_status=response.status_code, body=body, error_code=str(error.get("code", "")),
-        error_title=str(error.get("message", ""))[:255],
-        error_details=str((error.get("error_data") or {}).get("details", ""))[:500],
+        ok=False, http_status=response.status_code, body=body if isinstance(body, dict) else {},
+        error_code=str(error.get("code", "")), error_title=str(error.get("message", ""))[:255],
+        error_details=str(error_data.get("details") or user_text)[:500],
     )

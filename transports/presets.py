@@ -58,14 +58,17 @@ def whatsapp_cloud_config(
     return config
 
 
-def whatsapp_cloud_expand(shorthand: dict) -> tuple[dict, dict]:
-    """(config, secrets) from the API's `whatsapp_cloud` shorthand; raises ValueError naming the field."""
+def whatsapp_cloud_expand(shorthand: dict, *, token_required: bool = True) -> tuple[dict, dict]:
+    """(config, secrets) from the API's `whatsapp_cloud` shorthand; raises ValueError naming the field.
+
+    `token_required` is False on an update of a transport that already stores its access token.
+    """
     if not isinstance(shorthand, dict):
         raise ValueError("whatsapp_cloud: must be an object")
     unknown = sorted(set(shorthand) - set(SHORTHAND_FIELDS))
     if unknown:
         raise ValueError(f"whatsapp_cloud.{unknown[0]}: unknown field (allowed: {', '.join(SHORTHAND_FIELDS)})")
-    for required in ("phone_number_id", "access_token"):
+    for required in ("phone_number_id", "access_token") if token_required else ("phone_number_id",):
         if not shorthand.get(required):
             raise ValueError(f"whatsapp_cloud.{required}: is required")
     options = {k: v for k, v in shorthand.items() if k not in SHORTHAND_SECRETS and v is not None}

@@ -23,6 +23,11 @@ def secrets_decrypt(token: str) -> dict:
     return json.loads(_fernet().decrypt(token.encode()))
 
 
+def secrets_rotate(token: str) -> str:
+    """`token` re-encrypted with the first key (readable by any configured key); "" stays ""."""
+    return _fernet().rotate(token.encode()).decode() if token else ""
+
+
 ENV_PREFIX = "env:"
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from transports.config_schema import config_errors
 from transports.models import Transport
 from transports.presets import whatsapp_cloud_expand
-from transports.secrets import secrets_decrypt, secrets_encrypt
+from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_rotate
 from whatsapp_gateway.models import App
 
 
@@ -26,10 +26,10 @@ def transport_config_check(*, config: dict, secrets: dict | None = None) -> None
         raise TransportConfigInvalid(errors)
 
 
-def transport_config_from_shorthand(*, whatsapp_cloud: dict) -> tuple[dict, dict]:
+def transport_config_from_shorthand(*, whatsapp_cloud: dict, token_required: bool = True) -> tuple[dict, dict]:
     """(config, secrets) from the `whatsapp_cloud` shorthand; raises TransportConfigInvalid."""
     try:
-        return whatsapp_cloud_expand(whatsapp_cloud)
+        return whatsapp_cloud_expand(whatsapp_cloud, token_required=token_required)
     except (TypeError, ValueError) as error:
         raise TransportConfigInvalid([str(error)]) from error
 
@@ -56,10 +56,14 @@ def transport_update(
     secrets: dict | None = None, is_active: bool | None = None, whatsapp_cloud: dict | None = None,
 ) -> Transport:
     """Change the given fields only; secrets given are merged over the stored ones."""
+    stored = secrets_decrypt(transport.encrypted_secrets)
     if whatsapp_cloud is not None:
-        config, shorthand_secrets = transport_config_from_shorthand(whatsapp_cloud=whatsapp_cloud)
+        # The stored token stays when the shorthand leaves it out: secrets are never sent back to be re-sent.
+        config, shorthand_secrets = transport_config_from_shorthand(
+            whatsapp_cloud=whatsapp_cloud, token_required="accessToken" not in stored
+        )
         secrets = {**(secrets or {}), **shorthand_secrets}
-    merged_secrets = {**secrets_decrypt(transport.encrypted_secrets), **(secrets or {})}
+    merged_secrets = {**stored, **(secrets or {})}
     if config is not None:
         transport_config_check(config=config, secrets=merged_secrets)
         transport.config = config
@@ -91,6 +95,20 @@ def transports_config_problems(*, network: bool = True) -> dict[Transport, list[
         if errors:
             problems[transport] = errors
     return problems
+
+
+def transports_secrets_rotate() -> int:
+    """Re-encrypt every transport's secrets with the first SECRETS_ENCRYPTION_KEYS key; the count changed.
+
+    After it the older keys can be dropped. A row no configured key decrypts raises InvalidToken
+    and nothing is changed (one transaction), so no secret is lost to a missing key.
+    """
+    transports = list(Transport.objects.exclude(encrypted_secrets="").only("id", "encrypted_secrets"))
+    for transport in transports:
+        transport.encrypted_secrets = secrets_rotate(transport.encrypted_secrets)
+    with transaction.atomic():
+        Transport.objects.bulk_update(transports, ["encrypted_secrets"], batch_size=500)
+    return len(transports)
 
 
 def transport_stop(*, transport_id: int, reason: str) -> bool:
@@ -130,13 +148,17 @@ def send_test_message(
 ):
     """Send one message now and return the engine's SendResult (Meta's answer, secrets redacted).
 
-    Raises AddressError for a bad number and ValueError for a message the transport refuses.
+    Raises AddressError for a bad number and ValueError for a message the transport or the template
+    check refuses (the same check a session gets), so no Meta call is wasted on a template error.
     """
+    from templates.services import template_send_errors  # templates build on transports: imported at use
     from transports import engine
 
     address = engine.address_normalize(transport, to)
     message = test_send_message_build(to=to, template=template, language=language, params=params, text=text)
-    problems = engine.message_check(transport, message)
+    problems = engine.message_check(transport, message) or template_send_errors(
+        transport=transport, meta=message["meta"]
+    )
     if problems:
         raise ValueError("; ".join(problems))
     return engine.send_one(transport, message, address)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from whatsapp_gateway.models import App, AppAPIKey
 from whatsapp_gateway.services import api_key_create
@@ -39,3 +40,8 @@ class AppAPIKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "app"]
     list_filter = [*APIKeyModelAdmin.list_filter, "app"]
     search_fields = [*APIKeyModelAdmin.search_fields, "app__name"]
+
+
+# The library's own keys belong to no app and open nothing here; the admin shows only App API keys.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)

@@ -60,7 +60,8 @@ def test_send_check(transport: Transport, *, to: str, template: str, language: s
 
     result = send_test_message(transport=transport, to=to, template=template, language=language)
     if result.ok:
-        return True, f"{template} sent to {mask_phone(to)} as {result.provider_message_id}"
+        digits = "".join(c for c in str(to) if c.isdigit())
+        return True, f"{template} sent to {mask_phone(digits)} as {result.provider_message_id}"
     parts = [result.error_code and f"code {result.error_code}", result.error_title, result.error_details]
     return False, "not sent: " + (" - ".join(p for p in parts if p) or f"HTTP {result.http_status}")
 

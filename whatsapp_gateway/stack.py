@@ -4,6 +4,7 @@ Used by `make run` (SQLite + filesystem broker), `make bruno` and the benchmark 
 RabbitMQ). Ctrl-C or SIGTERM stops every process; if one dies, the others are stopped too.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -80,13 +81,18 @@ def stack_run(options: StackOptions, *, on_ready=None) -> int:
 
 
 def _stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    # SIGTERM to each main process only: Celery's warm shutdown then stops its own pool children
+    # (a signal to the whole group would kill them mid-task and log each as an error).
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + 20
     for process in processes.values():
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+        # Whatever is left in the process's group (a stuck main process, an orphaned child) goes now.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()

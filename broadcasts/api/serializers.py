@@ -19,7 +19,11 @@ class SessionInput(serializers.Serializer):
     recipients = serializers.ListField(
         allow_empty=False,
         max_length=settings.MAX_RECIPIENTS_PER_SESSION,
-        help_text='Numbers ("+14155550123") or objects {"address": "...", "params": {...}}.',
+        help_text='Numbers ("+14155550123") or objects {"address": "...", "params": {...}}; '
+        f"at most {settings.MAX_RECIPIENTS_PER_SESSION:,} per session.",
+        error_messages={
+            "max_length": "At most {max_length} recipients per session: split the list into several sessions.",
+        },
     )
 
 
@@ -56,7 +60,9 @@ class SessionOutput(serializers.ModelSerializer):
 
     @extend_schema_field(StatsOutput)
     def get_stats(self, session: Session) -> dict:
-        return session_stats(session=session)
+        # A list passes every row's stats in the context (one query per page, not one per session).
+        known = self.context.get("stats") or {}
+        return known[session.pk] if session.pk in known else session_stats(session=session)
 
 
 class InvalidRecipient(serializers.Serializer):

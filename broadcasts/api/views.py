@@ -22,7 +22,13 @@ from broadcasts.api.serializers import (
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
 from broadcasts.services.privacy import ErasureError, recipient_erase
-from broadcasts.services.sessions import SessionError, session_cancel, session_create, session_trigger
+from broadcasts.services.sessions import (
+    SessionError,
+    session_cancel,
+    session_create,
+    session_trigger,
+    sessions_stats,
+)
 from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.pagination import Pagination
 
@@ -43,10 +49,12 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def _paginated(view, queryset, serializer_class) -> Response:
+def _paginated(view, queryset, serializer_class, page_context=None) -> Response:
+    """One page of `queryset`; `page_context(page)` may add serializer context computed for the page at once."""
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    context = page_context(page) if page_context else {}
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
 class GatewayErrorsMixin:
@@ -70,14 +78,18 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
         parameters=[
             OpenApiParameter("status", str, enum=["NEW", "PENDING", "COMPLETED", "FAILED", "CANCELLED"]),
             OpenApiParameter("transport", int),
-            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
-            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "created_after", OpenApiTypes.DATETIME, description="Created at or after (a date means its midnight)."
+            ),
+            OpenApiParameter(
+                "created_before", OpenApiTypes.DATETIME, description="Created before (a date means its midnight)."
+            ),
         ],
         responses=SessionOutput(many=True),
     )
     def list(self, request):
         sessions = session_list(app=self.app, filters=request.query_params)
-        return _paginated(self, sessions, SessionOutput)
+        return _paginated(self, sessions, SessionOutput, lambda page: {"stats": sessions_stats(sessions=page)})
 
     @extend_schema(
         request=SessionInput,

@@ -18,7 +18,7 @@ from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.pacing import pace_backlog, pace_hold, pace_reserve
 from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
-from broadcasts.services.sessions import session_finish_if_done
+from broadcasts.services.sessions import session_cancelled_leftovers_cancel, session_finish_if_done
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.services import transport_stop
@@ -53,10 +53,10 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         # The transport's slots are taken for a while: free this worker for other transports meanwhile.
         return DispatchResult(countdown=backlog - settings.PACE_HORIZON_SECONDS / 2)
 
-    claimed = broadcasts_claim(session=session, limit=batch_limit(transport))
+    limit = batch_limit(transport)
+    claimed = broadcasts_claim(session=session, limit=limit)
     if not claimed:
-        if session_finish_if_done(session_id=session.pk):
-            logger.info("session finished", extra={"session": str(session.pk)})
+        if _session_finish(session):
             return DispatchResult(countdown=None)
         return DispatchResult(countdown=_wait_for_next_retry(session))
 
@@ -68,7 +68,17 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
     outcomes = send_claimed(transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot)
     outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id)
+    # A short batch took the last ready rows: finish now, not after another turn behind busier sessions.
+    if len(claimed) < limit and _session_finish(session):
+        return DispatchResult(countdown=None)
     return DispatchResult(countdown=transport.batch_delay)
+
+
+def _session_finish(session: Session) -> bool:
+    finished = session_finish_if_done(session_id=session.pk)
+    if finished:
+        logger.info("session finished", extra={"session": str(session.pk)})
+    return finished
 
 
 def batch_limit(transport: Transport) -> int:
@@ -92,7 +102,9 @@ def broadcasts_claim(*, session: Session, limit: int) -> list[Broadcast]:
         Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.QUEUED).update(
             status=Broadcast.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
         )
-        Session.objects.filter(pk=session.pk).update(updated_at=now)
+    # Outside the claim: trigger and cancel lock the session row before its broadcasts, so taking
+    # them in the other order here could deadlock. The timestamp only tells the sweeper we are alive.
+    Session.objects.filter(pk=session.pk).update(updated_at=now)
     return list(Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.SENDING, claimed_at=now))
 
 
@@ -163,6 +175,8 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
     with transaction.atomic():
         _broadcasts_save(changed, now=now)
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    if tally["retrying"] or tally["held"]:
+        tally["cancelled"] = session_cancelled_leftovers_cancel(session=session)
     metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=outcomes)
     logger.info(
         "batch recorded",
@@ -213,8 +227,9 @@ def _broadcasts_save(changed: list[Broadcast], *, now) -> None:
 def transport_stop_sending(*, transport: Transport, reason: str) -> None:
     """Stop a transport and its running sessions with a clear reason, instead of failing every recipient."""
     stopped_now = transport_stop(transport_id=transport.pk, reason=reason)
+    now = timezone.now()
     sessions = Session.objects.filter(transport=transport, status__in=RUNNING).update(
-        status=Session.Status.FAILED, error=f"Transport stopped: {reason}", updated_at=timezone.now()
+        status=Session.Status.FAILED, error=f"Transport stopped: {reason}", completed_at=now, updated_at=now
     )
     if stopped_now:
         metrics.transport_stop_observe(transport_id=transport.pk)

@@ -19,6 +19,9 @@ from whatsapp_gateway.models import App
 logger = logging.getLogger("gateway.sessions")
 STAT_KEYS = ["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 UNFINISHED = [Broadcast.Status.QUEUED, Broadcast.Status.SENDING]
+RUNNING = [Session.Status.NEW, Session.Status.PENDING]
+IDEMPOTENCY_KEY_MAX_LENGTH = Session._meta.get_field("idempotency_key").max_length
+CANCELLED_NOTE = "Cancelled before it was sent."
 
 
 class SessionError(Exception):
@@ -53,6 +56,8 @@ def session_create(
     recipients (the invalid ones are reported back). The same Idempotency-Key with the same
     body returns the first session; with another body it is a 409.
     """
+    if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise SessionError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
     fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint)
@@ -146,10 +151,21 @@ def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) ->
 
 
 def enqueue_dispatch(session: Session) -> None:
+    """Publish the session's batch chains; a broker that is down is logged, not raised.
+
+    This runs after COMMIT, so the session is stored either way: raising would turn an accepted
+    request into a 500. The sweeper publishes sessions nobody moved once the broker is back.
+    """
     from broadcasts.tasks import dispatch_session
 
-    for _ in range(session_parallelism(session.total, session.transport)):
-        dispatch_session.delay(str(session.pk))
+    try:
+        for _ in range(session_parallelism(session.total, session.transport)):
+            dispatch_session.delay(str(session.pk))
+    except Exception:  # noqa: BLE001 — kombu raises OperationalError or OSError; the sweeper retries
+        logger.warning(
+            "could not enqueue the session; the sweeper will publish it", extra={"session": str(session.pk)},
+            exc_info=True,
+        )
 
 
 def session_parallelism(remaining: int, transport: Transport) -> int:
@@ -160,53 +176,88 @@ def session_parallelism(remaining: int, transport: Transport) -> int:
 
 def session_stats(*, session: Session) -> dict:
     """Live counts by status; they add up to `total`. A snapshot is kept once personal data is purged."""
-    if session.stats.get("frozen"):
-        return {key: session.stats.get(key, 0) for key in ["total", *STAT_KEYS]}
-    counts = dict(
-        Broadcast.objects.filter(session=session)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    stats = {key: counts.get(key.upper(), 0) for key in STAT_KEYS}
-    stats["total"] = sum(stats.values())
-    return {"total": stats.pop("total"), **stats}
+    return sessions_stats(sessions=[session])[session.pk]
+
+
+def sessions_stats(*, sessions: list[Session]) -> dict:
+    """`session_stats` of many sessions (a page of a list) in one query, by session id."""
+    counts: dict = {session.pk: {} for session in sessions}
+    live = [session.pk for session in sessions if not session.stats.get("frozen")]
+    if live:
+        rows = (
+            Broadcast.objects.filter(session_id__in=live)
+            .values_list("session_id", "status")
+            .annotate(n=Count("id"))
+            .values_list("session_id", "status", "n")
+        )
+        for session_id, status, n in rows:
+            counts[session_id][status] = n
+    result = {}
+    for session in sessions:
+        if session.stats.get("frozen"):
+            result[session.pk] = {key: session.stats.get(key, 0) for key in ["total", *STAT_KEYS]}
+            continue
+        stats = {key: counts[session.pk].get(key.upper(), 0) for key in STAT_KEYS}
+        result[session.pk] = {"total": sum(stats.values()), **stats}
+    return result
 
 
 def session_finish_if_done(*, session_id) -> bool:
     """Mark a running session COMPLETED (or FAILED when nothing could be sent) once no work is left."""
-    session = Session.objects.filter(pk=session_id).first()
-    if session is None or session.status not in {Session.Status.NEW, Session.Status.PENDING}:
-        return False
-    if Broadcast.objects.filter(session_id=session_id, status__in=UNFINISHED).exists():
-        return False
-    stats = session_stats(session=session)
-    delivered_any = stats["total"] - stats["failed"] - stats["cancelled"] > 0
-    status = Session.Status.COMPLETED if delivered_any or stats["total"] == 0 else Session.Status.FAILED
-    return bool(
-        Session.objects.filter(pk=session_id, status__in=[Session.Status.NEW, Session.Status.PENDING]).update(
-            status=status, completed_at=timezone.now(), stats=stats, updated_at=timezone.now()
-        )
-    )
+    with transaction.atomic():
+        # The session row lock orders this with a concurrent trigger: either the trigger's
+        # re-queued rows are seen here, or the trigger sets the finished session PENDING again.
+        session = Session.objects.select_for_update().filter(pk=session_id).first()
+        if session is None or session.status not in RUNNING:
+            return False
+        if Broadcast.objects.filter(session_id=session_id, status__in=UNFINISHED).exists():
+            return False
+        stats = session_stats(session=session)
+        delivered_any = stats["total"] - stats["failed"] - stats["cancelled"] > 0
+        status = Session.Status.COMPLETED if delivered_any or stats["total"] == 0 else Session.Status.FAILED
+        now = timezone.now()
+        Session.objects.filter(pk=session_id).update(status=status, completed_at=now, stats=stats, updated_at=now)
+    return True
 
 
 def session_trigger(*, session: Session) -> int:
     """Re-queue what failed retryably or never finished, within maxAttempts; returns how many."""
-    if session.status == Session.Status.CANCELLED:
-        raise SessionError({"detail": "A cancelled session cannot be triggered."}, status=409)
-    max_attempts = session.transport.max_attempts
+    transport = session.transport
+    if transport.is_stopped:
+        # Re-queued work would only wait: say what to fix instead of counting messages that cannot leave.
+        raise SessionError(
+            {"detail": f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger."},
+            status=409,
+        )
+    max_attempts = transport.max_attempts
+    now = timezone.now()
     with transaction.atomic():
-        requeued = (
+        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+        if status == Session.Status.CANCELLED:
+            raise SessionError({"detail": "A cancelled session cannot be triggered."}, status=409)
+        retryable = (
             Broadcast.objects.filter(session=session, attempts__lt=max_attempts)
             .filter(
                 Q(status=Broadcast.Status.QUEUED)
                 | Q(status=Broadcast.Status.FAILED, error_category__in=[*RETRYABLE, AUTH])
             )
-            .update(status=Broadcast.Status.QUEUED, next_attempt_at=None, updated_at=timezone.now())
+        )
+        failed_ids = list(retryable.filter(status=Broadcast.Status.FAILED).values_list("id", flat=True))
+        requeued = retryable.update(status=Broadcast.Status.QUEUED, next_attempt_at=None, updated_at=now)
+        # A failure sent again must read as such in the message's history.
+        BroadcastLog.objects.bulk_create(
+            [
+                BroadcastLog(
+                    broadcast_id=bid, session=session, kind=BroadcastLog.Kind.NOTE,
+                    status=Broadcast.Status.QUEUED, message="Re-queued by a trigger.",
+                )
+                for bid in failed_ids
+            ],
+            batch_size=5000,
         )
         if requeued:
             Session.objects.filter(pk=session.pk).update(
-                status=Session.Status.PENDING, completed_at=None, error="", updated_at=timezone.now()
+                status=Session.Status.PENDING, completed_at=None, error="", updated_at=now
             )
             transaction.on_commit(lambda: enqueue_dispatch(session))
     return requeued
@@ -214,28 +265,46 @@ def session_trigger(*, session: Session) -> int:
 
 def session_cancel(*, session: Session) -> int:
     """Stop what has not been sent; returns how many broadcasts were cancelled."""
-    if session.status in {Session.Status.COMPLETED, Session.Status.CANCELLED}:
-        raise SessionError({"detail": f"The session is already {session.status}."}, status=409)
     now = timezone.now()
     with transaction.atomic():
-        cancelled_ids = list(
-            Broadcast.objects.select_for_update()
-            .filter(session=session, status=Broadcast.Status.QUEUED)
-            .values_list("id", flat=True)
-        )
-        Broadcast.objects.filter(id__in=cancelled_ids).update(status=Broadcast.Status.CANCELLED, updated_at=now)
-        BroadcastLog.objects.bulk_create(
-            [
-                BroadcastLog(
-                    broadcast_id=bid,
-                    session=session,
-                    kind=BroadcastLog.Kind.NOTE,
-                    status=Broadcast.Status.CANCELLED,
-                    message="Cancelled before it was sent.",
-                )
-                for bid in cancelled_ids
-            ],
-            batch_size=5000,
-        )
+        # Locked so a worker recording a retry at this moment sees CANCELLED (see broadcasts_cancel_queued).
+        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+        if status in {Session.Status.COMPLETED, Session.Status.CANCELLED}:
+            raise SessionError({"detail": f"The session is already {status}."}, status=409)
+        cancelled = broadcasts_cancel_queued(session=session, now=now)
         Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now)
+    return cancelled
+
+
+def broadcasts_cancel_queued(*, session: Session, now) -> int:
+    """Cancel the session's QUEUED broadcasts, each with a NOTE log; returns how many. Call inside a transaction."""
+    cancelled_ids = list(
+        Broadcast.objects.select_for_update()
+        .filter(session=session, status=Broadcast.Status.QUEUED)
+        .values_list("id", flat=True)
+    )
+    Broadcast.objects.filter(id__in=cancelled_ids).update(status=Broadcast.Status.CANCELLED, updated_at=now)
+    BroadcastLog.objects.bulk_create(
+        [
+            BroadcastLog(
+                broadcast_id=bid, session=session, kind=BroadcastLog.Kind.NOTE,
+                status=Broadcast.Status.CANCELLED, message=CANCELLED_NOTE,
+            )
+            for bid in cancelled_ids
+        ],
+        batch_size=5000,
+    )
     return len(cancelled_ids)
+
+
+def session_cancelled_leftovers_cancel(*, session: Session) -> int:
+    """After a batch is recorded: retries of a session cancelled mid-batch are cancelled, not left QUEUED.
+
+    The cancel only sees QUEUED rows; the batch in flight comes back afterwards, and without this
+    its retryable failures would sit QUEUED in a session no worker looks at any more.
+    """
+    with transaction.atomic():
+        status = Session.objects.select_for_update().values_list("status", flat=True).filter(pk=session.pk).first()
+        if status != Session.Status.CANCELLED:
+            return 0
+        return broadcasts_cancel_queued(session=session, now=timezone.now())

@@ -72,7 +72,13 @@ def _requeue_expired_claims(*, now) -> int:
         logs = []
         for broadcast in rows:
             exhausted = broadcast.attempts >= broadcast.session.transport.max_attempts
-            broadcast.status = Broadcast.Status.FAILED if exhausted else Broadcast.Status.QUEUED
+            # A session cancelled meanwhile sends nothing more: QUEUED there would never move again.
+            cancelled = broadcast.session.status == Session.Status.CANCELLED
+            broadcast.status = (
+                Broadcast.Status.FAILED if exhausted
+                else Broadcast.Status.CANCELLED if cancelled
+                else Broadcast.Status.QUEUED
+            )
             broadcast.failed_at = now if exhausted else None
             broadcast.claimed_at = broadcast.next_attempt_at = None
             broadcast.error_code, broadcast.error_category = LOST_IN_FLIGHT, "TRANSIENT"
@@ -90,6 +96,8 @@ def _requeue_expired_claims(*, now) -> int:
                     + (
                         "delivered. maxAttempts reached: not resent."
                         if exhausted
+                        else "delivered. The session was cancelled: not resent."
+                        if cancelled
                         else "delivered. Re-queued to resend."
                     ),
                 )

@@ -49,9 +49,9 @@ def recipients_check(
     seen: set[str] = set()
     without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
-        raw, params = _recipient_parts(recipient)
-        if raw is None:
-            checked.invalid.append({"index": index, "address": None, "error": _SHAPE_ERROR})
+        raw, params, shape_error = _recipient_parts(recipient)
+        if shape_error:
+            checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
         try:
             address = engine.address_normalize(transport, raw)
@@ -83,10 +83,15 @@ def template_errors_for_message(checked_message: MessageChecked, recipients_chec
 _SHAPE_ERROR = 'A recipient is an address string or an object {"address": "...", "params": {...}}.'
 
 
-def _recipient_parts(recipient) -> tuple[str | None, dict]:
+def _recipient_parts(recipient) -> tuple[str | None, dict, str]:
+    """(address, params, why the shape is wrong or "")."""
     if isinstance(recipient, str):
-        return recipient, {}
-    if isinstance(recipient, dict) and isinstance(recipient.get("address"), str):
-        params = recipient.get("params") or {}
-        return (recipient["address"], params) if isinstance(params, dict) else (None, {})
-    return None, {}
+        return recipient, {}, ""
+    if not isinstance(recipient, dict):
+        return None, {}, _SHAPE_ERROR
+    if not isinstance(recipient.get("address"), str):
+        return None, {}, '"address" is required and must be a string.'
+    params = recipient.get("params") or {}
+    if not isinstance(params, dict):
+        return recipient["address"], {}, '"params" must be an object, e.g. {"parameters": ["Ana"]}.'
+    return recipient["address"], params, ""

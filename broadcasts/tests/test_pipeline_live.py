@@ -249,3 +249,19 @@ def test_a_broker_restart_mid_session_loses_nothing(api, simulator, live):
     assert done["stats"]["sent"] == 120
     assert {m["to"].lstrip("+") for m in simulator.messages()} == {n.lstrip("+") for n in numbers(120)}
     assert Session.objects.get(pk=session["id"]).status == "COMPLETED"
+
+
+def test_a_big_session_does_not_starve_a_small_one(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=100)
+    big = send(api, transport, numbers(1500))  # 15 seconds of sending at 100/s
+    wait_until(lambda: len(simulator.messages()) >= 50, what="the big session to be sending")
+    started = time.monotonic()
+    small = send(api, transport, numbers(10, start=5000))
+    done = wait_final(api, small["id"], timeout=30)
+    waited = time.monotonic() - started
+    assert done["status"] == "COMPLETED"
+    # About 3.5s here: its turn in the queue, then 10 slots behind the second of sends already reserved.
+    assert waited < 6, f"the small session took {waited:.1f}s behind the big one"
+    big_now = api.get(f"/api/v1/sessions/{big['id']}").json()
+    assert big_now["status"] == "PENDING" and big_now["stats"]["queued"] > 500
+    api.post(f"/api/v1/sessions/{big['id']}/cancel")

@@ -197,9 +197,13 @@ def test_a_running_session_is_not_purged(transport):
 def test_the_purge_command_reports_counts(transport, capsys):
     age(personal_data(transport))
     call_command("purge_data", "--dry-run")
-    assert "Would change 2 broadcasts anonymized" in capsys.readouterr().out
+    dry = capsys.readouterr().out
+    assert "Dry run" in dry and "broadcasts anonymized: 2" in dry
     call_command("purge_data")
-    assert "Changed 2 broadcasts anonymized" in capsys.readouterr().out
+    done = capsys.readouterr().out
+    assert "Dry run" not in done and "broadcasts anonymized: 2" in done
+    call_command("purge_data")
+    assert "broadcasts anonymized: 0" in capsys.readouterr().out  # nothing left past the limit
 
 
 # --- Erasure --------------------------------------------------------------------------------------

@@ -162,3 +162,138 @@ def test_cancel_stops_what_was_not_sent(api, app, wa_transport):
     assert BroadcastLog.objects.filter(session=session, kind="NOTE", status="CANCELLED").count() == 2
     assert api.post(f"/api/v1/sessions/{session.pk}/cancel").status_code == 409
     assert api.post(f"/api/v1/sessions/{session.pk}/trigger").status_code == 409
+
+
+def test_sessions_filter_by_creation_date(api, app, wa_transport):
+    old = make_session(app, wa_transport["id"], [("SENT", "", 1)])
+    new = make_session(app, wa_transport["id"], [("SENT", "", 1)])
+    Session.objects.filter(pk=old.pk).update(created_at="2026-01-10T12:00:00Z")
+    Session.objects.filter(pk=new.pk).update(created_at="2026-03-10T12:00:00Z")
+
+    def ids(query):
+        response = api.get(f"/api/v1/sessions?{query}")
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("created_after=2026-02-01T00:00:00Z") == [str(new.pk)]
+    assert ids("created_before=2026-02-01T00:00:00Z") == [str(old.pk)]
+    assert ids("created_after=2026-01-10&created_before=2026-01-11") == [str(old.pk)]  # dates are midnights
+    assert ids("created_after=2026-01-01&created_before=2026-12-31") == [str(new.pk), str(old.pk)]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-45T00:00:00", "2026-02-30"])
+def test_an_impossible_date_filter_is_a_400_naming_the_parameter(api, value):
+    response = api.get("/api/v1/sessions", {"created_after": value})
+    assert response.status_code == 400
+    assert "ISO 8601" in response.json()["created_after"][0]
+
+
+def test_the_broadcasts_of_a_session_are_paginated(api, app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 5)
+    url = f"/api/v1/sessions/{session.pk}/broadcasts"
+    first = api.get(url, {"page_size": 2}).json()
+    assert first["count"] == 5 and len(first["results"]) == 2 and first["next"]
+    last = api.get(url, {"page_size": 2, "page": 3}).json()
+    assert len(last["results"]) == 1 and last["next"] is None
+    seen = [row["id"] for page in (1, 2, 3) for row in api.get(url, {"page_size": 2, "page": page}).json()["results"]]
+    assert sorted(seen) == sorted(session.broadcasts.values_list("id", flat=True))
+
+
+def test_an_idempotency_key_longer_than_255_characters_is_a_400_and_stores_nothing(api, wa_transport):
+    response = _create(api, wa_transport, ["+12025550101"], HTTP_IDEMPOTENCY_KEY="k" * 256)
+    assert response.status_code == 400
+    assert response.json() == {"Idempotency-Key": ["At most 255 characters."]}
+    assert Session.objects.count() == 0
+
+
+def test_recipients_with_a_wrong_shape_say_what_is_wrong(api, wa_transport):
+    response = _create(
+        api, wa_transport, ["+12025550101", None, {"address": 5}, {"address": "+12025550102", "params": "Ana"}]
+    )
+    assert response.status_code == 400
+    errors = {error["index"]: error for error in response.json()["recipients"]}
+    assert sorted(errors) == [1, 2, 3]
+    assert "address string or an object" in errors[1]["error"]
+    assert '"address" is required' in errors[2]["error"]
+    assert '"params" must be an object' in errors[3]["error"] and errors[3]["address"] == "+12025550102"
+
+
+def test_a_session_takes_100000_recipients_and_refuses_one_more(api, wa_transport, settings):
+    limit = settings.MAX_RECIPIENTS_PER_SESSION
+    numbers = [f"+1202{i:07d}" for i in range(limit + 1)]
+    too_many = _create(api, wa_transport, numbers)
+    assert too_many.status_code == 400
+    assert too_many.json() == {
+        "recipients": [f"At most {limit} recipients per session: split the list into several sessions."]
+    }
+    assert Session.objects.count() == 0
+
+    accepted = _create(api, wa_transport, numbers[:limit])
+    assert accepted.status_code == 202, accepted.content[:500]
+    assert accepted.json()["total"] == limit == 100_000
+    assert Broadcast.objects.filter(session_id=accepted.json()["id"]).count() == limit
+
+
+def test_a_session_id_that_is_not_a_uuid_is_a_404(api):
+    assert api.get("/api/v1/sessions/42").status_code == 404
+    assert api.get("/api/v1/broadcasts/not-a-number").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/sessions/{session}"),
+        ("get", "/api/v1/sessions/{session}/broadcasts"),
+        ("post", "/api/v1/sessions/{session}/trigger"),
+        ("post", "/api/v1/sessions/{session}/cancel"),
+        ("get", "/api/v1/broadcasts/{broadcast}"),
+    ],
+)
+def test_another_apps_key_cannot_see_or_act_on_a_session(other_api, app, wa_transport, method, path):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("FAILED", "TRANSIENT", 1)])
+    url = path.format(session=session.pk, broadcast=session.broadcasts.first().pk)
+    response = getattr(other_api, method)(url)
+    assert response.status_code == 404
+    assert str(session.pk) not in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == "PENDING"
+    assert sorted(session.broadcasts.values_list("status", flat=True)) == ["FAILED", "QUEUED"]
+    assert not BroadcastLog.objects.exists()
+
+
+def test_another_apps_key_lists_none_of_the_sessions(other_api, app, wa_transport):
+    make_session(app, wa_transport["id"], [("SENT", "", 1)])
+    response = other_api.get("/api/v1/sessions", {"transport": wa_transport["id"]})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_a_request_without_a_key_is_refused(client, app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("SENT", "", 1)])
+    assert client.get("/api/v1/sessions").status_code == 401
+    assert client.get(f"/api/v1/sessions/{session.pk}").status_code == 401
+
+
+def test_an_idempotency_key_is_per_app(api, other_api, wa_transport, simulator):
+    from whatsapp_gateway.testing import whatsapp_transport_via_api
+
+    charlies = whatsapp_transport_via_api(other_api, base_url=simulator.base_url, phone_strictness="possible")
+    alices = _create(api, wa_transport, ["+12025550101"], HTTP_IDEMPOTENCY_KEY="order-42")
+    theirs = _create(other_api, charlies, ["+12025550101"], HTTP_IDEMPOTENCY_KEY="order-42")
+    assert (alices.status_code, theirs.status_code) == (202, 202), theirs.content
+    assert theirs.json()["id"] != alices.json()["id"]
+    assert Session.objects.get(pk=theirs.json()["id"]).app.name == "charlie"
+
+
+def test_listing_sessions_counts_stats_per_page_not_per_session(
+    api, app, wa_transport, django_assert_max_num_queries
+):
+    for statuses in ([("SENT", "", 1)], [("READ", "", 1), ("FAILED", "PERMANENT", 1)]) * 10:
+        make_session(app, wa_transport["id"], statuses)
+    with django_assert_max_num_queries(8):  # key, app, count, page, stats: not one per session
+        response = api.get("/api/v1/sessions", {"page_size": 20})
+    rows = response.json()["results"]
+    assert len(rows) == 20
+    assert sorted((row["stats"]["total"], row["stats"]["read"], row["stats"]["failed"]) for row in rows) == (
+        [(1, 0, 0)] * 10 + [(2, 1, 1)] * 10
+    )

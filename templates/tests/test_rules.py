@@ -53,6 +53,48 @@ def test_it_names_the_field_and_the_rule(change, field, words):
     assert any(words in message for message in errors[field]), errors
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{{1}}, your order shipped.", "cannot start or end with a variable"),
+        ("Your order shipped, {{1}}", "cannot start or end with a variable"),
+        ("Order {{1}}{{2}} shipped.", "side by side"),
+    ],
+)
+def test_it_refuses_variable_placements_meta_rejects(text, words):
+    samples = [f"s{i}" for i in range(text.count("{{"))]
+    errors = template_definition_errors(
+        {**VALID, "components": [{"type": "BODY", "text": text, "example": {"body_text": [samples]}}]}
+    )
+    assert any(words in message for message in errors["components"]), errors
+
+
+@pytest.mark.parametrize(
+    ("button", "words"),
+    [
+        ({"type": "PHONE_NUMBER", "text": "Call us"}, "needs phone_number"),
+        ({"type": "QUICK_REPLY", "text": "Unsubscribe from all promotions"}, "longer than 25 characters"),
+    ],
+)
+def test_it_checks_buttons_as_meta_does(button, words):
+    errors = template_definition_errors({**VALID, "components": [BODY, {"type": "BUTTONS", "buttons": [button]}]})
+    assert any(words in message for message in errors["components"]), errors
+
+
+def test_an_authentication_template_needs_no_body_text():
+    definition = {
+        **VALID,
+        "category": "AUTHENTICATION",
+        "components": [
+            {"type": "BODY", "add_security_recommendation": True},
+            {"type": "FOOTER", "code_expiration_minutes": 10},
+            {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
+        ],
+    }
+    assert template_definition_errors(definition) == {}
+    assert "components" in template_definition_errors({**definition, "category": "UTILITY"})
+
+
 def test_named_templates_need_named_examples():
     definition = {
         **VALID,
@@ -60,7 +102,7 @@ def test_named_templates_need_named_examples():
         "components": [
             {
                 "type": "BODY",
-                "text": "Hi {{first_name}}, see you {{date}}",
+                "text": "Hi {{first_name}}, see you {{date}}.",
                 "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ana"}]},
             }
         ],
@@ -88,14 +130,17 @@ def test_requirements_say_what_a_send_must_give():
     assert requirements.header_format == "IMAGE"
     assert requirements.body_variables == ("1", "2")
     assert requirements.describe() == (
-        "a image header (link or media id); 2 positional body parameter(s) (1, 2); url button 0 parameter"
+        "an image header (link or media id); 2 positional body parameter(s) (1, 2); url button 0 parameter"
     )
 
 
-def test_a_matching_send_has_no_errors():
+@pytest.mark.parametrize(
+    "header", [{"type": "image", "link": "https://example.com/a.jpg"}, {"type": "image", "id": "778"}]
+)
+def test_a_matching_send_has_no_errors(header):
     meta = {
         "parameters": ["Ana", "B-1"],
-        "header": {"type": "image", "link": "https://example.com/a.jpg"},
+        "header": header,
         "buttons": [{"type": "url", "index": 0, "parameters": ["B-1"]}],
     }
     assert send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta=meta) == []
@@ -111,6 +156,8 @@ def test_a_matching_send_has_no_errors():
             "IMAGE header, not video",
         ),
         ({"parameters": ["Ana", "B"], "header": {"type": "image", "link": "ftp://x"}}, "usable header image"),
+        ({"parameters": ["Ana", "B"], "header": {"type": "image", "link": "http://localhost/a.jpg"}}, "public http"),
+        ({"parameters": ["Ana", "B"], "header": {"type": "image", "link": "http://10.0.0.7/a.jpg"}}, "public http"),
         ({"parameters": ["Ana", "B"]}, "IMAGE header: give header"),
     ],
 )
@@ -129,3 +176,37 @@ def test_named_parameters_must_match_by_name():
         "Template reminder is missing named parameter(s) date.",
         "Template reminder has no parameter(s) time; it takes first_name, date.",
     ]
+
+
+PROMO = [
+    {"type": "BODY", "text": "Hi {{1}}, here is your code."},
+    {
+        "type": "BUTTONS",
+        "buttons": [{"type": "COPY_CODE", "example": "SAVE10"}, {"type": "QUICK_REPLY", "text": "Stop"}],
+    },
+]
+
+
+def test_a_copy_code_button_needs_its_code_at_every_send():
+    requirements = requirements_of(PROMO)
+    assert requirements.describe() == "1 positional body parameter(s) (1); copy_code button 0 code"
+    assert send_errors(name="promo", requirements=requirements, meta={"parameters": ["Ana"]}) == [
+        "Template promo button 0 (COPY_CODE) needs its code."
+    ]
+    meta = {"parameters": ["Ana"], "buttons": [{"type": "copy_code", "index": 0, "code": "SAVE10"}]}
+    assert send_errors(name="promo", requirements=requirements, meta=meta) == []
+
+
+def test_a_button_of_the_wrong_type_is_refused():
+    meta = {"parameters": ["Ana"], "buttons": [{"type": "quick_reply", "index": 0, "payload": "x"}]}
+    assert send_errors(name="promo", requirements=requirements_of(PROMO), meta=meta) == [
+        "Template promo button 0 is COPY_CODE, not QUICK_REPLY."
+    ]
+
+
+def test_a_header_for_a_template_without_one_is_refused():
+    errors = send_errors(
+        name="promo", requirements=requirements_of(PROMO[:1]),
+        meta={"parameters": ["Ana"], "header": {"type": "image", "link": "https://e.com/a.jpg"}},
+    )
+    assert errors == ["Template promo has no header; remove meta.header."]

@@ -42,7 +42,28 @@ def test_sync_fetches_every_page(api, sim_transport, settings):
     assert {row["name"] for row in listed["results"]} == SEEDED
     paused = api.get("/api/v1/templates?status=PAUSED").json()["results"]
     assert [row["name"] for row in paused] == ["old_promo"]
-    assert _sync(api, sim_transport)["updated"] == len(SEEDED)
+    again = _sync(api, sim_transport)
+    assert (again["created"], again["updated"], again["deleted"]) == (0, 0, 0)  # nothing changed at Meta
+
+
+def test_a_status_change_at_meta_reaches_the_stored_template_on_the_next_sync(api, sim_transport, simulator):
+    _sync(api, sim_transport)
+    assert Template.objects.get(name="order_confirmation").status == "APPROVED"
+    changed = requests.post(f"{simulator.base_url}/_sim/templates/status",
+                            json={"name": "order_confirmation", "status": "PAUSED"}, timeout=5)
+    assert changed.status_code == 200
+    assert _sync(api, sim_transport)["updated"] == 1
+    assert Template.objects.get(name="order_confirmation").status == "PAUSED"
+    assert api.get("/api/v1/templates?status=paused&name=order_confirmation&language=en_US").json()["count"] == 1
+
+
+def test_the_list_is_filtered_by_transport_language_and_name(api, sim_transport):
+    _sync(api, sim_transport)
+    listed = api.get(f"/api/v1/templates?transport={sim_transport['id']}&language=en_US&name=promo_image").json()
+    assert [row["name"] for row in listed["results"]] == ["promo_image"]
+    assert listed["results"][0]["requires"].startswith("an image header (link or media id)")
+    assert api.get("/api/v1/templates?language=pt_BR").json()["count"] == 0
+    assert api.get("/api/v1/templates?status=LIVE").status_code == 400
 
 
 def test_a_template_deleted_at_meta_is_marked_deleted_on_the_next_sync(api, sim_transport, simulator):

@@ -1,8 +1,8 @@
-import pytest
+import json
 
+from transports.engine import transport_secrets
+from transports.models import Transport
 from transports.presets import whatsapp_transport_from_settings
-
-pytest.importorskip("simulator.testing")
 
 
 def test_the_admin_send_test_message_action_shows_metas_answer(admin_client, app, simulator, settings):
@@ -18,3 +18,42 @@ def test_the_admin_send_test_message_action_shows_metas_answer(admin_client, app
     })
     assert b"Sent: HTTP 200, message id wamid." in answer.content
     assert b"demo-access-token" not in answer.content
+
+
+WITH_TOKEN = {
+    "request": {"url": "https://93.184.216.34/s", "headers": {"Authorization": "Bearer {%secrets.accessToken%}"}}
+}
+
+
+def _admin_form(app, config, **extra):
+    return {"app": app.pk, "name": "sms", "kind": "API", "config": json.dumps(config), "is_active": "on",
+            "access_token": "", "app_secret": "", "verify_token": "", **extra}
+
+
+def test_the_admin_refuses_a_bad_config_naming_the_field_and_rule_on_create_and_update(admin_client, app, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = []
+    url = "/admin/transports/transport/add/"
+    page = admin_client.post(url, _admin_form(app, {"request": {"url": "https://93.184.216.34/s"}, "maxAttempts": 0}))
+    assert page.status_code == 200 and b"maxAttempts: must be at least 1" in page.content
+    assert not Transport.objects.exists()
+    good = WITH_TOKEN
+    assert admin_client.post(url, _admin_form(app, good, access_token="tok-ADMIN-1")).status_code == 302
+    transport = Transport.objects.get()
+    change = f"/admin/transports/transport/{transport.pk}/change/"
+    page = admin_client.post(change, _admin_form(app, {**good, "validationAddress": "FAX"}))
+    assert b"validationAddress: must be one of PHONE, EMAIL, NONE" in page.content
+    transport.refresh_from_db()
+    assert "validationAddress" not in transport.config
+
+
+def test_the_admin_never_shows_a_secret_after_saving(admin_client, app, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = []
+    config = WITH_TOKEN
+    admin_client.post("/admin/transports/transport/add/", _admin_form(app, config, access_token="tok-ADMIN-1"))
+    transport = Transport.objects.get()
+    page = admin_client.get(f"/admin/transports/transport/{transport.pk}/change/")
+    assert b"tok-ADMIN-1" not in page.content and b"accessToken" in page.content  # the name, not the value
+    # Saving again with the password field left blank keeps the stored secret.
+    admin_client.post(f"/admin/transports/transport/{transport.pk}/change/", _admin_form(app, config))
+    transport.refresh_from_db()
+    assert transport_secrets(transport) == {"accessToken": "tok-ADMIN-1"}

@@ -1,5 +1,6 @@
 import pytest
 
+from transports.engine import transport_secrets
 from transports.models import Transport
 
 SHORTHAND = {
@@ -79,3 +80,22 @@ def test_the_config_schema_is_published(api):
 def test_another_app_cannot_see_the_transport(api, other_api):
     created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json").json()
     assert other_api.get(f"/api/v1/transports/{created['id']}/").status_code == 404
+
+
+def test_the_shorthand_can_change_a_transport_without_resending_its_token(api):
+    created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json").json()
+    changed = {"phone_number_id": "100000000000002", "business_account_id": "200000000000001", "rate_limit": 20}
+    response = api.patch(f"/api/v1/transports/{created['id']}/", {"whatsapp_cloud": changed}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["config"]["phoneNumberId"], response.json()["config"]["rateLimit"]) == (
+        "100000000000002", 20
+    )
+    transport = Transport.objects.get(pk=created["id"])
+    assert transport_secrets(transport)["accessToken"] == "EAAG-real-token"
+
+
+def test_a_new_transport_from_the_shorthand_needs_a_token(api):
+    response = api.post(
+        "/api/v1/transports/", {"name": "wa", "whatsapp_cloud": {"phone_number_id": "1"}}, format="json"
+    )
+    assert response.status_code == 400 and "access_token" in response.json()["whatsapp_cloud"]

@@ -29,3 +29,38 @@ def test_send_test_message_refuses_a_bad_number_before_sending(app, settings):
     transport = whatsapp_transport_from_settings(app=app, name="w", settings=settings, phone_strictness="valid")
     with pytest.raises(CommandError, match="--to: not a valid phone number for region US"):
         call_command("send_test_message", "--transport", str(transport.pk), "--to", "1234567890")
+
+
+def test_rotate_secrets_lets_the_old_key_be_dropped(app, settings, capsys):
+    from cryptography.fernet import Fernet
+
+    from transports.services import transport_create
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SECRETS_ENCRYPTION_KEYS = [old]
+    transport = transport_create(
+        app=app, name="sms", secrets={"token": "tok-1"},
+        config={"request": {"url": "https://93.184.216.34/send", "headers": {"X": "{%secrets.token%}"}}},
+    )
+    settings.SECRETS_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_secrets")
+    assert "secrets of 1 transport(s)" in capsys.readouterr().out
+    settings.SECRETS_ENCRYPTION_KEYS = [new]
+    transport.refresh_from_db()
+    assert transport_secrets(transport) == {"token": "tok-1"}
+
+
+def test_rotate_secrets_changes_nothing_when_a_key_is_missing(app, settings):
+    from cryptography.fernet import Fernet
+
+    from transports.services import transport_create
+
+    settings.SECRETS_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    transport = transport_create(app=app, name="sms", secrets={"token": "tok-1"},
+                                 config={"request": {"url": "https://93.184.216.34/send"}})
+    stored = transport.encrypted_secrets
+    settings.SECRETS_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="nothing changed"):
+        call_command("rotate_secrets")
+    transport.refresh_from_db()
+    assert transport.encrypted_secrets == stored

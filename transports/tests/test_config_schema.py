@@ -38,6 +38,14 @@ def test_errors_name_the_field_and_the_rule():
     assert "timeouts.read: must be greater than 0" in errors
 
 
+def test_the_default_region_must_be_one_phonenumbers_knows():
+    assert config_errors({**MINIMAL, "defaultRegion": "XX"}) == [
+        "defaultRegion: must be a region code such as US, GB or IN (XX is not one)"
+    ]
+    assert config_errors({**MINIMAL, "defaultRegion": "gb"}) == ["defaultRegion: must match ^[A-Z]{2}$"]
+    assert config_errors({**MINIMAL, "defaultRegion": "GB"}) == []
+
+
 def test_a_missing_required_field_is_named():
     assert config_errors({}) == ["request: is required"]
     assert config_errors({"request": {}}) == ["request.url: is required"]

@@ -97,3 +97,14 @@ def test_it_keeps_many_requests_in_flight_against_a_slow_server(settings):
         slow.stop()
     assert all(r.ok for r in results)
     assert 200 <= slow.most_in_flight <= 300
+
+
+def test_secrets_in_the_query_string_and_body_are_redacted_from_the_logged_request(provider):
+    transport = make_transport(provider.base_url)
+    transport.config["request"]["url"] += "&access_token={%secrets.accessToken%}"
+    transport.config["request"]["body"]["auth"] = "key={%secrets.accessToken%}"
+    (result,) = _send(transport, ["15550100001"])
+    assert result.ok and provider.received[0]["query"]["access_token"] == "tok-SECRET-123"
+    assert "tok-SECRET-123" not in str(result.request)
+    assert result.request["url"].endswith("access_token=[REDACTED]")
+    assert result.request["body"]["auth"] == "key=[REDACTED]"

@@ -1,7 +1,7 @@
 """Sends through the Meta Cloud API simulator (skipped only while simulator.testing does not exist)."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from transports import engine
 from transports.services import send_test_message
@@ -77,3 +77,13 @@ def test_send_test_message_shows_metas_answer(transport, capsys):
     call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
                  "--template", "order_confirmation", "--param", "Ana", "--param", "B-1", "--param", "$1")
     assert "Sent: HTTP 200, message id wamid." in capsys.readouterr().out
+
+
+def test_send_test_message_checks_the_template_before_calling_meta(transport, simulator):
+    with pytest.raises(CommandError, match="Template order_confirmation expects 3 body parameter"):
+        call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
+                     "--template", "order_confirmation", "--param", "Ana")
+    with pytest.raises(CommandError, match=r"old_promo \(en_US\) is PAUSED"):
+        call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
+                     "--template", "old_promo")
+    assert simulator.messages() == []

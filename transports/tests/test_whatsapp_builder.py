@@ -44,6 +44,14 @@ def test_it_builds_named_parameters_with_parameter_name():
             {"type": "document", "document": {"link": "https://cdn.example.com/i.pdf", "filename": "invoice.pdf"}},
         ),
         ({"type": "text", "text": "Hello"}, {"type": "text", "text": "Hello"}),
+        (
+            {"type": "document", "id": "4455", "filename": "receipt.pdf"},
+            {"type": "document", "document": {"id": "4455", "filename": "receipt.pdf"}},
+        ),
+        (
+            {"type": "text", "text": "Ana", "parameter_name": "first_name"},
+            {"type": "text", "text": "Ana", "parameter_name": "first_name"},
+        ),
     ],
 )
 def test_it_builds_headers(header, expected):
@@ -71,6 +79,19 @@ def test_it_builds_url_and_quick_reply_buttons():
             "parameters": [{"type": "payload", "payload": "x"}],
         },
     ]
+
+
+def test_it_builds_a_copy_code_button_as_metas_coupon_code():
+    components = _template({"templateName": "promo", "buttons": [{"type": "copy_code", "index": 0, "code": "SAVE10"}]})
+    assert components["components"] == [
+        {"type": "button", "sub_type": "copy_code", "index": "0",
+         "parameters": [{"type": "coupon_code", "coupon_code": "SAVE10"}]}
+    ]
+
+
+def test_a_media_header_takes_a_link_or_an_id_not_both():
+    with pytest.raises(BuildError, match="exactly one of 'link' or 'id'"):
+        _template({"templateName": "t", "header": {"type": "image", "link": "https://a/1.jpg", "id": "12"}})
 
 
 def test_raw_components_pass_through_unchanged():

@@ -39,3 +39,10 @@ def test_the_app_page_never_shows_a_key(operator, app_and_key):
     page = operator.get(reverse("admin:whatsapp_gateway_app_change", args=[app.pk])).content.decode()
     assert key not in page
     assert App.objects.count() == 1
+
+
+def test_api_keys_are_listed_once_under_their_app(operator):
+    home = operator.get("/admin/").content.decode()
+    assert "/admin/whatsapp_gateway/appapikey/" in home
+    # The library's app-less keys would authenticate nothing: their admin is not offered.
+    assert "/admin/rest_framework_api_key/" not in home

@@ -2,6 +2,7 @@
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -210,3 +211,12 @@ def test_the_beat_health_check_follows_a_real_beats_schedule_file(tmp_path):
     for path in tmp_path.glob("celerybeat-schedule*"):
         os.utime(path, (stale, stale))
     assert _beat_health(schedule) == 1, "a schedule not saved for 10 minutes means beat is gone"
+
+
+def test_gunicorn_access_lines_leave_out_query_strings_and_referrers():
+    # Query strings carry Meta's hub.verify_token and searched phone numbers; referrers repeat them.
+    config = runpy.run_path(str(DOCKER / "gunicorn.conf.py"))
+    access_format = config["access_log_format"]
+    assert "%(U)s" in access_format
+    for atom in ("%(r)s", "%(q)s", "%(f)s"):
+        assert atom not in access_format

@@ -30,12 +30,14 @@ def test_it_passes_and_sends_one_message_to_dev_phone(live_worker, simulator, si
         assert f"PASS {name}" in out
     assert "smoke test passed" in out
     assert [m["to"].lstrip("+") for m in simulator.messages()] == ["12025550177"]
-    assert "12025550177" not in out  # the number is masked in the report
+    assert "12025550177" not in out  # the number is masked in the report, as in every log line
+    assert "hello_world sent to 1202*****77 as wamid." in out
 
 
 def test_it_sends_to_the_number_given(live_worker, simulator, sim_transport):
-    out, error = smoke("--transport", str(sim_transport["id"]), "--to", "+12025550178")
+    out, error = smoke("--transport", str(sim_transport["id"]), "--to", "+1 202-555-0178")
     assert error is None, out
+    assert "sent to 1202*****78" in out
     assert [m["to"].lstrip("+") for m in simulator.messages()] == ["12025550178"]
 
 

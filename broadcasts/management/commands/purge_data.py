@@ -11,8 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool, **options):
         counts = personal_data_purge(dry_run=dry_run)
-        verb = "Would change" if dry_run else "Changed"
+        if dry_run and counts:
+            self.stdout.write("Dry run: what a purge would change now (nothing was changed).")
         for kind, count in counts.items():
-            self.stdout.write(f"{verb} {count} {kind.replace('_', ' ')}")
+            self.stdout.write(f"{kind.replace('_', ' ')}: {count}")
         if not counts:
             self.stdout.write("Every retention is 0 days: nothing is purged.")

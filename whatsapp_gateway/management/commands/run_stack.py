@@ -44,5 +44,7 @@ class Command(BaseCommand):
                          f"broker: {settings.CELERY_BROKER_URL.split('://')[0]}")
             lines.append("Press Ctrl-C to stop.\n")
             self.stdout.write("\n".join(lines))
+            # Seen at once even when stdout is a pipe or a file (block-buffered), not only at exit.
+            self.stdout.flush()
 
         sys.exit(stack_run(stack, on_ready=announce))

@@ -1,0 +1,124 @@
+"""Session lifecycle edges without a worker: cancel racing a batch in flight, the sweeper, a broker that is down."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from broadcasts import tasks
+from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.dispatch import broadcasts_claim, outcomes_record
+from broadcasts.services.sending import SendOutcome
+from broadcasts.services.sessions import session_cancel, session_stats, session_trigger
+from broadcasts.services.sweeper import sweep
+from broadcasts.tests.conftest import make_session
+from transports.engine import SendResult
+from transports.models import Transport
+
+HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
+
+
+def _answer(broadcast: Broadcast, *, ok: bool) -> SendOutcome:
+    result = SendResult(
+        key=broadcast.pk, ok=ok, http_status=200 if ok else 500,
+        provider_message_id=f"wamid.{broadcast.pk}" if ok else None,
+        error_code="" if ok else "131000", error_title="" if ok else "Something went wrong",
+        category="" if ok else "TRANSIENT",
+    )
+    return SendOutcome(broadcast=broadcast, result=result)
+
+
+def test_a_retry_of_a_batch_in_flight_at_cancel_is_cancelled_not_left_queued(app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 3)
+    transport = Transport.objects.get(pk=wa_transport["id"])
+    in_flight = broadcasts_claim(session=session, limit=2)
+
+    assert session_cancel(session=session) == 1  # only the one not taken by the worker
+    # The worker comes back: one was sent, the other failed retryably and would be retried.
+    outcomes_record(
+        session=session, transport=transport, task_id="t",
+        outcomes=[_answer(in_flight[0], ok=True), _answer(in_flight[1], ok=False)],
+    )
+
+    stats = session_stats(session=session)
+    assert (stats["sent"], stats["cancelled"], stats["queued"], stats["sending"]) == (1, 2, 0, 0)
+    retried = Broadcast.objects.get(pk=in_flight[1].pk)
+    assert [log.kind for log in retried.logs.order_by("id")] == ["ATTEMPT", "NOTE"]
+    assert Session.objects.get(pk=session.pk).status == "CANCELLED"
+
+
+def test_the_sweeper_does_not_resend_a_lost_claim_of_a_cancelled_session(app, wa_transport, settings):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("QUEUED", "", 0)])
+    broadcasts_claim(session=session, limit=1)
+    session_cancel(session=session)
+    expired = timezone.now() - timedelta(seconds=settings.CLAIM_LEASE_SECONDS + 1)
+    Broadcast.objects.filter(session=session, status="SENDING").update(claimed_at=expired)
+
+    assert sweep().requeued_in_flight == 1
+    stats = session_stats(session=session)
+    assert (stats["cancelled"], stats["queued"], stats["sending"]) == (2, 0, 0)
+    note = BroadcastLog.objects.get(session=session, error_code="in-flight-lost")
+    assert "cancelled" in note.message and "may have been delivered" in note.message
+
+
+def test_trigger_notes_each_failure_it_sends_again(app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("FAILED", "TRANSIENT", 1), ("QUEUED", "", 0)])
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.FAILED)
+
+    assert session_trigger(session=session) == 2
+    failed_before = session.broadcasts.order_by("id").first()
+    notes = BroadcastLog.objects.filter(session=session, kind="NOTE")
+    assert [(log.broadcast_id, log.status, log.message) for log in notes] == [
+        (failed_before.pk, "QUEUED", "Re-queued by a trigger.")
+    ]
+
+
+def test_an_accepted_session_is_not_a_500_when_the_broker_is_down(
+    api, wa_transport, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    def broker_down(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.dispatch_session, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/sessions", {"transport": wa_transport["id"], "message": HELLO, "recipients": ["+12025550101"]},
+            format="json",
+        )
+    assert response.status_code == 202, response.content
+    session = Session.objects.get(pk=response.json()["id"])
+    assert session.status == "NEW" and session.broadcasts.count() == 1
+
+    # The broker is back: the sweeper publishes the session nobody moved.
+    published = []
+    monkeypatch.setattr(tasks.dispatch_session, "delay", published.append)
+    Session.objects.filter(pk=session.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.SWEEPER_STALE_AFTER + 1)
+    )
+    assert sweep().sessions_resumed == 1
+    assert published == [str(session.pk)]
+
+
+def test_a_transport_stop_fails_its_running_sessions_with_the_reason_and_a_time(app, wa_transport):
+    from broadcasts.services.dispatch import transport_stop_sending
+
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)])
+    transport_stop_sending(transport=Transport.objects.get(pk=wa_transport["id"]), reason="code 190 token expired")
+    session.refresh_from_db()
+    assert (session.status, session.error) == ("FAILED", "Transport stopped: code 190 token expired")
+    assert session.completed_at is not None
+    assert session.broadcasts.get().status == "QUEUED"  # the recipient is not blamed
+
+
+def test_trigger_on_a_stopped_transport_says_to_resume_it_first(api, app, wa_transport):
+    from broadcasts.services.dispatch import transport_stop_sending
+
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("FAILED", "AUTH", 0)])
+    transport_stop_sending(transport=Transport.objects.get(pk=wa_transport["id"]), reason="code 190 token expired")
+    response = api.post(f"/api/v1/sessions/{session.pk}/trigger")
+    assert response.status_code == 409
+    assert "is stopped (code 190 token expired): resume it, then trigger." in response.json()["detail"]
+    assert Session.objects.get(pk=session.pk).status == "FAILED"
+
+    assert api.post(f"/api/v1/transports/{wa_transport['id']}/resume").status_code == 200
+    response = api.post(f"/api/v1/sessions/{session.pk}/trigger")
+    assert (response.status_code, response.json()["count"]) == (200, 2)

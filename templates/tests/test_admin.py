@@ -1,0 +1,36 @@
+"""The admin as operators use it: a readable preview, and Meta's rules before a template is submitted."""
+
+import json
+
+import requests
+
+from templates.models import Template
+from templates.services import templates_sync
+from transports.models import Transport
+
+
+def test_the_change_page_previews_the_template_and_the_parameters_a_send_must_give(admin_client, sim_transport):
+    templates_sync(transport=Transport.objects.get(pk=sim_transport["id"]))
+    template = Template.objects.get(name="order_confirmation")
+    page = admin_client.get(f"/admin/message_templates/template/{template.pk}/change/").content.decode()
+    assert "Hi {{1}}, your order {{2}} is confirmed and will arrive on {{3}}. Thank you!" in page
+    assert "Questions? Just reply to this message." in page  # the footer
+    assert "3 positional body parameter(s) (1, 2, 3)" in page
+
+
+def test_the_add_form_shows_metas_rules_and_submits_nothing_that_breaks_them(admin_client, sim_transport, simulator):
+    form = {
+        "transport": sim_transport["id"], "name": "Order Shipped", "language": "en_US", "category": "UTILITY",
+        "parameter_format": "POSITIONAL", "components": json.dumps([{"type": "BODY", "text": "Hi {{1}}, ok."}]),
+    }
+    page = admin_client.post("/admin/message_templates/template/add/", form)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Use 1-512 lowercase letters, digits and underscores" in content
+    assert "BODY needs example.body_text with 1 sample value(s)" in content
+    at_meta = requests.get(
+        f"{simulator.base_url}/v23.0/200000000000001/message_templates", params={"limit": 1000},
+        headers={"Authorization": "Bearer demo-access-token"}, timeout=5,
+    ).json()["data"]
+    assert "Order Shipped" not in {item["name"] for item in at_meta}
+    assert not Template.objects.filter(name="Order Shipped").exists()
