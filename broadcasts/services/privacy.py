@@ -6,6 +6,7 @@ Meta's raw webhook events; a session's stats are frozen first, so its numbers ne
 Everything is done with bulk statements in batches, never a save per row.
 """
 
+import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -58,7 +59,8 @@ def personal_data_purge(*, now: datetime | None = None, dry_run: bool = False) -
         counts["broadcasts_anonymized"] = _in_batches(
             Broadcast.objects.filter(session__in=old_sessions).exclude(address=""),
             dry_run=dry_run,
-            values={"address": "", "params": {}},
+            # Meta's wamid encodes the recipient's number; its webhooks stopped long before retention ends.
+            values={"address": "", "params": {}, "wamid": None},
         )
     if settings.RETENTION_LOG_DAYS:
         cutoff = now - timedelta(days=settings.RETENTION_LOG_DAYS)
@@ -166,17 +168,18 @@ def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasur
         cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
             status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
         )
+        wamids = _wamids_erase(broadcasts)
         logs = BroadcastLog.objects.filter(broadcast__in=broadcasts).update(
             request=None,
             response_body="",
-            message=_text_without(F("message"), numbers),
+            message=_text_without(F("message"), numbers | wamids),
             error_title=_text_without(F("error_title"), numbers),
         )
         anonymized = broadcasts.update(
             address="", params={}, error_title=_text_without(F("error_title"), numbers), updated_at=timezone.now()
         )
         inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
-        events = _webhook_events_scrub(app=app, numbers=numbers)
+        events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)
         erasure = Erasure.objects.create(
             app=app,
             requested_by=requested_by[:150],
@@ -192,17 +195,56 @@ def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasur
     return erasure
 
 
+def erased_wamid(wamid: str) -> str:
+    """What an erased broadcast keeps of its wamid: a one-way hash, so late webhooks still find it."""
+    return "erased." + hashlib.sha256(wamid.encode()).hexdigest()
+
+
+def _wamids_erase(broadcasts: QuerySet) -> set[str]:
+    """Replace the broadcasts' wamids (Meta encodes the number in them) by their hash; the originals."""
+    rows = list(broadcasts.filter(wamid__startswith="wamid.").only("id", "wamid"))
+    originals = {row.wamid for row in rows}
+    for row in rows:
+        row.wamid = erased_wamid(row.wamid)
+    Broadcast.objects.bulk_update(rows, ["wamid"], batch_size=500)
+    return originals
+
+
+def statuses_of_erased(*, app_id: int, items: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split status items for unknown wamids into (still unknown, those of erased recipients)."""
+    def hashed(item: dict) -> str | None:
+        return erased_wamid(item["id"]) if isinstance(item.get("id"), str) else None
+
+    candidates = {key for item in items if (key := hashed(item))}
+    if not candidates:
+        return items, []
+    found = set(
+        Broadcast.objects.filter(session__app_id=app_id, wamid__in=candidates).values_list("wamid", flat=True)
+    )
+    unknown, erased = [], []
+    for item in items:
+        (erased if hashed(item) in found else unknown).append(item)
+    return unknown, erased
+
+
+def payload_without_erased(payload, items: list[dict]):
+    """A stored Meta payload with the erased recipients' status items cut down to nothing personal."""
+    numbers = {str(item.get("recipient_id")) for item in items if item.get("recipient_id")}
+    wamids = {item["id"] for item in items}
+    return _json_without(payload, numbers, wamids)
+
+
 def _text_without(expression, numbers: set[str]):
     for number in sorted(numbers, key=len, reverse=True):  # "+1202…" before "1202…"
         expression = Replace(expression, Value(number), Value(ERASED))
     return expression
 
 
-def _webhook_events_scrub(*, app: App, numbers: set[str]) -> int:
-    """Cut the numbers (and what the person wrote or was called) out of the app's stored events."""
+def _webhook_events_scrub(*, app: App, numbers: set[str], wamids: set[str]) -> int:
+    """Cut the numbers, their wamids and what the person wrote or was called out of the app's stored events."""
     mentions = Q()
-    for number in numbers:
-        mentions |= Q(payload_text__contains=number) | Q(unmatched_text__contains=number)
+    for text in numbers | wamids:
+        mentions |= Q(payload_text__contains=text) | Q(unmatched_text__contains=text)
     events = list(
         WebhookEvent.objects.filter(transport__app=app)
         .annotate(payload_text=Cast("payload", TextField()), unmatched_text=Cast("unmatched", TextField()))
@@ -210,24 +252,25 @@ def _webhook_events_scrub(*, app: App, numbers: set[str]) -> int:
         .only("id", "payload", "unmatched")
     )
     for event in events:
-        event.payload = _json_without(event.payload, numbers)
-        event.unmatched = _json_without(event.unmatched, numbers)
+        event.payload = _json_without(event.payload, numbers, wamids)
+        event.unmatched = _json_without(event.unmatched, numbers, wamids)
     WebhookEvent.objects.bulk_update(events, ["payload", "unmatched"], batch_size=500)
     return len(events)
 
 
-def _json_without(obj, numbers: set[str]):
-    """A copy of a Meta payload where every object naming one of `numbers` keeps only its id, status, time."""
+def _json_without(obj, numbers: set[str], wamids: set[str] = frozenset()):
+    """A copy of a Meta payload where every object naming one of `numbers` (or of their `wamids`)
+    keeps only its status, time and type; its id becomes the wamid's hash."""
     if isinstance(obj, dict):
-        if any(obj.get(key) in numbers for key in _NUMBER_KEYS):
-            return {
-                **{key: obj[key] for key in _KEPT_KEYS if key in obj},
-                **{key: ERASED for key in _NUMBER_KEYS if key in obj},
-            }
-        return {key: _json_without(value, numbers) for key, value in obj.items()}
+        if any(obj.get(key) in numbers for key in _NUMBER_KEYS) or obj.get("id") in wamids:
+            kept = {key: obj[key] for key in _KEPT_KEYS if key in obj}
+            if isinstance(kept.get("id"), str) and kept["id"].startswith("wamid."):
+                kept["id"] = erased_wamid(kept["id"])
+            return {**kept, **{key: ERASED for key in _NUMBER_KEYS if key in obj}}
+        return {key: _json_without(value, numbers, wamids) for key, value in obj.items()}
     if isinstance(obj, list):
-        return [_json_without(item, numbers) for item in obj]
+        return [_json_without(item, numbers, wamids) for item in obj]
     if isinstance(obj, str):
-        for number in sorted(numbers, key=len, reverse=True):
-            obj = obj.replace(number, ERASED)
+        for text in sorted(numbers | wamids, key=len, reverse=True):
+            obj = obj.replace(text, ERASED)
     return obj

@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, WebhookEvent
+from broadcasts.services.privacy import payload_without_erased, statuses_of_erased
 from templates.models import Template
 from transports.engine import transport_secrets
 from transports.models import Transport
@@ -257,9 +258,14 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
     # Later passes only retry the statuses whose wamid was unknown; the rest is already applied.
     parsed = webhook_payload_parse(event.payload) if first_pass else ParsedPayload(statuses=list(event.unmatched))
     leftover, counts = broadcast_statuses_apply(app_id=transport.app_id, items=parsed.statuses, now=now)
+    leftover, erased = statuses_of_erased(app_id=transport.app_id, items=leftover)
+    counts.update(statuses_unmatched=len(leftover), statuses_erased=len(erased))
+    if erased:
+        # A recipient erased since: nothing to record, and the event keeps neither number nor wamid.
+        WebhookEvent.objects.filter(pk=event.pk).update(payload=payload_without_erased(event.payload, erased))
     summary = {} if first_pass else dict(event.summary)
     # Counts add up over passes; what is still unmatched is only what this pass left.
-    for key in ("statuses_matched", "statuses_ignored", "broadcasts_changed"):
+    for key in ("statuses_matched", "statuses_ignored", "statuses_erased", "broadcasts_changed"):
         summary[key] = summary.get(key, 0) + counts[key]
     summary["statuses_unmatched"] = counts["statuses_unmatched"]
     if first_pass:

@@ -1,5 +1,6 @@
 """Privacy: retention purge, erasure of one person, redacted parameters in logs, masked numbers in the admin."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, 
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
 from broadcasts.services.sending import SendOutcome
 from broadcasts.services.sessions import session_stats
+from broadcasts.services.webhooks import webhook_event_process
 from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
 from transports.services import transport_create
@@ -83,7 +85,7 @@ def personal_data(transport, numbers=(ALICE, BOB), *, wamid_prefix="A") -> Sessi
         }
         WebhookEvent.objects.create(
             transport=transport,
-            body_sha256=wamid,
+            body_sha256=_sha(wamid),
             state=WebhookEvent.State.PROCESSED,
             payload={"entry": [{"changes": [{"field": "messages", "value": value}]}]},
         )
@@ -99,6 +101,10 @@ def personal_data(transport, numbers=(ALICE, BOB), *, wamid_prefix="A") -> Sessi
             payload=value["messages"][0],
         )
     return session
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def rows_mentioning(text: str) -> list[str]:
@@ -125,7 +131,7 @@ def age(session: Session) -> None:
     Session.objects.filter(pk=session.pk).update(created_at=OLD)
     BroadcastLog.objects.filter(session=session).update(created_at=OLD)
     wamids = Broadcast.objects.filter(session=session).values_list("wamid", flat=True)
-    WebhookEvent.objects.filter(body_sha256__in=list(wamids)).update(received_at=OLD)
+    WebhookEvent.objects.filter(body_sha256__in=[_sha(w) for w in wamids]).update(received_at=OLD)
     InboundMessage.objects.filter(message_id__in=[f"wamid.IN{w}" for w in wamids]).update(received_at=OLD)
 
 
@@ -220,6 +226,41 @@ def test_erasure_by_any_format_leaves_no_trace_of_the_number(transport, written)
     assert Broadcast.objects.filter(address=BOB).count() == 1
     assert InboundMessage.objects.filter(wa_id=BOB).count() == 1
     assert session_stats(session=Session.objects.get())["read"] == 1
+
+
+def test_erasure_keeps_no_wamid_since_meta_encodes_the_number_in_it(transport):
+    personal_data(transport)
+    alice = Broadcast.objects.get(address=ALICE)
+    recipient_erase(app=transport.app, address=ALICE)
+
+    assert rows_mentioning(alice.wamid) == []
+    assert Broadcast.objects.get(pk=alice.pk).wamid.startswith("erased.")
+    assert Broadcast.objects.get(address=BOB).wamid.startswith("wamid.")  # Bob's still matches his webhooks
+
+
+def test_a_late_status_for_an_erased_recipient_is_dropped_and_keeps_nothing_of_them(transport):
+    personal_data(transport)
+    alice = Broadcast.objects.get(address=ALICE)
+    recipient_erase(app=transport.app, address=ALICE)
+    late = {"id": alice.wamid, "status": "read", "timestamp": "1732450100", "recipient_id": ALICE}
+    payload = {"entry": [{"changes": [{"field": "messages", "value": {"statuses": [late]}}]}]}
+    event = WebhookEvent.objects.create(transport=transport, body_sha256="late", payload=payload)
+
+    webhook_event_process(event_id=event.pk)
+
+    event.refresh_from_db()
+    # Not waited for as an unknown wamid (retried, then kept as UNMATCHED): it is known to be erased.
+    assert event.state == WebhookEvent.State.PROCESSED
+    assert (event.summary["statuses_erased"], event.summary["statuses_unmatched"]) == (1, 0)
+    assert rows_mentioning(ALICE) == [] and rows_mentioning(alice.wamid) == []
+    assert Broadcast.objects.get(pk=alice.pk).status == Broadcast.Status.READ  # as it was; no new log either
+    assert not BroadcastLog.objects.filter(broadcast_id=alice.pk, status="READ").exists()
+
+
+def test_the_purge_drops_wamids_past_the_limit(transport):
+    age(personal_data(transport))
+    personal_data_purge()
+    assert list(Broadcast.objects.values_list("wamid", flat=True)) == [None, None]
 
 
 def test_erasure_cancels_what_was_not_sent_yet(transport):
