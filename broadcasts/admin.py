@@ -19,14 +19,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ["id", "app", "transport", "status", "total", "created_at", "completed_at"]
-    list_filter = ["status", "app", "transport"]
+    list_display = ["id", "app", "transport", "status", "total", "is_test", "created_at", "completed_at"]
+    list_filter = ["status", "is_test", "app", "transport"]
     search_fields = ["id", "idempotency_key"]
     date_hierarchy = "created_at"
     list_select_related = ["app", "transport"]
     readonly_fields = [
         "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
-        "error", "idempotency_key", "created_at", "started_at", "completed_at", "cancelled_at",
+        "error", "idempotency_key", "is_test", "created_at", "started_at", "completed_at", "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats"]
     actions = ["trigger_sessions", "cancel_sessions"]

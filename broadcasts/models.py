@@ -29,6 +29,9 @@ class Session(models.Model):
     error = models.TextField(blank=True, default="", help_text="Why the session stopped or failed.")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    is_test = models.BooleanField(
+        default=False, help_text="One test message sent from the admin, send_test_message or smoke_test."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,6 @@
 """Validation of `POST /{version}/{phone-number-id}/messages` payloads, the way Meta answers them."""
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -170,22 +171,35 @@ def _check_parameter_value(parameter: dict, where: str) -> None:
 def _check_header_parameters(template: Template, components: list[dict], send: ParsedSend) -> None:
     parameters = _single(components, "header")
     header_format = template.header_format
-    if header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+    if header_format in ("IMAGE", "VIDEO", "DOCUMENT", "LOCATION"):
         expected_kind = header_format.lower()
-        if len(parameters) != 1:
+        received = str(parameters[0].get("type", "UNKNOWN")) if parameters else "UNKNOWN"
+        if len(parameters) != 1 or received != expected_kind:
             raise MetaError(
-                132012, f"header: Format mismatch, expected {header_format}, received "
-                f"{parameters[0].get('type', 'UNKNOWN').upper() if parameters else 'UNKNOWN'}",
+                132012, f"header: Format mismatch, expected {header_format}, received {received.upper()}"
             )
-        parameter = parameters[0]
-        if parameter.get("type") != expected_kind:
-            raise MetaError(
-                132012, f"header: Format mismatch, expected {header_format}, received "
-                f"{str(parameter.get('type', 'UNKNOWN')).upper()}",
-            )
-        send.media.append(_media_ref(expected_kind, parameter.get(expected_kind)))
+        if expected_kind == "location":
+            _check_location(parameters[0].get("location"))
+        else:
+            send.media.append(_media_ref(expected_kind, parameters[0].get(expected_kind)))
         return
     _check_text_parameters(template, "header", template.header_variables, parameters)
+
+
+def _check_location(location: object) -> None:
+    """A location header's map: coordinates in range, with the name and address shown under it."""
+    if not isinstance(location, dict):
+        raise MetaError(131008, "header: parameter of type location needs its location value")
+    for key in ("latitude", "longitude", "name", "address"):
+        if location.get(key) in (None, ""):
+            raise MetaError(131008, f"header: location['{key}'] is required")
+    for key, limit in (("latitude", 90), ("longitude", 180)):
+        try:
+            value = float(location[key])
+        except (TypeError, ValueError, OverflowError):
+            value = math.nan
+        if not -limit <= value <= limit:
+            raise MetaError(131009, f"header: location['{key}'] must be a number from -{limit} to {limit}")
 
 
 def _check_button_parameters(template: Template, components: list[dict]) -> None:

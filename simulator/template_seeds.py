@@ -1,7 +1,7 @@
 """The templates every simulator starts with (all en_US, on the first business account).
 
 They cover what a broadcaster meets: no parameters, positional and named body parameters, each
-media header kind, buttons with and without a variable, and templates that cannot be sent.
+media header kind, a location header, buttons with and without a variable, and templates that cannot be sent.
 """
 
 SEED_TEMPLATES: list[dict] = [
@@ -85,6 +85,19 @@ SEED_TEMPLATES: list[dict] = [
                 "type": "BODY",
                 "text": "Your invoice {{1}} for {{2}} is attached.",
                 "example": {"body_text": [["INV-2031", "$42.00"]]},
+            },
+        ],
+    },
+    {
+        "name": "store_location",
+        "category": "UTILITY",
+        "status": "APPROVED",
+        "components": [
+            {"type": "HEADER", "format": "LOCATION"},
+            {
+                "type": "BODY",
+                "text": "Your order {{1}} is ready for pickup at the store shown above.",
+                "example": {"body_text": [["B-1042"]]},
             },
         ],
     },

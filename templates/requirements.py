@@ -1,4 +1,4 @@
-"""What a template asks of each send: its variables (positional or named) and header media type.
+"""What a template asks of each send: its variables (positional or named), header media or location.
 
 Read from the template's components as Meta returns them, so validation and the admin preview
 agree with Meta about which parameters a send must give.
@@ -53,6 +53,8 @@ class TemplateRequirements:
         if self.needs_media:
             article = "an" if self.header_format == "IMAGE" else "a"
             parts.append(f"{article} {self.header_format.lower()} header (link or media id)")
+        if self.header_format == "LOCATION":
+            parts.append("a location header (latitude, longitude, name, address)")
         if self.header_variables:
             parts.append(f"header text parameter {', '.join(self.header_variables)}")
         if self.body_variables:

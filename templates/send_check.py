@@ -54,6 +54,14 @@ def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
                 "or an uploaded media id."
             ]
         return []
+    if req.header_format == "LOCATION":
+        # The map's coordinates, name and address are given at each send; the builder checks their values.
+        if not isinstance(header, dict):
+            return [f"Template {name} has a LOCATION header: give header {{type: location, latitude, longitude, "
+                    "name, address}."]
+        if str(header.get("type", "")).lower() != "location":
+            return [f"Template {name} has a LOCATION header, not {header.get('type') or 'none'}."]
+        return []
     if req.header_variables:
         if not isinstance(header, dict) or not header.get("text"):
             return [f"Template {name} has a text header with a variable: give header {{type: text, text}}."]

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from templates.admin import sync_and_report
 from transports.addresses import AddressError
@@ -95,7 +96,7 @@ class TransportAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
-                result = send_test_message(
+                result, session = send_test_message(
                     transport=transport, to=data["to"], template=data["template"] or None,
                     language=data["language"] or "en_US", params=[p for p in data["params"].splitlines() if p.strip()],
                     text=data["text"] or None,
@@ -103,5 +104,8 @@ class TransportAdmin(admin.ModelAdmin):
             except (AddressError, ValueError) as error:
                 form.add_error(None, str(error))
             else:
-                context.update(result=result, summary=describe_result(result))
+                context.update(
+                    result=result, summary=describe_result(result),
+                    session_url=reverse("admin:broadcasts_session_change", args=[session.pk]),
+                )
         return TemplateResponse(request, "admin/transports/send_test_message.html", context)

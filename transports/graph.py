@@ -1,7 +1,7 @@
 """Graph API management calls (templates, media) for a WhatsApp transport: one short synchronous request.
 
-Sends go through the batch sender; these calls are rare and human-paced, so plain `requests`
-with the same URL guard, timeouts and redaction is enough.
+Sends go through the batch sender; these calls are rare and human-paced, so a `requests` session
+with the same URL and connect-time guard, timeouts and redaction is enough.
 """
 
 from dataclasses import dataclass
@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import requests
 
 from transports.models import Transport
-from transports.network import UnsafeURLError, url_check
+from transports.network import UnsafeURLError, guarded_session, url_check
+
+_http = guarded_session()
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def graph_request(
     token = transport_secrets(transport).get("accessToken", "")
     timeouts = config.get("timeouts") or {}
     try:
-        response = requests.request(
+        response = _http.request(
             method, url, params=params, json=json, files=files, data=data,
             headers={"Authorization": f"Bearer {token}"},
             timeout=(timeouts.get("connect", 5), timeouts.get("read", 15)), allow_redirects=False,

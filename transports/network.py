@@ -1,14 +1,20 @@
 """The one outbound-URL chokepoint: allowed schemes and the SSRF guard.
 
 Checked when a transport's config is validated and again before a batch is sent (a DNS
-name can change what it points to between the two).
+name can change what it points to between the two); the batch sender's resolver and
+`guarded_session` (Graph management calls) also refuse a private address at connect time.
 """
 
 import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
 
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -79,3 +85,51 @@ def url_check(url: str, *, unresolvable_ok: bool = False) -> None:
                 f"host {host} resolves to a private, loopback or link-local address ({address}); "
                 "add it to TRANSPORT_ALLOWED_HOSTS to allow it"
             )
+
+
+class _PeerChecked:
+    """Checks the address actually connected to: a name that passed url_check may resolve elsewhere by now."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        host = (self.host or "").lower()
+        peer = sock.getpeername()[0]
+        if not _allow_listed(host, self.port) and _refused(peer):
+            sock.close()
+            raise NewConnectionError(self, f"host {host} resolves to a private, loopback or link-local address")
+        return sock
+
+
+class _HTTPConnection(_PeerChecked, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PeerChecked, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def guarded_session() -> requests.Session:
+    """A requests Session whose connections obey the same guard as the batch sender's resolver.
+
+    Proxies from the environment are ignored, as the batch sender ignores them, so the guard sees
+    the real peer.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _GuardedAdapter())
+    return session

@@ -146,12 +146,15 @@ def send_test_message(
     *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
     text: str | None = None,
 ):
-    """Send one message now and return the engine's SendResult (Meta's answer, secrets redacted).
+    """Send one message now; return the engine's SendResult (Meta's answer, secrets redacted) and its session.
 
     Raises AddressError for a bad number and ValueError for a message the transport or the template
     check refuses (the same check a session gets), so no Meta call is wasted on a template error.
+    What was sent is recorded as a one-recipient test session, so its webhooks find it.
     """
-    from templates.services import template_send_errors  # templates build on transports: imported at use
+    # Templates and broadcasts build on transports: imported at use.
+    from broadcasts.services.manual_sends import test_message_record
+    from templates.services import template_send_errors
     from transports import engine
 
     address = engine.address_normalize(transport, to)
@@ -161,4 +164,6 @@ def send_test_message(
     )
     if problems:
         raise ValueError("; ".join(problems))
-    return engine.send_one(transport, message, address)
+    result = engine.send_one(transport, message, address)
+    session = test_message_record(transport=transport, message=message, address=address, result=result)
+    return result, session

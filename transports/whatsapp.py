@@ -12,10 +12,13 @@ Per-recipient params (the recipient's `params` object) are applied over the mess
 - `header`, `buttons`, `language` replace the message's ones; `components` replaces all.
 """
 
+import re
+
 MEDIA_TYPES = ("image", "video", "document")
-HEADER_TYPES = ("text", *MEDIA_TYPES)
+HEADER_TYPES = ("text", *MEDIA_TYPES, "location")
 BUTTON_TYPES = ("url", "quick_reply", "copy_code", "flow", "catalog", "mpm")
 TEXT_LIMIT = 4096
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 RESERVED_PARAM_KEYS = ("parameters", "header", "buttons", "language", "components")
 
 
@@ -80,6 +83,8 @@ def _header_component(header) -> dict:
         if header.get("parameter_name"):
             parameter["parameter_name"] = str(header["parameter_name"])
         return {"type": "header", "parameters": [parameter]}
+    if kind == "location":
+        return {"type": "header", "parameters": [{"type": "location", "location": _location(header)}]}
     link, media_id = header.get("link"), header.get("id")
     if bool(link) == bool(media_id):
         raise BuildError(f"meta.header: a {kind} header needs exactly one of 'link' or 'id'")
@@ -89,6 +94,36 @@ def _header_component(header) -> dict:
     if header.get("caption") and kind != "document":
         media["caption"] = str(header["caption"])
     return {"type": "header", "parameters": [{"type": kind, kind: media}]}
+
+
+def _coordinate(value, key: str, limit: int) -> str:
+    """A latitude or longitude as the decimal-degree string Meta's location object takes."""
+    rule = f"meta.header.{key}: must be a number (or numeric string) from -{limit} to {limit}"
+    if isinstance(value, str) and DECIMAL.fullmatch(value.strip()):
+        number = float(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = value
+    else:
+        raise BuildError(rule)
+    if not -limit <= number <= limit:  # NaN fails this too
+        raise BuildError(rule)
+    if isinstance(value, str):
+        return value.strip()
+    return f"{number:.10f}".rstrip("0").rstrip(".")  # str() would write 1e-05, which is not a decimal
+
+
+def _location(header: dict) -> dict:
+    location = {
+        "latitude": _coordinate(header.get("latitude"), "latitude", 90),
+        "longitude": _coordinate(header.get("longitude"), "longitude", 180),
+    }
+    # Meta's location templates take all four at send time; name and address are shown under the map.
+    for key in ("name", "address"):
+        value = header.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise BuildError(f"meta.header.{key}: required for a location header (text shown under the map)")
+        location[key] = value
+    return location
 
 
 def _button_component(button, position: int) -> dict:

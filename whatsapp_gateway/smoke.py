@@ -58,7 +58,7 @@ def transport_credentials_check(transport: Transport) -> tuple[bool, str]:
 def test_send_check(transport: Transport, *, to: str, template: str, language: str) -> tuple[bool, str]:
     from transports.services import send_test_message
 
-    result = send_test_message(transport=transport, to=to, template=template, language=language)
+    result, _session = send_test_message(transport=transport, to=to, template=template, language=language)
     if result.ok:
         digits = "".join(c for c in str(to) if c.isdigit())
         return True, f"{template} sent to {mask_phone(digits)} as {result.provider_message_id}"

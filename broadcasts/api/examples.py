@@ -66,6 +66,7 @@ CREATED = OpenApiExample(
         },
         "error": "",
         "idempotency_key": None,
+        "is_test": False,
         "created_at": "2026-11-25T08:00:00Z",
         "started_at": None,
         "completed_at": None,

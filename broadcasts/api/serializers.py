@@ -52,6 +52,7 @@ class SessionOutput(serializers.ModelSerializer):
             "stats",
             "error",
             "idempotency_key",
+            "is_test",
             "created_at",
             "started_at",
             "completed_at",

@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.retry import AUTH, RETRYABLE
-from broadcasts.services.validation import message_check, recipients_check, template_errors_for_message
+from broadcasts.services.validation import (
+    MessageChecked,
+    RecipientsChecked,
+    message_check,
+    recipients_check,
+    template_errors_for_message,
+)
+from templates.models import Template
 from transports.models import Transport
 from whatsapp_gateway.models import App
 
@@ -60,7 +67,7 @@ def session_create(
         raise SessionError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
     fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
     if idempotency_key:
-        replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint)
+        replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
         if replay:
             return replay
     transport = Transport.objects.filter(app=app, pk=transport_id).first()
@@ -107,7 +114,7 @@ def session_create(
             transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
-        replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint)
+        replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
         if replay is None:
             raise
         return replay
@@ -119,15 +126,34 @@ def _fingerprint(transport_id, message, recipients, skip_invalid) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _idempotent_replay(*, app: App, key: str, fingerprint: str) -> SessionCreated | None:
-    session = Session.objects.filter(app=app, idempotency_key=key).first()
+def _idempotent_replay(*, app: App, key: str, fingerprint: str, recipients: list) -> SessionCreated | None:
+    session = Session.objects.select_related("transport").filter(app=app, idempotency_key=key).first()
     if session is None:
         return None
     if session.request_fingerprint != fingerprint:
         raise SessionError(
             {"detail": "This Idempotency-Key was already used with a different request body."}, status=409
         )
-    return SessionCreated(session=session, replayed=True)
+    checked = _recipients_recheck(session=session, recipients=recipients)
+    return SessionCreated(session=session, replayed=True, invalid=checked.invalid, duplicates=checked.duplicates)
+
+
+def _recipients_recheck(*, session: Session, recipients: list) -> RecipientsChecked:
+    """The recipients report the first request got, rebuilt from the same body.
+
+    Rebuilt rather than stored, so the rejected numbers are not kept as personal data. The stored
+    template is used as it is (no sync, whatever its status now): the session was accepted with it.
+    """
+    meta = session.message.get("meta") or {}
+    template = None
+    if meta.get("templateName"):
+        template = Template.objects.filter(
+            transport=session.transport, name=meta["templateName"], language=meta.get("language") or "en_US"
+        ).first()
+    return recipients_check(
+        transport=session.transport, message=session.message, recipients=recipients,
+        checked_message=MessageChecked(template=template),
+    )
 
 
 def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]]) -> None:

@@ -59,6 +59,20 @@ def test_the_same_idempotency_key_and_body_returns_the_same_session(api, wa_tran
     assert Session.objects.count() == 1
 
 
+def test_a_replay_reports_the_same_skipped_and_duplicate_recipients(api, wa_transport):
+    """A client retrying after a lost answer learns what the first answer said."""
+    recipients = ["+12025550101", "not a number", "0012025550101"]
+    body = {"transport": wa_transport["id"], "message": HELLO, "recipients": recipients}
+    url = "/api/v1/sessions?skip_invalid=true"
+    first = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="order-43")
+    again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="order-43")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert [(e["index"], e["address"]) for e in first.json()["invalid"]] == [(1, "not a number")]
+    assert again.json()["invalid"] == first.json()["invalid"]
+    assert (first.json()["duplicates"], again.json()["duplicates"]) == (1, 1)
+    assert Session.objects.count() == 1
+
+
 def test_the_same_idempotency_key_with_another_body_is_a_conflict(api, wa_transport):
     _create(api, wa_transport, ["+12025550101"], HTTP_IDEMPOTENCY_KEY="order-42")
     response = _create(api, wa_transport, ["+12025550199"], HTTP_IDEMPOTENCY_KEY="order-42")

@@ -118,6 +118,25 @@ def test_it_answers_132012_when_the_header_media_type_differs(graph):
     assert_meta_error(graph.send(template_message("promo_image", [header, body_params("20%")])), 132012, 400)
 
 
+def test_it_answers_132012_when_a_location_header_is_missing_or_of_another_kind(graph):
+    image = {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://cdn.example.com/a.jpg"}}]}
+
+    assert_meta_error(graph.send(template_message("store_location", [body_params("B-1")])), 132012, 400)
+    assert_meta_error(graph.send(template_message("store_location", [image, body_params("B-1")])), 132012, 400)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [({"name": ""}, 131008), ({"address": None}, 131008), ({"latitude": "91"}, 131009), ({"longitude": "x"}, 131009)],
+)
+def test_it_checks_a_location_headers_values(graph, change, code):
+    location = {"latitude": "37.4421", "longitude": "-122.1615", "name": "Philz Coffee", "address": "101 Forest Ave",
+                **change}
+    header = {"type": "header", "parameters": [{"type": "location", "location": location}]}
+
+    assert_meta_error(graph.send(template_message("store_location", [header, body_params("B-1")])), code, 400)
+
+
 def test_it_answers_132015_for_a_paused_template(graph):
     assert_meta_error(graph.send(template_message("old_promo", [body_params("x")])), 132015, 400)
 

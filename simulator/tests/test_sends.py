@@ -66,6 +66,15 @@ def test_it_accepts_each_media_header_kind_by_link(graph):
         assert response.status_code == 200, (name, response.json())
 
 
+def test_it_accepts_a_location_header(graph):
+    location = {"latitude": "37.4421", "longitude": "-122.1615", "name": "Philz Coffee", "address": "101 Forest Ave"}
+    header = {"type": "header", "parameters": [{"type": "location", "location": location}]}
+
+    response = graph.send(template_message("store_location", [header, body_params("B-1042")]))
+
+    assert response.status_code == 200, response.json()
+
+
 def test_it_accepts_url_and_quick_reply_button_parameters(graph):
     components = [
         body_params("B-1042"),

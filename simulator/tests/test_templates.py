@@ -8,7 +8,7 @@ from .helpers import WABA_ID, body_params, template_message
 from .test_errors import assert_meta_error
 
 SEEDED = ["hello_world", "order_confirmation", "appointment_reminder", "promo_image", "product_video",
-          "invoice_document", "shipping_update", "old_promo", "legacy_notice", "new_offer"]
+          "invoice_document", "store_location", "shipping_update", "old_promo", "legacy_notice", "new_offer"]
 
 
 def new_template(name: str = "spring_sale", **changes) -> dict:

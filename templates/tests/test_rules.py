@@ -204,6 +204,39 @@ def test_a_button_of_the_wrong_type_is_refused():
     ]
 
 
+STORE = [
+    {"type": "HEADER", "format": "LOCATION"},
+    {"type": "BODY", "text": "Order {{1}} is ready for pickup."},
+]
+STORE_HEADER = {"type": "location", "latitude": 37.44, "longitude": -122.16, "name": "Philz", "address": "Forest Ave"}
+
+
+def test_a_location_header_is_required_at_send_and_described():
+    requirements = requirements_of(STORE)
+    assert requirements.describe() == (
+        "a location header (latitude, longitude, name, address); 1 positional body parameter(s) (1)"
+    )
+    assert send_errors(name="store", requirements=requirements, meta={"parameters": ["B-1"]}) == [
+        "Template store has a LOCATION header: give header {type: location, latitude, longitude, name, address}."
+    ]
+    meta = {"parameters": ["B-1"], "header": STORE_HEADER}
+    assert send_errors(name="store", requirements=requirements, meta=meta) == []
+
+
+def test_a_location_template_refuses_another_header_type():
+    meta = {"parameters": ["B-1"], "header": {"type": "image", "link": "https://e.com/a.jpg"}}
+    assert send_errors(name="store", requirements=requirements_of(STORE), meta=meta) == [
+        "Template store has a LOCATION header, not image."
+    ]
+
+
+def test_a_location_header_for_a_media_template_is_refused():
+    meta = {"parameters": ["Ana", "B"], "buttons": [{"type": "url", "index": 0, "parameters": ["B-1"]}],
+            "header": STORE_HEADER}
+    (error,) = send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta=meta)
+    assert "IMAGE header, not location" in error
+
+
 def test_a_header_for_a_template_without_one_is_refused():
     errors = send_errors(
         name="promo", requirements=requirements_of(PROMO[:1]),

@@ -11,6 +11,7 @@ SEEDED = {
     "promo_image",
     "product_video",
     "invoice_document",
+    "store_location",
     "shipping_update",
     "old_promo",
     "legacy_notice",
@@ -164,6 +165,24 @@ def test_templates_that_are_not_approved_are_refused_with_their_status(api, sim_
         response = _session(api, sim_transport, {"templateName": name})
         assert response.status_code == 400
         assert f"is {status}" in response.json()["message"][0]
+
+
+def test_a_location_template_needs_its_location_header(api, sim_transport, simulator):
+    meta = {"templateName": "store_location", "parameters": ["B-1042"]}
+    response = _session(api, sim_transport, meta)
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        "Template store_location has a LOCATION header: give header "
+        "{type: location, latitude, longitude, name, address}."
+    ]
+    header = {"type": "location", "latitude": "37.4421", "longitude": -122.1615, "name": "Philz Coffee",
+              "address": "101 Forest Ave, Palo Alto"}
+    out_of_range = _session(api, sim_transport, {**meta, "header": {**header, "latitude": 91}})
+    assert out_of_range.status_code == 400
+    assert "meta.header.latitude: must be a number (or numeric string) from -90 to 90" in str(out_of_range.json())
+    assert simulator.messages() == []
+    response = _session(api, sim_transport, {**meta, "header": header})
+    assert response.status_code == 202, response.content
 
 
 def test_the_header_media_type_must_match_the_template(api, sim_transport):

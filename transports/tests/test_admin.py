@@ -18,6 +18,8 @@ def test_the_admin_send_test_message_action_shows_metas_answer(admin_client, app
     })
     assert b"Sent: HTTP 200, message id wamid." in answer.content
     assert b"demo-access-token" not in answer.content
+    session = transport.sessions.get()
+    assert f'<a href="/admin/broadcasts/session/{session.pk}/change/">its session</a>'.encode() in answer.content
 
 
 WITH_TOKEN = {

@@ -1,5 +1,7 @@
 """Sends through the Meta Cloud API simulator (skipped only while simulator.testing does not exist)."""
 
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -51,9 +53,11 @@ def test_it_sends_a_template_with_named_params(transport):
         ("product_video", {"type": "video", "link": "https://cdn.example.com/p.mp4"}, ["Ana"]),
         ("invoice_document", {"type": "document", "link": "https://cdn.example.com/i.pdf", "filename": "i.pdf"},
          ["Ana", "INV-7"]),
+        ("store_location", {"type": "location", "latitude": 37.4421, "longitude": "-122.1615", "name": "Philz",
+                            "address": "101 Forest Ave"}, ["B-1042"]),
     ],
 )
-def test_it_sends_media_header_templates(transport, template, header, params):
+def test_it_sends_media_and_location_header_templates(transport, template, header, params):
     result = _send(transport, {"templateName": template, "language": "en_US", "header": header, "parameters": params})
     assert result.ok, result
 
@@ -72,11 +76,46 @@ def test_meta_errors_come_back_classified(transport):
 
 
 def test_send_test_message_shows_metas_answer(transport, capsys):
-    result = send_test_message(transport=transport, to="+1 555 010 0001", template="hello_world")
+    result, _session = send_test_message(transport=transport, to="+1 555 010 0001", template="hello_world")
     assert result.ok
     call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
                  "--template", "order_confirmation", "--param", "Ana", "--param", "B-1", "--param", "$1")
-    assert "Sent: HTTP 200, message id wamid." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Sent: HTTP 200, message id wamid." in out
+    assert "Recorded as test session " in out
+
+
+def test_a_test_message_is_recorded_and_its_webhooks_find_it(transport, simulator):
+    from django.utils import timezone
+
+    from broadcasts.models import BroadcastLog
+    from broadcasts.services.webhooks import broadcast_statuses_apply
+
+    result, session = send_test_message(transport=transport, to="+1 555 010 0001", template="hello_world")
+    (broadcast,) = session.broadcasts.all()
+    assert (session.is_test, session.status, session.total) == (True, "COMPLETED", 1)
+    assert (broadcast.address, broadcast.status, broadcast.wamid) == (TO, "SENT", result.provider_message_id)
+    (attempt,) = broadcast.logs.all()
+    assert (attempt.kind, attempt.response_status) == ("ATTEMPT", 200)
+    assert "demo-access-token" not in str(attempt.request)
+
+    read = {"id": result.provider_message_id, "status": "read", "timestamp": str(int(time.time())),
+            "recipient_id": TO}
+    unmatched, _counts = broadcast_statuses_apply(app_id=transport.app_id, items=[read], now=timezone.now())
+    assert unmatched == []
+    broadcast.refresh_from_db()
+    assert broadcast.status == "READ"
+    assert list(broadcast.logs.filter(kind=BroadcastLog.Kind.STATUS).values_list("status", flat=True)) == ["READ"]
+
+
+def test_a_refused_test_message_is_recorded_as_failed(transport, simulator):
+    simulator.configure(recipient_errors={TO: 131026})
+    result, session = send_test_message(transport=transport, to="+1 555 010 0001", template="hello_world")
+    assert (result.ok, result.error_code) == (False, "131026")
+    (broadcast,) = session.broadcasts.all()
+    assert (session.status, broadcast.status, broadcast.error_code, broadcast.wamid) == (
+        "FAILED", "FAILED", "131026", None)
+    assert session.error == result.error_title
 
 
 def test_send_test_message_checks_the_template_before_calling_meta(transport, simulator):

@@ -59,6 +59,55 @@ def test_it_builds_headers(header, expected):
     assert components == [{"type": "header", "parameters": [expected]}]
 
 
+LOCATION = {"name": "Philz Coffee", "address": "101 Forest Ave, Palo Alto"}
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "expected"),
+    [
+        (37.44216251868683, -122.16153582049394, ("37.4421625187", "-122.1615358205")),
+        ("37.4421", " -122.1615 ", ("37.4421", "-122.1615")),
+        (-90, 180, ("-90", "180")),
+        (0.00001, 0, ("0.00001", "0")),  # not 1e-05
+    ],
+)
+def test_it_builds_a_location_header_with_decimal_strings(latitude, longitude, expected):
+    header = {"type": "location", "latitude": latitude, "longitude": longitude, **LOCATION}
+    components = _template({"templateName": "store_location", "header": header})["components"]
+    assert components == [
+        {
+            "type": "header",
+            "parameters": [
+                {
+                    "type": "location",
+                    "location": {"latitude": expected[0], "longitude": expected[1], **LOCATION},
+                }
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"latitude": 90.5}, "meta.header.latitude: must be a number (or numeric string) from -90 to 90"),
+        ({"longitude": "-180.01"}, "meta.header.longitude: must be a number (or numeric string) from -180 to 180"),
+        ({"latitude": "north"}, "meta.header.latitude"),
+        ({"latitude": True}, "meta.header.latitude"),
+        ({"longitude": float("nan")}, "meta.header.longitude"),
+        ({"longitude": 10**400}, "meta.header.longitude"),
+        ({"latitude": None}, "meta.header.latitude"),
+        ({"name": ""}, "meta.header.name: required for a location header"),
+        ({"address": None}, "meta.header.address: required for a location header"),
+    ],
+)
+def test_a_bad_location_header_is_refused_naming_the_field_and_rule(change, words):
+    header = {"type": "location", "latitude": 1, "longitude": 2, **LOCATION, **change}
+    with pytest.raises(BuildError) as error:
+        _template({"templateName": "store_location", "header": header})
+    assert words in str(error.value)
+
+
 def test_it_builds_url_and_quick_reply_buttons():
     components = _template(
         {

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if transport is None:
             raise CommandError(f"No transport with id {options['transport']}.")
         try:
-            result = send_test_message(
+            result, session = send_test_message(
                 transport=transport, to=options["to"], template=options["template"],
                 language=options["language"], params=options["param"], text=options["text"],
             )
@@ -45,6 +45,7 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(describe_result(result))
+        self.stdout.write(f"Recorded as test session {session.pk}")
         self.stdout.write(result.response_body or json.dumps({"request": result.request}))
         if not result.ok:
             raise CommandError("The provider refused the message.")
