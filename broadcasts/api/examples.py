@@ -90,6 +90,8 @@ ERASED = OpenApiExample(
     value={
         "id": 7,
         "erased_at": "2025-01-15T10:00:00Z",
-        "counts": {"broadcasts": 3, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4},
+        "counts": {
+            "broadcasts": 3, "sessions": 1, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4,
+        },
     },
 )

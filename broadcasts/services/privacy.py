@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, TextField, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 
@@ -165,6 +165,7 @@ def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasur
     numbers = forms | {f"+{form}" for form in forms if form.isdigit()}
     broadcasts = Broadcast.objects.filter(session__app=app, address__in=forms)
     with transaction.atomic():
+        sessions = _own_sessions_scrub(app=app, forms=forms)
         cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
             status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
         )
@@ -185,6 +186,7 @@ def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasur
             requested_by=requested_by[:150],
             counts={
                 "broadcasts": anonymized,
+                "sessions": sessions,
                 "cancelled": cancelled,
                 "logs": logs,
                 "inbound_messages": inbound,
@@ -193,6 +195,23 @@ def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasur
         )
     logger.info("recipient erased", extra={"app": app.pk, "erasure": erasure.pk, **erasure.counts})
     return erasure
+
+
+def _own_sessions_scrub(*, app: App, forms: set[str]) -> int:
+    """Drop the message parameters of sessions sent to this person alone; how many.
+
+    A one-recipient session usually carries the person's name or order number in its message;
+    a session shared with others keeps its message (its parameters are not about one person).
+    """
+    theirs = Broadcast.objects.filter(session__app=app, address__in=forms).values("session_id")
+    others = Broadcast.objects.filter(session_id=OuterRef("pk")).exclude(address__in=forms)
+    sessions = list(
+        Session.objects.filter(pk__in=theirs).exclude(Exists(others)).only("message")
+    )
+    for session in sessions:
+        session.message = _message_without_personal_data(session.message)
+    Session.objects.bulk_update(sessions, ["message"], batch_size=500)
+    return len(sessions)
 
 
 def erased_wamid(wamid: str) -> str:

@@ -221,11 +221,25 @@ def test_erasure_by_any_format_leaves_no_trace_of_the_number(transport, written)
     erasure = recipient_erase(app=transport.app, address=written)
     assert rows_mentioning(ALICE) == []
     assert rows_mentioning("Person 0") == []  # the name Meta sent along with the number
-    assert erasure.counts == {"broadcasts": 1, "cancelled": 0, "logs": 2, "inbound_messages": 1, "webhook_events": 1}
+    assert erasure.counts == {
+        "broadcasts": 1, "sessions": 0, "cancelled": 0, "logs": 2, "inbound_messages": 1, "webhook_events": 1,
+    }
     # Bob is untouched, and the stats still add up.
     assert Broadcast.objects.filter(address=BOB).count() == 1
     assert InboundMessage.objects.filter(wa_id=BOB).count() == 1
     assert session_stats(session=Session.objects.get())["read"] == 1
+
+
+def test_erasure_drops_the_message_parameters_of_sessions_sent_to_that_person_alone(transport):
+    own = personal_data(transport, numbers=(ALICE,))  # "Ana", her order number: about her alone
+    shared = personal_data(transport, wamid_prefix="S")  # sent to Alice and Bob: kept for Bob
+    erasure = recipient_erase(app=transport.app, address=ALICE)
+
+    assert erasure.counts["sessions"] == 1
+    own.refresh_from_db()
+    shared.refresh_from_db()
+    assert own.message == {"meta": {"templateName": "order_update", "language": "en_US"}, "purged": True}
+    assert shared.message["meta"]["parameters"] == PARAMS
 
 
 def test_erasure_keeps_no_wamid_since_meta_encodes_the_number_in_it(transport):
