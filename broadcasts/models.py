@@ -75,7 +75,8 @@ class Broadcast(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Retry not before this time.")
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it to send.")
-    wamid = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Not unique: Meta's wamids are, but a generic API transport's provider may repeat an id (a batch id).
+    wamid = models.CharField(max_length=200, null=True, blank=True, db_index=True)
     error_code = models.CharField(max_length=32, blank=True, default="")
     error_title = models.CharField(max_length=255, blank=True, default="")
     error_category = models.CharField(

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -383,7 +384,7 @@ def broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) -
 def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) -> tuple[list[dict], dict]:
     events = [event for item in items if (event := StatusEvent.from_meta(item, now=now)) is not None]
     wamids = sorted({event.wamid for event in events})
-    broadcasts: dict[str, Broadcast] = {}
+    broadcasts: dict[str, list[Broadcast]] = defaultdict(list)
     for start in range(0, len(wamids), WAMID_CHUNK):
         chunk = wamids[start:start + WAMID_CHUNK]
         # Locked so two workers applying DELIVERED and READ at once cannot write back a lower status.
@@ -392,26 +393,27 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
             .filter(wamid__in=chunk, session__app_id=app_id)
             .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
         )
-        broadcasts.update({row.wamid: row for row in rows})
+        for row in rows:
+            broadcasts[row.wamid].append(row)
 
     leftover: list[dict] = []
     changed: dict[int, Broadcast] = {}
     changed_fields: set[str] = set()
     logs: dict[tuple[int, str], BroadcastLog] = {}
     for event in events:
-        broadcast = broadcasts.get(event.wamid)
-        if broadcast is None:
+        if event.wamid not in broadcasts:
             leftover.append(event.raw)
             continue
-        fields = _status_event_apply(broadcast, event)
-        if fields:
-            changed[broadcast.pk] = broadcast
-            changed_fields |= fields
-        logs.setdefault((broadcast.pk, event.status), BroadcastLog(
-            broadcast=broadcast, session_id=broadcast.session_id, kind=BroadcastLog.Kind.STATUS,
-            status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
-            error_code=event.error_code, error_title=event.error_title, message=event.note(),
-        ))
+        for broadcast in broadcasts[event.wamid]:
+            fields = _status_event_apply(broadcast, event)
+            if fields:
+                changed[broadcast.pk] = broadcast
+                changed_fields |= fields
+            logs.setdefault((broadcast.pk, event.status), BroadcastLog(
+                broadcast=broadcast, session_id=broadcast.session_id, kind=BroadcastLog.Kind.STATUS,
+                status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
+                error_code=event.error_code, error_title=event.error_title, message=event.note(),
+            ))
     if changed:
         for broadcast in changed.values():
             broadcast.updated_at = now

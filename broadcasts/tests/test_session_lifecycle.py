@@ -122,3 +122,19 @@ def test_trigger_on_a_stopped_transport_says_to_resume_it_first(api, app, wa_tra
     assert api.post(f"/api/v1/transports/{wa_transport['id']}/resume").status_code == 200
     response = api.post(f"/api/v1/sessions/{session.pk}/trigger")
     assert (response.status_code, response.json()["count"]) == (200, 2)
+
+
+def test_a_provider_that_answers_the_same_message_id_twice_does_not_lose_the_batch(app, wa_transport):
+    """Generic API transports take their message id from the answer; a provider may repeat one (a batch id)."""
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 2)
+    transport = Transport.objects.get(pk=wa_transport["id"])
+    claimed = broadcasts_claim(session=session, limit=2)
+    outcomes = [_answer(broadcast, ok=True) for broadcast in claimed]
+    for outcome in outcomes:
+        outcome.result = SendResult(key=0, ok=True, http_status=200, provider_message_id="batch-7")
+
+    outcomes_record(session=session, transport=transport, task_id="t", outcomes=outcomes)
+
+    assert list(Broadcast.objects.filter(session=session).values_list("status", "wamid")) == [
+        ("SENT", "batch-7"), ("SENT", "batch-7"),
+    ]

@@ -287,6 +287,15 @@ def test_sent_delivered_read_update_the_broadcast_and_log_each_status(
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {"PROCESSED"}
 
 
+def test_a_status_for_an_id_the_provider_gave_twice_updates_both_messages(
+    client, transport, session, broadcast, enqueued, oncommit
+):
+    twin = Broadcast.objects.create(session=session, address="15550100002", status="SENT", wamid="wamid.X")
+    deliver(client, transport, statuses(status("wamid.X", "delivered", 1)), oncommit)
+    assert [b.status for b in Broadcast.objects.filter(pk__in=[broadcast.pk, twin.pk])] == ["DELIVERED"] * 2
+    assert status_logs(twin) == ["DELIVERED"]
+
+
 def test_the_same_status_event_twice_changes_nothing(client, transport, broadcast, enqueued, oncommit):
     deliver(client, transport, statuses(status("wamid.X", "delivered", 5)), oncommit)
     broadcast.refresh_from_db()
