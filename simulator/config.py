@@ -8,6 +8,7 @@ read: the simulator also runs standalone (`python -m simulator`).
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,13 @@ class SimulatorConfig:
         for name, value in changes.items():
             if name not in values:
                 raise ValueError(f"unknown config option: {name}")
-            values[name] = _coerce(name, value)
-        return SimulatorConfig(**values)
+            try:
+                values[name] = _coerce(name, value)
+            except (TypeError, KeyError, AttributeError) as error:
+                raise ValueError(f"{name}: {error!r} (see the simulator docs for its shape)") from error
+        config = SimulatorConfig(**values)
+        _check(config)
+        return config
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], **overrides: Any) -> "SimulatorConfig":
@@ -196,6 +202,27 @@ def _coerce(name: str, value: Any) -> Any:
     if name in ("app_secret", "api_version_pattern", "callback_url") and not isinstance(value, str):
         raise ValueError(f"{name} must be a string")
     return value
+
+
+_RATE_FIELDS = ("failure_rate", "server_error_rate", "timeout_rate", "drop_rate")
+
+
+def _check(config: SimulatorConfig) -> None:
+    """Refuse values the server would crash on later (a bad PATCH must not break the running simulator)."""
+    try:
+        re.compile(config.api_version_pattern)
+    except re.error as error:
+        raise ValueError(f"api_version_pattern: not a valid regular expression ({error})") from error
+    if not config.business_accounts or not config.business_accounts[0].phone_numbers:
+        raise ValueError("business_accounts: needs at least one account, the first with a phone number")
+    for name in sorted((_INT_FIELDS | _FLOAT_FIELDS) - {"seed"}):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name} must not be negative")
+    for name in _RATE_FIELDS:
+        if getattr(config, name) > 1:
+            raise ValueError(f"{name} is a share between 0 and 1")
+    if not 100 <= config.throttle_http_status <= 599:
+        raise ValueError("throttle_http_status must be an HTTP status (100-599)")
 
 
 def _digits(recipient: Any) -> str:

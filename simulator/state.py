@@ -51,8 +51,8 @@ class SimulatorState:
 
     # ------------------------------------------------------------------ setup
     def _apply_config(self, config: SimulatorConfig) -> None:
+        self.version_pattern = re.compile(config.api_version_pattern)  # before the swap: a bad one changes nothing
         self.config = config
-        self.version_pattern = re.compile(config.api_version_pattern)
         self.rng = random.Random(config.seed)
         self.throughput = TokenBuckets(capacity=config.throughput_mps, rate=config.throughput_mps)
         self.pairs = TokenBuckets(

@@ -58,7 +58,17 @@ class SendTestMessageForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Body parameters, one per line (name=value for named).",
     )
+    header = forms.JSONField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Template header, e.g. {"type": "image", "link": "https://example.com/a.jpg"}.',
+    )
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_header(self):
+        header = self.cleaned_data["header"]
+        if header is not None and not isinstance(header, dict):
+            raise forms.ValidationError("Give a JSON object with a type.")
+        return header
 
 
 @admin.register(Transport)
@@ -99,7 +109,7 @@ class TransportAdmin(admin.ModelAdmin):
                 result, session = send_test_message(
                     transport=transport, to=data["to"], template=data["template"] or None,
                     language=data["language"] or "en_US", params=[p for p in data["params"].splitlines() if p.strip()],
-                    text=data["text"] or None,
+                    text=data["text"] or None, header=data["header"] or None,
                 )
             except (AddressError, ValueError) as error:
                 form.add_error(None, str(error))

@@ -58,6 +58,23 @@ def whatsapp_cloud_config(
     return config
 
 
+def whatsapp_cloud_options(config: dict) -> dict:
+    """The shorthand options (no secrets) a stored whatsapp_cloud config was built from."""
+    options = {
+        "phone_number_id": config.get("phoneNumberId"),
+        "business_account_id": config.get("businessAccountId"),
+        "api_version": config.get("apiVersion"),
+        "base_url": config.get("baseUrl"),
+        "rate_limit": config.get("rateLimit"),
+        "max_attempts": config.get("maxAttempts"),
+        "phone_strictness": config.get("phoneStrictness"),
+        "default_region": config.get("defaultRegion"),
+        "concurrency": config.get("concurrency"),
+        "timeouts": config.get("timeouts"),
+    }
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def whatsapp_cloud_expand(shorthand: dict, *, token_required: bool = True) -> tuple[dict, dict]:
     """(config, secrets) from the API's `whatsapp_cloud` shorthand; raises ValueError naming the field.
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from transports.config_schema import config_errors
 from transports.models import Transport
-from transports.presets import whatsapp_cloud_expand
+from transports.presets import WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
 from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_rotate
 from whatsapp_gateway.models import App
 
@@ -58,6 +58,9 @@ def transport_update(
     """Change the given fields only; secrets given are merged over the stored ones."""
     stored = secrets_decrypt(transport.encrypted_secrets)
     if whatsapp_cloud is not None:
+        if isinstance(whatsapp_cloud, dict) and transport.config.get("preset") == WHATSAPP_CLOUD:
+            # Options left out keep their stored values, as the other fields of a PATCH do.
+            whatsapp_cloud = {**whatsapp_cloud_options(transport.config), **whatsapp_cloud}
         # The stored token stays when the shorthand leaves it out: secrets are never sent back to be re-sent.
         config, shorthand_secrets = transport_config_from_shorthand(
             whatsapp_cloud=whatsapp_cloud, token_required="accessToken" not in stored
@@ -129,8 +132,10 @@ def transport_resume(*, transport: Transport) -> Transport:
 
 def test_send_message_build(
     *, to: str, template: str | None = None, language: str = "en_US", params=(), text: str | None = None,
+    header: dict | None = None,
 ) -> dict:
-    """The message a test send uses: a template (params positional, or named when given as name=value) or text."""
+    """The message a test send uses: a template (params positional, or named when given as name=value,
+    and its header: media, text or location, as in a session's message.meta.header) or text."""
     if template:
         values = list(params or ())
         named = values and all(isinstance(v, str) and "=" in v for v in values)
@@ -138,13 +143,15 @@ def test_send_message_build(
         meta = {"templateName": template, "language": language}
         if parameters:
             meta["parameters"] = parameters
+        if header:
+            meta["header"] = header
         return {"content": "", "meta": meta}
     return {"content": text or "Test message from WhatsApp Gateway", "meta": {}}
 
 
 def send_test_message(
     *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
-    text: str | None = None,
+    text: str | None = None, header: dict | None = None,
 ):
     """Send one message now; return the engine's SendResult (Meta's answer, secrets redacted) and its session.
 
@@ -158,7 +165,9 @@ def send_test_message(
     from transports import engine
 
     address = engine.address_normalize(transport, to)
-    message = test_send_message_build(to=to, template=template, language=language, params=params, text=text)
+    message = test_send_message_build(
+        to=to, template=template, language=language, params=params, text=text, header=header
+    )
     problems = engine.message_check(transport, message) or template_send_errors(
         transport=transport, meta=message["meta"]
     )

@@ -10,9 +10,14 @@ KEY_PREFIX_LENGTH = 8
 
 
 def app_create(*, name: str) -> tuple[App, str]:
-    """Create an app with its first API key; returns the app and the key, which is never stored."""
+    """Create an app with its first API key; returns the app and the key, which is never stored.
+
+    Raises ValidationError for a blank, too long or taken name (the admin's rules, not a database error).
+    """
+    app = App(name=name.strip())
+    app.full_clean()
     with transaction.atomic():
-        app = App.objects.create(name=name)
+        app.save()
         _, key = api_key_create(app=app, name="default")
     return app, key
 

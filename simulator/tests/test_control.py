@@ -66,3 +66,24 @@ def test_the_testing_helper_filters_messages_like_the_endpoint(graph, sim):
 
     assert [row["to"] for row in sim.messages(to="14155550002")] == ["14155550002"]
     assert len(sim.messages(type="text")) == 2
+
+
+def test_it_refuses_config_that_would_break_it_and_keeps_running(graph, sim):
+    bad_changes = [
+        {"api_version_pattern": "("},
+        {"business_accounts": [1]},
+        {"business_accounts": []},
+        {"business_accounts": [{"phone_numbers": []}]},
+        {"latency_ms": -5},
+        {"drop_rate": 2},
+        {"throttle_http_status": 0},
+        {"status_delays_s": {"sent": None}},
+    ]
+    for changes in bad_changes:
+        response = requests.patch(f"{sim.base_url}/_sim/config", json=changes, timeout=5)
+        assert response.status_code == 400, changes
+        assert next(iter(changes)) in response.json()["error"]
+
+    # Nothing of the refused changes stuck: later changes and sends still work.
+    assert requests.patch(f"{sim.base_url}/_sim/config", json={"latency_ms": 1}, timeout=5).status_code == 200
+    assert graph.send(text_message()).status_code == 200

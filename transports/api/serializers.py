@@ -34,6 +34,14 @@ class WhatsAppCloudInput(serializers.Serializer):
     default_region = serializers.RegexField(r"^[A-Z]{2}$", required=False)
     concurrency = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
+    def to_internal_value(self, data):
+        # A misspelt option would be dropped silently (e.g. "phone_strictnes" leaves strictness "valid").
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["not a whatsapp_cloud option."] for name in unknown})
+        return super().to_internal_value(data)
+
 
 class TransportInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)

@@ -64,6 +64,13 @@ def test_a_bad_shorthand_is_a_400_naming_the_field(api):
     assert "phone_number_id" in errors and "access_token" in errors
 
 
+def test_a_misspelt_shorthand_option_is_refused_not_dropped(api):
+    shorthand = {**SHORTHAND, "phone_strictnes": "possible"}
+    response = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": shorthand}, format="json")
+    assert response.status_code == 400
+    assert response.json()["whatsapp_cloud"] == {"phone_strictnes": ["not a whatsapp_cloud option."]}
+
+
 def test_an_update_is_validated_too(api):
     created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": SHORTHAND}, format="json").json()
     response = api.patch(f"/api/v1/transports/{created['id']}/", {"config": {"request": {}}}, format="json")
@@ -92,6 +99,21 @@ def test_the_shorthand_can_change_a_transport_without_resending_its_token(api):
     )
     transport = Transport.objects.get(pk=created["id"])
     assert transport_secrets(transport)["accessToken"] == "EAAG-real-token"
+
+
+def test_the_shorthand_changes_only_the_options_given(api):
+    created = api.post(
+        "/api/v1/transports/",
+        {"name": "wa", "whatsapp_cloud": {**SHORTHAND, "phone_strictness": "possible", "max_attempts": 5}},
+        format="json",
+    ).json()
+    response = api.patch(f"/api/v1/transports/{created['id']}/", {"whatsapp_cloud": {"rate_limit": 20}}, format="json")
+    assert response.status_code == 200, response.content
+    config = response.json()["config"]
+    assert {key: config[key] for key in ("rateLimit", "phoneStrictness", "maxAttempts", "phoneNumberId")} == {
+        "rateLimit": 20, "phoneStrictness": "possible", "maxAttempts": 5, "phoneNumberId": SHORTHAND["phone_number_id"],
+    }
+    assert config["baseUrl"] == created["config"]["baseUrl"]
 
 
 def test_a_new_transport_from_the_shorthand_needs_a_token(api):

@@ -118,6 +118,24 @@ def test_a_refused_test_message_is_recorded_as_failed(transport, simulator):
     assert session.error == result.error_title
 
 
+def test_send_test_message_sends_a_media_header_template(transport, simulator, capsys):
+    with pytest.raises(CommandError, match="promo_image has a IMAGE header"):
+        call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
+                     "--template", "promo_image", "--param", "20%")
+    call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
+                 "--template", "promo_image", "--param", "20%",
+                 "--header", '{"type": "image", "link": "https://example.com/a.jpg"}')
+    assert "Sent: HTTP 200" in capsys.readouterr().out
+    (sent,) = simulator.messages(to=TO)
+    assert sent["template"] == "promo_image"
+
+
+def test_send_test_message_refuses_a_header_that_is_not_a_json_object(transport):
+    with pytest.raises(CommandError, match="argument --header: not valid JSON"):
+        call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
+                     "--template", "promo_image", "--header", "{image}")
+
+
 def test_send_test_message_checks_the_template_before_calling_meta(transport, simulator):
     with pytest.raises(CommandError, match="Template order_confirmation expects 3 body parameter"):
         call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",

@@ -28,6 +28,19 @@ def test_create_app_refuses_a_duplicate_name(db):
         call_command("create_app", "shop", stdout=StringIO())
 
 
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_create_app_refuses_a_blank_or_too_long_name(db, name):
+    with pytest.raises(CommandError, match="blank|at most 100"):
+        call_command("create_app", name, stdout=StringIO())
+    assert not App.objects.exists()
+
+
+def test_create_app_refuses_a_name_that_differs_only_by_spaces(db):
+    call_command("create_app", "shop", stdout=StringIO())
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_app", " shop ", stdout=StringIO())
+
+
 def test_bootstrap_demo_uses_the_fixed_demo_key_and_is_repeatable(db, settings, tmp_path):
     settings.DEMO_API_KEY = "demo0001.local-development-key-0001"
     settings.VAR_DIR = tmp_path

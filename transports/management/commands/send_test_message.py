@@ -1,3 +1,4 @@
+import argparse
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,6 +18,16 @@ def describe_result(result) -> str:
     return f"Failed ({result.category}): " + " - ".join(parts)
 
 
+def _json_object(value: str) -> dict:
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error})") from error
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return parsed
+
+
 class Command(BaseCommand):
     help = "Send one test message through a transport now and print the provider's answer."
 
@@ -29,6 +40,10 @@ class Command(BaseCommand):
             "--param", action="append", default=[],
             help="Template body parameter, repeatable; name=value for named templates.",
         )
+        parser.add_argument(
+            "--header", type=_json_object, metavar="JSON",
+            help='Template header as in a session\'s message.meta.header, e.g. \'{"type": "image", "link": "https://…"}\'.',
+        )
         parser.add_argument("--text", help="Text for a plain text message (24-hour window only).")
 
     def handle(self, *args, **options):
@@ -39,6 +54,7 @@ class Command(BaseCommand):
             result, session = send_test_message(
                 transport=transport, to=options["to"], template=options["template"],
                 language=options["language"], params=options["param"], text=options["text"],
+                header=options["header"],
             )
         except AddressError as error:
             raise CommandError(f"--to: {error}") from error
