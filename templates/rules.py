@@ -52,7 +52,10 @@ def _components_errors(components: list, *, named: bool, authentication: bool) -
         problems.append("A BODY component is required.")
     for kind in {k for k in kinds if kinds.count(k) > 1}:
         problems.append(f"Only one {kind} component is allowed.")
-    for component, kind in zip(components, kinds, strict=True):
+    for position, (component, kind) in enumerate(zip(components, kinds, strict=True)):
+        if not isinstance(component, dict):  # the admin's JSON field takes any JSON
+            problems.append(f"Component {position} must be an object such as {{\"type\": \"BODY\", \"text\": …}}.")
+            continue
         if kind not in {"HEADER", "BODY", "FOOTER", "BUTTONS"}:
             problems.append(f"Unknown component type {component.get('type')!r}: use HEADER, BODY, FOOTER or BUTTONS.")
             continue
@@ -68,7 +71,7 @@ def _component_errors(component: dict, kind: str, *, named: bool, authentication
         if header_format not in HEADER_FORMATS:
             return [f"HEADER format must be one of {', '.join(sorted(HEADER_FORMATS))}."]
         if header_format in {"IMAGE", "VIDEO", "DOCUMENT"}:
-            handle = (component.get("example") or {}).get("header_handle")
+            handle = _example(component).get("header_handle")
             return [] if handle else [f"A {header_format} HEADER needs example.header_handle (a sample media handle)."]
         if header_format == "LOCATION":
             return []
@@ -119,10 +122,12 @@ def _placement_errors(text: str) -> list[str]:
 
 
 def _example_errors(component: dict, kind: str, variables: list[str], *, named: bool) -> list[str]:
-    example = component.get("example") or {}
+    example = _example(component)
     prefix = "header" if kind == "HEADER" else "body"
     if named:
-        given = {item.get("param_name") for item in example.get(f"{prefix}_text_named_params", []) or []}
+        items = example.get(f"{prefix}_text_named_params")
+        items = items if isinstance(items, list) else []
+        given = {item.get("param_name") for item in items if isinstance(item, dict)}
         missing = [v for v in variables if v not in given]
         return [f"{kind} needs example.{prefix}_text_named_params for {', '.join(missing)}."] if missing else []
     samples = example.get(f"{prefix}_text")
@@ -131,6 +136,12 @@ def _example_errors(component: dict, kind: str, variables: list[str], *, named: 
     if not isinstance(samples, list) or len(samples) != len(variables):
         return [f"{kind} needs example.{prefix}_text with {len(variables)} sample value(s), one per variable."]
     return []
+
+
+def _example(component: dict) -> dict:
+    # Hand-written JSON often gives example as a string or list: treat it as missing, not a crash.
+    example = component.get("example")
+    return example if isinstance(example, dict) else {}
 
 
 def _buttons_errors(buttons) -> list[str]:
@@ -152,6 +163,6 @@ def _buttons_errors(buttons) -> list[str]:
             problems.append(f"Button {index}: a PHONE_NUMBER button needs phone_number, e.g. 15550051310.")
         if kind == "URL" and not str(button.get("url", "")).startswith("https://"):
             problems.append(f"Button {index}: url must start with https://.")
-        if kind == "URL" and variables_in(button.get("url", "")) and not button.get("example"):
+        if kind == "URL" and variables_in(str(button.get("url", ""))) and not button.get("example"):
             problems.append(f"Button {index}: a URL with a variable needs an example URL.")
     return problems

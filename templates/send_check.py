@@ -42,9 +42,9 @@ def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
     if req.needs_media:
         kind = req.header_format.lower()
         if not isinstance(header, dict):
-            return [f"Template {name} has a {req.header_format} header: give header {{type: {kind}, link or id}}."]
+            return [f"Template {name} has {_a(req.header_format)} header: give header {{type: {kind}, link or id}}."]
         if str(header.get("type", "")).lower() != kind:
-            return [f"Template {name} has a {req.header_format} header, not {header.get('type') or 'none'}."]
+            return [f"Template {name} has {_a(req.header_format)} header, not {header.get('type') or 'none'}."]
         link, media_id = header.get("link"), header.get("id")
         if media_id:
             return []
@@ -69,8 +69,12 @@ def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
     if header:
         if not req.header_format:
             return [f"Template {name} has no header; remove meta.header."]
-        return [f"Template {name} has a {req.header_format} header without a parameter; remove meta.header."]
+        return [f"Template {name} has {_a(req.header_format)} header without a parameter; remove meta.header."]
     return []
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
 
 
 def _link_usable(link) -> bool:
@@ -111,8 +115,40 @@ def _button_errors(name: str, req: TemplateRequirements, buttons) -> list[str]:
 
 
 def _raw_components_errors(name: str, req: TemplateRequirements, components: list) -> list[str]:
-    body = next((c for c in components if isinstance(c, dict) and c.get("type") == "body"), {})
+    # Meta's own shape goes out unchanged, so it gets the same checks as the friendly fields:
+    # each part is read back into that shape (header, buttons) and checked by the same rules.
+    parts: dict[str, list[dict]] = {}
+    for position, component in enumerate(components):
+        if not isinstance(component, dict) or not isinstance(component.get("type"), str):
+            return [f"message.meta.components[{position}]: must be an object with a type (header, body or button)."]
+        if not isinstance(component.get("parameters", []), list):
+            return [f"message.meta.components[{position}].parameters: must be a list."]
+        parts.setdefault(component["type"].lower(), []).append(component)
+    body = (parts.get("body") or [{}])[0]
     given = len(body.get("parameters", []))
+    problems = []
     if given != len(req.body_variables):
-        return [f"Template {name} expects {len(req.body_variables)} body parameter(s), got {given}."]
-    return []
+        problems.append(f"Template {name} expects {len(req.body_variables)} body parameter(s), got {given}.")
+    header = next(iter((parts.get("header") or [{}])[0].get("parameters") or []), None)
+    buttons = [_raw_button(button) for button in parts.get("button", [])]
+    return problems + _header_errors(name, req, _raw_header(header)) + _button_errors(name, req, buttons)
+
+
+def _raw_header(parameter) -> dict | None:
+    """{"type": "image", "image": {"link": …}} → {"type": "image", "link": …}; text and location alike."""
+    if not isinstance(parameter, dict):
+        return None
+    kind = str(parameter.get("type", "")).lower()
+    value = parameter.get(kind)
+    if kind == "text":
+        return {"type": "text", "text": value}
+    return {"type": kind, **value} if isinstance(value, dict) else {"type": kind}
+
+
+def _raw_button(component: dict) -> dict:
+    parameters = component.get("parameters") or []
+    first = parameters[0] if parameters and isinstance(parameters[0], dict) else {}
+    button = {"type": component.get("sub_type", ""), "parameters": parameters, "code": first.get("coupon_code")}
+    if "index" in component:
+        button["index"] = component["index"]
+    return button

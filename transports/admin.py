@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 
 from templates.admin import sync_and_report
 from transports.addresses import AddressError
@@ -83,9 +84,15 @@ class TransportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume sending (after fixing what stopped it)")
     def resume_sending(self, request, queryset):
+        sessions = reverse("admin:broadcasts_session_changelist")
         for transport in queryset.filter(stopped_at__isnull=False):
             transport_resume(transport=transport)
-            self.message_user(request, f"{transport}: resumed. Trigger its sessions to send what waited.")
+            # The stop failed its running sessions; the operator decides which are still worth sending.
+            failed = f"{sessions}?transport__id__exact={transport.pk}&status__exact=FAILED"
+            self.message_user(request, format_html(
+                '{}: resumed. <a href="{}">Its failed sessions</a>: select the ones to send and run Trigger.',
+                transport, failed,
+            ))
 
     @admin.action(description="Sync message templates from Meta")
     def sync_templates(self, request, queryset):

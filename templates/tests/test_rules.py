@@ -112,6 +112,31 @@ def test_named_templates_need_named_examples():
     }
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"components": [{**BODY, "example": "Ana, B-1"}]}, "example.body_text"),
+        ({"components": [BODY, {"type": "HEADER", "format": "IMAGE", "example": "h"}]}, "header_handle"),
+        (
+            {
+                "parameter_format": "NAMED",
+                "components": [{"type": "BODY", "text": "Hi {{name}}.", "example": {"body_text_named_params": ["a"]}}],
+            },
+            "body_text_named_params for name",
+        ),
+        (
+            {"components": [BODY, {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Go", "url": 5}]}]},
+            "https://",
+        ),
+        ({"components": ["BODY", BODY]}, "Component 0 must be an object"),
+    ],
+)
+def test_malformed_json_shapes_are_explained_not_a_crash(changes, words):
+    # Hand-written JSON: an example as a string, named params as strings, a URL as a number.
+    errors = template_definition_errors({**VALID, **changes})
+    assert any(words in message for message in errors["components"]), errors
+
+
 SHIPPING = [
     {"type": "HEADER", "format": "IMAGE"},
     {"type": "BODY", "text": "Hi {{1}}, order {{2}} shipped."},
@@ -243,3 +268,42 @@ def test_a_header_for_a_template_without_one_is_refused():
         meta={"parameters": ["Ana"], "header": {"type": "image", "link": "https://e.com/a.jpg"}},
     )
     assert errors == ["Template promo has no header; remove meta.header."]
+
+
+RAW_BODY = {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "B-1"}]}
+RAW_IMAGE = {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://example.com/a.jpg"}}]}
+RAW_URL_BUTTON = {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "B-1"}]}
+
+
+def test_raw_components_that_fit_pass():
+    meta = {"components": [RAW_IMAGE, RAW_BODY, RAW_URL_BUTTON]}
+    assert send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta=meta) == []
+
+
+@pytest.mark.parametrize(
+    ("components", "words"),
+    [
+        # Meta's raw shape is passed through unchanged, so it is checked as closely as the friendly fields.
+        ([RAW_BODY, RAW_URL_BUTTON], "IMAGE header: give header"),
+        (
+            [{"type": "header", "parameters": [{"type": "video", "video": {"id": "1"}}]}, RAW_BODY, RAW_URL_BUTTON],
+            "IMAGE header, not video",
+        ),
+        ([RAW_IMAGE, RAW_BODY], "button 0 (URL) needs its URL parameter"),
+        ([RAW_IMAGE, {"type": "body", "parameters": None}, RAW_URL_BUTTON], "parameters: must be a list"),
+        ([RAW_IMAGE, {"type": "body", "parameters": "abc"}, RAW_URL_BUTTON], "parameters: must be a list"),
+        (["x", RAW_BODY], "components[0]: must be an object with a type"),
+    ],
+)
+def test_raw_components_are_checked_like_the_friendly_fields(components, words):
+    errors = send_errors(name="shipping", requirements=requirements_of(SHIPPING), meta={"components": components})
+    assert any(words in error for error in errors), errors
+
+
+def test_raw_copy_code_button_needs_its_coupon_code():
+    body = {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}
+    button = {"type": "button", "sub_type": "copy_code", "index": 0, "parameters": []}
+    errors = send_errors(name="promo", requirements=requirements_of(PROMO), meta={"components": [body, button]})
+    assert errors == ["Template promo button 0 (COPY_CODE) needs its code."]
+    button["parameters"] = [{"type": "coupon_code", "coupon_code": "SAVE10"}]
+    assert send_errors(name="promo", requirements=requirements_of(PROMO), meta={"components": [body, button]}) == []

@@ -194,3 +194,21 @@ def test_the_header_media_type_must_match_the_template(api, sim_transport):
     response = _session(api, sim_transport, meta)
     assert response.status_code == 400
     assert "IMAGE header, not video" in response.json()["message"][0]
+
+
+def test_raw_components_are_checked_before_anything_is_stored(api, sim_transport, simulator):
+    # Meta's own components shape: a missing image header was refused only by Meta (132012),
+    # and parameters that were not a list made the request a 500.
+    body = {"type": "body", "parameters": [{"type": "text", "text": "20%"}]}
+    missing_header = _session(api, sim_transport, {"templateName": "promo_image", "components": [body]})
+    assert missing_header.status_code == 400
+    assert "IMAGE header: give header" in missing_header.json()["message"][0]
+    not_a_list = _session(
+        api, sim_transport, {"templateName": "order_confirmation", "components": [{"type": "body", "parameters": None}]}
+    )
+    assert not_a_list.status_code == 400
+    assert not_a_list.json()["message"] == ["message.meta.components[0].parameters: must be a list."]
+    assert simulator.messages() == []
+    header = {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://e.com/a.jpg"}}]}
+    accepted = _session(api, sim_transport, {"templateName": "promo_image", "components": [header, body]})
+    assert accepted.status_code == 202, accepted.content

@@ -1,5 +1,7 @@
 import json
 
+from django.utils import timezone
+
 from transports.engine import transport_secrets
 from transports.models import Transport
 from transports.presets import whatsapp_transport_from_settings
@@ -59,3 +61,15 @@ def test_the_admin_never_shows_a_secret_after_saving(admin_client, app, settings
     admin_client.post(f"/admin/transports/transport/{transport.pk}/change/", _admin_form(app, config))
     transport.refresh_from_db()
     assert transport_secrets(transport) == {"accessToken": "tok-ADMIN-1"}
+
+
+def test_resume_in_the_admin_links_to_the_sessions_the_stop_failed(admin_client, app):
+    transport = Transport.objects.create(app=app, name="wa", config={"request": {"url": "https://93.184.216.34/s"}})
+    Transport.objects.filter(pk=transport.pk).update(stopped_at=timezone.now(), stopped_reason="code 190")
+    response = admin_client.post(
+        "/admin/transports/transport/", {"action": "resume_sending", "_selected_action": [transport.pk]}, follow=True
+    )
+    transport.refresh_from_db()
+    assert (transport.stopped_at, transport.stopped_reason) == (None, "")
+    link = f'href="/admin/broadcasts/session/?transport__id__exact={transport.pk}&amp;status__exact=FAILED"'
+    assert b"resumed." in response.content and link.encode() in response.content

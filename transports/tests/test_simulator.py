@@ -119,7 +119,7 @@ def test_a_refused_test_message_is_recorded_as_failed(transport, simulator):
 
 
 def test_send_test_message_sends_a_media_header_template(transport, simulator, capsys):
-    with pytest.raises(CommandError, match="promo_image has a IMAGE header"):
+    with pytest.raises(CommandError, match="promo_image has an IMAGE header"):
         call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
                      "--template", "promo_image", "--param", "20%")
     call_command("send_test_message", "--transport", str(transport.pk), "--to", "+15550100001",
