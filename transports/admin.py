@@ -22,6 +22,11 @@ class TransportForm(forms.ModelForm):
     )
     app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
     verify_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
+    other_secrets = forms.JSONField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='Any other secrets as a JSON object, e.g. {"apiKey": "…"}; null removes one. '
+        "Never shown again: the page lists secret names only.",
+    )
 
     class Meta:
         model = Transport
@@ -29,23 +34,36 @@ class TransportForm(forms.ModelForm):
 
     _SECRET_FIELDS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
 
+    def clean_other_secrets(self):
+        value = self.cleaned_data["other_secrets"]
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(v, str) or v is None for v in value.values()):
+            raise forms.ValidationError('Give a JSON object of names to text values (or null), e.g. {"apiKey": "…"}.')
+        return value
+
+    def secrets_after_save(self) -> dict:
+        """The stored secrets with this form's changes: the named fields, then the other secrets (null removes)."""
+        data = self.cleaned_data
+        stored = secrets_decrypt(self.instance.encrypted_secrets) if self.instance.pk else {}
+        given = {name: data[field] for field, name in self._SECRET_FIELDS.items() if data.get(field)}
+        merged = {**stored, **(data.get("other_secrets") or {}), **given}
+        return {name: value for name, value in merged.items() if value is not None}
+
     def clean(self):
         cleaned = super().clean()
         config = cleaned.get("config")
-        if config is not None:
-            stored = secrets_decrypt(self.instance.encrypted_secrets) if self.instance.pk else {}
-            names = set(stored) | {name for field, name in self._SECRET_FIELDS.items() if cleaned.get(field)}
-            errors = config_errors(config, secrets=dict.fromkeys(names, ""))
+        if config is not None and "other_secrets" in cleaned:
+            errors = config_errors(config, secrets=dict.fromkeys(self.secrets_after_save(), ""))
             if errors:
                 self.add_error("config", errors)
         return cleaned
 
     def save(self, commit=True):
+        secrets = self.secrets_after_save()  # read before super().save() can touch the instance
         transport = super().save(commit=False)
-        data = self.cleaned_data
-        given = {name: data[field] for field, name in self._SECRET_FIELDS.items() if data.get(field)}
-        if given:
-            transport.encrypted_secrets = secrets_encrypt({**secrets_decrypt(transport.encrypted_secrets), **given})
+        if secrets != secrets_decrypt(transport.encrypted_secrets):
+            transport.encrypted_secrets = secrets_encrypt(secrets)
         if commit:
             transport.save()
         return transport

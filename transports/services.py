@@ -44,9 +44,10 @@ def transport_create(
         secrets = {**(secrets or {}), **shorthand_secrets}
     if config is None:
         raise TransportConfigInvalid(["config: is required (or give whatsapp_cloud)"])
-    transport_config_check(config=config, secrets=secrets or {})
+    secrets = {name: value for name, value in (secrets or {}).items() if value is not None}
+    transport_config_check(config=config, secrets=secrets)
     transport = Transport(app=app, name=name, config=config, is_active=is_active)
-    transport.encrypted_secrets = secrets_encrypt(secrets or {})
+    transport.encrypted_secrets = secrets_encrypt(secrets)
     transport.save()
     return transport
 
@@ -55,7 +56,7 @@ def transport_update(
     *, transport: Transport, name: str | None = None, config: dict | None = None,
     secrets: dict | None = None, is_active: bool | None = None, whatsapp_cloud: dict | None = None,
 ) -> Transport:
-    """Change the given fields only; secrets given are merged over the stored ones."""
+    """Change the given fields only; secrets given are merged over the stored ones (None removes one)."""
     stored = secrets_decrypt(transport.encrypted_secrets)
     if whatsapp_cloud is not None:
         if isinstance(whatsapp_cloud, dict) and transport.config.get("preset") == WHATSAPP_CLOUD:
@@ -66,9 +67,11 @@ def transport_update(
             whatsapp_cloud=whatsapp_cloud, token_required="accessToken" not in stored
         )
         secrets = {**(secrets or {}), **shorthand_secrets}
-    merged_secrets = {**stored, **(secrets or {})}
+    merged_secrets = {name: value for name, value in {**stored, **(secrets or {})}.items() if value is not None}
+    if config is not None or secrets:
+        # A removed secret must not be one the config still uses.
+        transport_config_check(config=transport.config if config is None else config, secrets=merged_secrets)
     if config is not None:
-        transport_config_check(config=config, secrets=merged_secrets)
         transport.config = config
     if name is not None:
         transport.name = name

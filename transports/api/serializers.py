@@ -48,8 +48,9 @@ class TransportInput(serializers.Serializer):
     config = serializers.JSONField(required=False, help_text="Full API transport config (see /transports/schema).")
     whatsapp_cloud = WhatsAppCloudInput(required=False, help_text="Instead of config: Meta's Cloud API preset.")
     secrets = serializers.DictField(
-        child=serializers.CharField(), required=False, write_only=True,
-        help_text="Values are encrypted at rest, or env:NAME references; never returned.",
+        child=serializers.CharField(allow_null=True), required=False, write_only=True,
+        help_text="Values are encrypted at rest, or env:NAME references; never returned. "
+        "On an update, a name given null removes that secret.",
     )
     is_active = serializers.BooleanField(required=False)
 

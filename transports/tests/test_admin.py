@@ -31,7 +31,7 @@ WITH_TOKEN = {
 
 def _admin_form(app, config, **extra):
     return {"app": app.pk, "name": "sms", "kind": "API", "config": json.dumps(config), "is_active": "on",
-            "access_token": "", "app_secret": "", "verify_token": "", **extra}
+            "access_token": "", "app_secret": "", "verify_token": "", "other_secrets": "", **extra}
 
 
 def test_the_admin_refuses_a_bad_config_naming_the_field_and_rule_on_create_and_update(admin_client, app, settings):
@@ -61,6 +61,24 @@ def test_the_admin_never_shows_a_secret_after_saving(admin_client, app, settings
     admin_client.post(f"/admin/transports/transport/{transport.pk}/change/", _admin_form(app, config))
     transport.refresh_from_db()
     assert transport_secrets(transport) == {"accessToken": "tok-ADMIN-1"}
+
+
+def test_the_admin_sets_and_removes_any_secret_a_generic_transport_uses(admin_client, app, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = []
+    config = {"request": {"url": "https://93.184.216.34/s", "headers": {"X-Key": "{%secrets.apiKey%}"}}}
+    add = admin_client.post("/admin/transports/transport/add/",
+                            _admin_form(app, config, other_secrets='{"apiKey": "sk-ADMIN-9", "spare": "x"}'))
+    assert add.status_code == 302
+    transport = Transport.objects.get()
+    change = f"/admin/transports/transport/{transport.pk}/change/"
+    page = admin_client.get(change)
+    assert b"sk-ADMIN-9" not in page.content and b"apiKey, spare" in page.content
+
+    refused = admin_client.post(change, _admin_form(app, config, other_secrets='{"apiKey": null}'))
+    assert refused.status_code == 200 and b"secrets.apiKey" in refused.content
+    assert admin_client.post(change, _admin_form(app, config, other_secrets='{"spare": null}')).status_code == 302
+    transport.refresh_from_db()
+    assert transport_secrets(transport) == {"apiKey": "sk-ADMIN-9"}
 
 
 def test_resume_in_the_admin_links_to_the_sessions_the_stop_failed(admin_client, app):

@@ -121,3 +121,19 @@ def test_a_new_transport_from_the_shorthand_needs_a_token(api):
         "/api/v1/transports/", {"name": "wa", "whatsapp_cloud": {"phone_number_id": "1"}}, format="json"
     )
     assert response.status_code == 400 and "access_token" in response.json()["whatsapp_cloud"]
+
+
+def test_a_secret_can_be_removed_but_not_one_the_config_still_uses(api):
+    config = {"request": {"url": "https://93.184.216.34/send", "headers": {"X-Key": "{%secrets.apiKey%}"}}}
+    created = api.post(
+        "/api/v1/transports/", {"name": "sms", "config": config, "secrets": {"apiKey": "k1", "old": "o1"}},
+        format="json",
+    ).json()
+    url = f"/api/v1/transports/{created['id']}/"
+
+    removed = api.patch(url, {"secrets": {"old": None}}, format="json")
+    assert removed.status_code == 200 and removed.json()["secrets"] == ["apiKey"]
+
+    refused = api.patch(url, {"secrets": {"apiKey": None}}, format="json")
+    assert refused.status_code == 400 and "secrets.apiKey" in str(refused.json())
+    assert transport_secrets(Transport.objects.get(pk=created["id"])) == {"apiKey": "k1"}
