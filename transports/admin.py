@@ -9,7 +9,7 @@ from transports.addresses import AddressError
 from transports.config_schema import config_errors
 from transports.management.commands.send_test_message import describe_result
 from transports.models import Transport
-from transports.secrets import secrets_decrypt, secrets_encrypt
+from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_merged
 from transports.services import send_test_message, transport_resume
 
 
@@ -47,8 +47,7 @@ class TransportForm(forms.ModelForm):
         data = self.cleaned_data
         stored = secrets_decrypt(self.instance.encrypted_secrets) if self.instance.pk else {}
         given = {name: data[field] for field, name in self._SECRET_FIELDS.items() if data.get(field)}
-        merged = {**stored, **(data.get("other_secrets") or {}), **given}
-        return {name: value for name, value in merged.items() if value is not None}
+        return secrets_merged(stored, {**(data.get("other_secrets") or {}), **given})
 
     def clean(self):
         cleaned = super().clean()

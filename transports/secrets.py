@@ -23,6 +23,11 @@ def secrets_decrypt(token: str) -> dict:
     return json.loads(_fernet().decrypt(token.encode()))
 
 
+def secrets_merged(stored: dict, changes: dict | None) -> dict:
+    """`changes` over `stored`; a name changed to None is removed."""
+    return {name: value for name, value in {**stored, **(changes or {})}.items() if value is not None}
+
+
 def secrets_rotate(token: str) -> str:
     """`token` re-encrypted with the first key (readable by any configured key); "" stays ""."""
     return _fernet().rotate(token.encode()).decode() if token else ""

@@ -7,7 +7,7 @@ from django.utils import timezone
 from transports.config_schema import config_errors
 from transports.models import Transport
 from transports.presets import WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
-from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_rotate
+from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_merged, secrets_rotate
 from whatsapp_gateway.models import App
 
 
@@ -44,7 +44,7 @@ def transport_create(
         secrets = {**(secrets or {}), **shorthand_secrets}
     if config is None:
         raise TransportConfigInvalid(["config: is required (or give whatsapp_cloud)"])
-    secrets = {name: value for name, value in (secrets or {}).items() if value is not None}
+    secrets = secrets_merged({}, secrets)
     transport_config_check(config=config, secrets=secrets)
     transport = Transport(app=app, name=name, config=config, is_active=is_active)
     transport.encrypted_secrets = secrets_encrypt(secrets)
@@ -67,7 +67,7 @@ def transport_update(
             whatsapp_cloud=whatsapp_cloud, token_required="accessToken" not in stored
         )
         secrets = {**(secrets or {}), **shorthand_secrets}
-    merged_secrets = {name: value for name, value in {**stored, **(secrets or {})}.items() if value is not None}
+    merged_secrets = secrets_merged(stored, secrets)
     if config is not None or secrets:
         # A removed secret must not be one the config still uses.
         transport_config_check(config=transport.config if config is None else config, secrets=merged_secrets)
