@@ -11,6 +11,11 @@ VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 MEDIA_FORMATS = {"IMAGE", "VIDEO", "DOCUMENT"}
 
 
+def with_article(word: str) -> str:
+    """'an IMAGE', 'a VIDEO': for messages that name a header format."""
+    return f"an {word}" if word[:1].upper() in "AEIOU" else f"a {word}"
+
+
 def variables_in(text: str) -> list[str]:
     """The variable names in a text, in order of first appearance: ["1", "2"] or ["first_name"]."""
     seen: list[str] = []
@@ -51,8 +56,7 @@ class TemplateRequirements:
         """The parameters a send must give, in words, for errors and the admin preview."""
         parts = []
         if self.needs_media:
-            article = "an" if self.header_format == "IMAGE" else "a"
-            parts.append(f"{article} {self.header_format.lower()} header (link or media id)")
+            parts.append(f"{with_article(self.header_format.lower())} header (link or media id)")
         if self.header_format == "LOCATION":
             parts.append("a location header (latitude, longitude, name, address)")
         if self.header_variables:

@@ -3,7 +3,7 @@
 import ipaddress
 from urllib.parse import urlparse
 
-from templates.requirements import TemplateRequirements
+from templates.requirements import TemplateRequirements, with_article
 
 
 def send_errors(*, name: str, requirements: TemplateRequirements, meta: dict) -> list[str]:
@@ -38,29 +38,27 @@ def _body_errors(name: str, req: TemplateRequirements, parameters) -> list[str]:
     return []
 
 
+# Header formats whose content is given at every send, and what that header object holds.
+# A location's values (coordinates in range, name, address) are checked by the builder.
+_SENT_HEADER_FIELDS = {
+    "IMAGE": "link or id", "VIDEO": "link or id", "DOCUMENT": "link or id",
+    "LOCATION": "latitude, longitude, name, address",
+}
+
+
 def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
-    if req.needs_media:
-        kind = req.header_format.lower()
+    if req.header_format in _SENT_HEADER_FIELDS:
+        kind, described = req.header_format.lower(), with_article(req.header_format)
         if not isinstance(header, dict):
-            return [f"Template {name} has {_a(req.header_format)} header: give header {{type: {kind}, link or id}}."]
+            fields = _SENT_HEADER_FIELDS[req.header_format]
+            return [f"Template {name} has {described} header: give header {{type: {kind}, {fields}}}."]
         if str(header.get("type", "")).lower() != kind:
-            return [f"Template {name} has {_a(req.header_format)} header, not {header.get('type') or 'none'}."]
-        link, media_id = header.get("link"), header.get("id")
-        if media_id:
-            return []
-        if not _link_usable(link):
+            return [f"Template {name} has {described} header, not {header.get('type') or 'none'}."]
+        if req.needs_media and not header.get("id") and not _link_usable(header.get("link")):
             return [
                 f"Template {name} needs a usable header {kind}: a public http(s) link Meta can download "
                 "or an uploaded media id."
             ]
-        return []
-    if req.header_format == "LOCATION":
-        # The map's coordinates, name and address are given at each send; the builder checks their values.
-        if not isinstance(header, dict):
-            return [f"Template {name} has a LOCATION header: give header {{type: location, latitude, longitude, "
-                    "name, address}."]
-        if str(header.get("type", "")).lower() != "location":
-            return [f"Template {name} has a LOCATION header, not {header.get('type') or 'none'}."]
         return []
     if req.header_variables:
         if not isinstance(header, dict) or not header.get("text"):
@@ -69,12 +67,10 @@ def _header_errors(name: str, req: TemplateRequirements, header) -> list[str]:
     if header:
         if not req.header_format:
             return [f"Template {name} has no header; remove meta.header."]
-        return [f"Template {name} has {_a(req.header_format)} header without a parameter; remove meta.header."]
+        return [
+            f"Template {name} has {with_article(req.header_format)} header without a parameter; remove meta.header."
+        ]
     return []
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
 
 
 def _link_usable(link) -> bool:
