@@ -69,5 +69,5 @@ def sim_transport(api, simulator, settings):
     """Alice's WhatsApp transport pointed at the running simulator."""
     from whatsapp_gateway.testing import whatsapp_transport_via_api
 
-    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1]]
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]  # Graph paths, as by default
     return whatsapp_transport_via_api(api, base_url=simulator.base_url, phone_strictness="possible")

@@ -61,7 +61,10 @@ def templates_sync(*, transport: Transport) -> SyncReport:
         if after:
             params["after"] = after
         page = _graph(transport, "GET", _waba_path(transport), params=params)
-        remote.extend(page.get("data", []))
+        if not isinstance(page.get("data"), list):
+            # An answer without the list is unreadable, not empty: deleting on it would empty the catalogue.
+            raise TemplateError({"meta": ["the template list answer has no data list; nothing was changed"]}, 502)
+        remote.extend(page["data"])
         paging = page.get("paging") or {}
         after = (paging.get("cursors") or {}).get("after")
         if not paging.get("next") or not after:

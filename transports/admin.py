@@ -9,7 +9,7 @@ from transports.addresses import AddressError
 from transports.config_schema import config_errors
 from transports.management.commands.send_test_message import describe_result
 from transports.models import Transport
-from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_merged
+from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_env_errors, secrets_merged
 from transports.services import send_test_message, transport_resume
 
 
@@ -18,7 +18,8 @@ class TransportForm(forms.ModelForm):
 
     access_token = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="accessToken secret (or env:NAME). Leave blank to keep the stored value.",
+        help_text="accessToken secret, or env:NAME for a variable listed in TRANSPORT_SECRET_ENV_NAMES. "
+        "Leave blank to keep the stored value.",
     )
     app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
     verify_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
@@ -56,6 +57,12 @@ class TransportForm(forms.ModelForm):
             errors = config_errors(config, secrets=dict.fromkeys(self.secrets_after_save(), ""))
             if errors:
                 self.add_error("config", errors)
+        # Operators may name environment variables, but only those TRANSPORT_SECRET_ENV_NAMES lists.
+        for field, name in self._SECRET_FIELDS.items():
+            for error in secrets_env_errors({name: cleaned.get(field)}, operator=True):
+                self.add_error(field, error.split(": ", 1)[1])
+        for error in secrets_env_errors(cleaned.get("other_secrets") or {}, operator=True, field="other_secrets"):
+            self.add_error("other_secrets", error)
         return cleaned
 
     def save(self, commit=True):

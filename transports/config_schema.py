@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 
 from transports import placeholders
 from transports.addresses import PHONE_REGIONS
-from transports.network import UnsafeURLError, url_check
+from transports.network import UnsafeURLError, header_problem, url_check
 
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 
@@ -148,6 +148,10 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
     if region and region not in PHONE_REGIONS:
         errors.append(f"defaultRegion: must be a region code such as US, GB or IN ({region} is not one)")
     request = config["request"]
+    for name, value in (request.get("headers") or {}).items():
+        problem = header_problem(name, value)  # values with placeholders are checked again once rendered
+        if problem:
+            errors.append(problem)
     for path in placeholders.placeholder_paths(request):
         root, _, rest = path.partition(".")
         if root not in _ROOT_PLACEHOLDERS:

@@ -13,9 +13,9 @@ from django.conf import settings
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
 from transports.config_schema import config_errors, config_with_defaults
-from transports.errors import AUTH, PERMANENT, error_classify
+from transports.errors import PERMANENT, error_classify
 from transports.graph import graph_request
-from transports.network import UnsafeURLError, url_check
+from transports.network import UnsafeURLError, URLGuard, header_problem, url_check
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, secrets_resolve
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared
@@ -180,8 +180,9 @@ def _prepare(config, message, item: Outgoing, secrets: dict, with_whatsapp: bool
     headers = {}
     for name, value in (spec.get("headers") or {}).items():
         text = placeholders.as_text(placeholders.render_string(value, context))
-        if "\r" in text or "\n" in text:
-            raise ValueError(f"request.headers.{name}: a header value may not contain a line break")
+        problem = header_problem(name, text)
+        if problem:
+            raise ValueError(problem)
         headers[name] = text
     body = placeholders.render(spec["body"], context) if "body" in spec else None
     if body is None:
@@ -216,6 +217,8 @@ def _retry_after_header(value: str) -> float | None:
 def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> SendResult:
     rules = config["response"]
     excerpt = redact_text(answer.body[:RESPONSE_EXCERPT_LIMIT], secrets)
+    if answer.refused:
+        return _failed(answer.key, title=redact_text(answer.refused, secrets), category=PERMANENT, request=request)
     if answer.http_status is None:
         category, hint = error_classify(http_status=None)
         return SendResult(
@@ -259,24 +262,20 @@ def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendR
     results: dict[int, SendResult] = {}
     prepared: list[PreparedRequest] = []
     logged: dict[int, dict] = {}
-    checked_hosts: dict[str, str] = {}
+    guard = URLGuard()
     for position, item in enumerate(outgoing):
         try:
             request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
-        except (placeholders.PlaceholderError, BuildError, ValueError) as error:
+        except (placeholders.PlaceholderError, BuildError, ValueError, TypeError) as error:
             results[position] = _failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT)
             continue
-        origin = request.url.split("/", 3)[:3]
-        origin_key = "/".join(origin)
-        if origin_key not in checked_hosts:
-            try:
-                url_check(request.url)
-                checked_hosts[origin_key] = ""
-            except UnsafeURLError as error:
-                checked_hosts[origin_key] = str(error)
-        if checked_hosts[origin_key]:
+        try:
+            guard.check(request.url)
+        except UnsafeURLError as error:
+            # This message's URL, not the transport's credentials: fail it alone, keep the transport sending.
             results[position] = _failed(
-                item.key, title=f"Refused URL: {checked_hosts[origin_key]}", category=AUTH, request=log_request,
+                item.key, title=redact_text(f"Refused URL: {error}", secrets), category=PERMANENT,
+                request=log_request,
             )
             continue
         request.key = position

@@ -30,6 +30,12 @@ class GraphAnswer:
         return " - ".join(p for p in parts if p) or f"HTTP {self.http_status}"
 
 
+def _redirect_title(response) -> str:
+    if 300 <= response.status_code < 400:
+        return f"HTTP {response.status_code} redirect, not followed: Graph API answers directly"
+    return ""
+
+
 def graph_request(
     transport: Transport, method: str, path: str, *, params: dict | None = None, json: dict | None = None,
     files: dict | None = None, data: dict | None = None,
@@ -57,7 +63,7 @@ def graph_request(
         body = response.json()
     except ValueError:
         body = {}
-    if response.ok:
+    if 200 <= response.status_code < 300:  # a redirect is not an answer: it was not followed, so not read
         return GraphAnswer(ok=True, http_status=response.status_code, body=body if isinstance(body, dict) else {})
     error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
     error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
@@ -65,6 +71,7 @@ def graph_request(
     user_text = ": ".join(str(error[k]) for k in ("error_user_title", "error_user_msg") if error.get(k))
     return GraphAnswer(
         ok=False, http_status=response.status_code, body=body if isinstance(body, dict) else {},
-        error_code=str(error.get("code", "")), error_title=str(error.get("message", ""))[:255],
+        error_code=str(error.get("code", "")),
+        error_title=str(error.get("message", "") or _redirect_title(response))[:255],
         error_details=str(error_data.get("details") or user_text)[:500],
     )

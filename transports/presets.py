@@ -115,4 +115,4 @@ def whatsapp_transport_from_settings(*, app, name: str, settings, phone_strictne
         "phone_strictness": phone_strictness,
         "default_region": getattr(settings, "PHONE_DEFAULT_REGION", None) or None,
     })
-    return transport_create(app=app, name=name, config=config, secrets=secrets)
+    return transport_create(app=app, name=name, config=config, secrets=secrets, operator=True)

@@ -36,12 +36,38 @@ def secrets_rotate(token: str) -> str:
 ENV_PREFIX = "env:"
 
 
+def secret_env_name(value) -> str | None:
+    """NAME when `value` is an `env:NAME` reference, else None."""
+    return value[len(ENV_PREFIX):] if isinstance(value, str) and value.startswith(ENV_PREFIX) else None
+
+
+def secrets_env_errors(secrets: dict, *, operator: bool, field: str = "secrets") -> list[str]:
+    """Problems with the `env:NAME` references among `secrets`, as "field.name: rule"; [] when none.
+
+    The environment is the operator's: a tenant (the API) may store no reference at all, and an
+    operator (admin, commands) only one naming a variable listed in TRANSPORT_SECRET_ENV_NAMES.
+    """
+    allowed = set(settings.TRANSPORT_SECRET_ENV_NAMES)
+    errors = []
+    for name, value in (secrets or {}).items():
+        env_name = secret_env_name(value)
+        if env_name is None:
+            continue
+        if not operator:
+            errors.append(f"{field}.{name}: env: references are for operators (admin); give the value itself")
+        elif env_name not in allowed:
+            errors.append(f"{field}.{name}: env:{env_name} is not listed in TRANSPORT_SECRET_ENV_NAMES")
+    return errors
+
+
 def secrets_resolve(secrets: dict) -> dict:
-    """`secrets` with `env:NAME` references replaced by the environment variable's value ("" when unset)."""
+    """`secrets` with `env:NAME` references resolved: the variable's value for a name listed in
+    TRANSPORT_SECRET_ENV_NAMES, "" for any other (so a stored reference can never read the rest)."""
     import os
 
-    return {
-        key: os.environ.get(value[len(ENV_PREFIX):], "") if isinstance(value, str) and value.startswith(ENV_PREFIX)
-        else value
-        for key, value in secrets.items()
-    }
+    allowed = set(settings.TRANSPORT_SECRET_ENV_NAMES)
+    resolved = {}
+    for key, value in secrets.items():
+        env_name = secret_env_name(value)
+        resolved[key] = value if env_name is None else os.environ.get(env_name, "") if env_name in allowed else ""
+    return resolved

@@ -45,6 +45,7 @@ class RawAnswer:
     body: str = ""
     headers: dict = field(default_factory=dict)
     network_error: str = ""
+    refused: str = ""  # the request could not be formed (nothing left): a permanent problem of this message
     duration_ms: int = 0
 
 
@@ -58,9 +59,9 @@ class _GuardedResolver(AbstractResolver):
         answers = await self._inner.resolve(host, port, family)
         if network._allow_listed(host.lower(), port):
             return answers
-        safe = [answer for answer in answers if not network._refused(answer["host"])]
+        safe = [answer for answer in answers if not network.address_refused(answer["host"])]
         if not safe:
-            raise OSError(f"host {host} resolves only to private, loopback or link-local addresses")
+            raise OSError(f"host {host} resolves only to addresses that are not globally routable")
         return safe
 
     async def close(self) -> None:
@@ -137,6 +138,9 @@ async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, req
                 answer.headers = {"Retry-After": response.headers.get("Retry-After", "")}
         except TimeoutError:
             answer.network_error = "Timeout waiting for the provider (the message may still have been sent)"
+        except (aiohttp.InvalidURL, ValueError, UnicodeError, TypeError) as error:
+            # Raised before anything is written: only this request is unsendable, never its batch.
+            answer.refused = f"Request refused before sending: {type(error).__name__}: {error}"
         except aiohttp.ClientError as error:
             answer.network_error = f"Network error: {type(error).__name__}: {error}"
         except OSError as error:

@@ -6,8 +6,15 @@ from django.utils import timezone
 
 from transports.config_schema import config_errors
 from transports.models import Transport
-from transports.presets import WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
-from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_merged, secrets_rotate
+from transports.presets import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
+from transports.secrets import (
+    secret_env_name,
+    secrets_decrypt,
+    secrets_encrypt,
+    secrets_env_errors,
+    secrets_merged,
+    secrets_rotate,
+)
 from whatsapp_gateway.models import App
 
 
@@ -26,6 +33,28 @@ def transport_config_check(*, config: dict, secrets: dict | None = None) -> None
         raise TransportConfigInvalid(errors)
 
 
+def transport_secrets_check(
+    *, secrets: dict | None, whatsapp_cloud: dict | None, operator: bool, stored: dict | None = None,
+    config_changes: bool = False,
+) -> None:
+    """Raise TransportConfigInvalid for `env:` references the caller may not store.
+
+    A tenant (`operator` False) stores none, and may not change where a transport sends while it
+    uses the operator's references: the new URL could carry the operator's secret anywhere.
+    """
+    errors = secrets_env_errors(secrets or {}, operator=operator)
+    if isinstance(whatsapp_cloud, dict):
+        shorthand = {field: whatsapp_cloud.get(field) for field in SHORTHAND_SECRETS}
+        errors += secrets_env_errors(shorthand, operator=operator, field="whatsapp_cloud")
+    if not operator and config_changes and any(secret_env_name(v) for v in (stored or {}).values()):
+        errors.append(
+            "config: this transport uses secrets from the operator's environment; "
+            "only an operator can change its config (admin)"
+        )
+    if errors:
+        raise TransportConfigInvalid(errors)
+
+
 def transport_config_from_shorthand(*, whatsapp_cloud: dict, token_required: bool = True) -> tuple[dict, dict]:
     """(config, secrets) from the `whatsapp_cloud` shorthand; raises TransportConfigInvalid."""
     try:
@@ -36,9 +65,13 @@ def transport_config_from_shorthand(*, whatsapp_cloud: dict, token_required: boo
 
 def transport_create(
     *, app: App, name: str, config: dict | None = None, secrets: dict | None = None,
-    whatsapp_cloud: dict | None = None, is_active: bool = True,
+    whatsapp_cloud: dict | None = None, is_active: bool = True, operator: bool = False,
 ) -> Transport:
-    """A new transport from a full config or the `whatsapp_cloud` shorthand (whose secrets win)."""
+    """A new transport from a full config or the `whatsapp_cloud` shorthand (whose secrets win).
+
+    `operator` is True for the operator's own tools (commands, admin): only they store `env:` references.
+    """
+    transport_secrets_check(secrets=secrets, whatsapp_cloud=whatsapp_cloud, operator=operator)
     if whatsapp_cloud is not None:
         config, shorthand_secrets = transport_config_from_shorthand(whatsapp_cloud=whatsapp_cloud)
         secrets = {**(secrets or {}), **shorthand_secrets}
@@ -55,9 +88,14 @@ def transport_create(
 def transport_update(
     *, transport: Transport, name: str | None = None, config: dict | None = None,
     secrets: dict | None = None, is_active: bool | None = None, whatsapp_cloud: dict | None = None,
+    operator: bool = False,
 ) -> Transport:
     """Change the given fields only; secrets given are merged over the stored ones (None removes one)."""
     stored = secrets_decrypt(transport.encrypted_secrets)
+    transport_secrets_check(
+        secrets=secrets, whatsapp_cloud=whatsapp_cloud, operator=operator, stored=stored,
+        config_changes=config is not None or whatsapp_cloud is not None,
+    )
     if whatsapp_cloud is not None:
         if isinstance(whatsapp_cloud, dict) and transport.config.get("preset") == WHATSAPP_CLOUD:
             # Options left out keep their stored values, as the other fields of a PATCH do.

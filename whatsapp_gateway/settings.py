@@ -175,11 +175,15 @@ WHATSAPP_API_BASE_URL = env.str(
     "WHATSAPP_API_BASE_URL", default="https://graph.facebook.com" if _REAL_META else SIMULATOR_URL
 )
 DEV_PHONE = env.str("DEV_PHONE", default="+15550100001")
-# Transport URLs resolving to private, loopback or link-local addresses are refused unless their
-# host (or host:port) is listed here; the simulator's address is allowed by default.
+# Transport URLs resolving to an address that is not globally routable are refused unless their
+# host (or host:port), optionally with a path prefix, is listed here. In DEBUG the simulator's Graph
+# paths (/v23.0/…) are, never its control API (/_sim/…); with DEBUG off nothing is by default.
 TRANSPORT_ALLOWED_HOSTS = env.list(
-    "TRANSPORT_ALLOWED_HOSTS", default=[SIMULATOR_URL.split("://", 1)[-1].split("/", 1)[0]]
+    "TRANSPORT_ALLOWED_HOSTS", default=[SIMULATOR_URL.split("://", 1)[-1].split("/", 1)[0] + "/v"] if DEBUG else []
 )
+# The only environment variables an `env:NAME` transport secret may name (set by an operator in the
+# admin or a command; never through the API). Empty: no reference resolves.
+TRANSPORT_SECRET_ENV_NAMES = env.list("TRANSPORT_SECRET_ENV_NAMES", default=[])
 # Region assumed for phone numbers written without a country code (e.g. "2025550101").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 

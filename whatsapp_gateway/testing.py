@@ -114,3 +114,13 @@ def whatsapp_transport_via_api(api, *, base_url: str, name: str | None = None, *
     response = api.post("/api/v1/transports/", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def rows_snapshot() -> dict[str, int]:
+    """Every table's rows, hashed per table: equal snapshots mean no row was added, changed or removed."""
+    from django.apps import apps
+
+    return {
+        model._meta.db_table: hash(repr(list(model._default_manager.order_by("pk").values_list())))
+        for model in apps.get_models()
+    }

@@ -172,10 +172,11 @@ def test_it_refuses_the_handshake_for_an_unknown_transport(client, transport):
     assert client.get(f"/webhooks/whatsapp/{transport.pk + 1000}", query).status_code == 403
 
 
-def test_it_resolves_a_verify_token_kept_in_the_environment(client, app, monkeypatch):
+def test_it_resolves_a_verify_token_kept_in_the_environment(client, app, monkeypatch, settings):
     monkeypatch.setenv("WA_VERIFY_TOKEN_FOR_TEST", "from-env")
+    settings.TRANSPORT_SECRET_ENV_NAMES = ["WA_VERIFY_TOKEN_FOR_TEST"]
     transport = transport_create(
-        app=app, name="env", config=wa_config("100000000000002"),
+        app=app, name="env", config=wa_config("100000000000002"), operator=True,
         secrets={"appSecret": APP_SECRET, "verifyToken": "env:WA_VERIFY_TOKEN_FOR_TEST", "accessToken": "tok"},
     )
     query = {"hub.mode": "subscribe", "hub.verify_token": "from-env", "hub.challenge": "7"}

@@ -18,8 +18,8 @@ _WHATSAPP_EXAMPLE = OpenApiExample(
         "whatsapp_cloud": {
             "phone_number_id": "100000000000001", "business_account_id": "200000000000001",
             "api_version": "v23.0", "base_url": "https://graph.facebook.com",
-            "access_token": "env:WHATSAPP_ACCESS_TOKEN", "app_secret": "env:WHATSAPP_APP_SECRET",
-            "verify_token": "env:WHATSAPP_VERIFY_TOKEN", "rate_limit": 80, "max_attempts": 3,
+            "access_token": "EAAG…", "app_secret": "3f1c…", "verify_token": "a-long-random-string",
+            "rate_limit": 80, "max_attempts": 3,
         },
     },
 )
@@ -38,8 +38,16 @@ _GENERIC_EXAMPLE = OpenApiExample(
 )
 
 
+_INPUT_FIELDS = ("name", "secrets", "whatsapp_cloud", "is_active")
+
+
 def _config_problem(error: TransportConfigInvalid) -> ValidationError:
-    return ValidationError({"config": error.errors})
+    """Each "field: rule" under the input field it names (secrets, whatsapp_cloud, …), else under config."""
+    by_field: dict[str, list[str]] = {}
+    for problem in error.errors:
+        field = problem.split(".", 1)[0].split(":", 1)[0]
+        by_field.setdefault(field if field in _INPUT_FIELDS else "config", []).append(problem)
+    return ValidationError(by_field)
 
 
 @extend_schema(tags=["transports"])

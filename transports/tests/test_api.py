@@ -52,7 +52,8 @@ def test_a_private_url_is_a_400(api):
     config = {"request": {"url": "http://169.254.169.254/latest/meta-data"}}
     response = api.post("/api/v1/transports/", {"name": "x", "config": config}, format="json")
     assert response.status_code == 400
-    assert "request.url: host 169.254.169.254 resolves to a private" in response.json()["config"][0]
+    problem = response.json()["config"][0]
+    assert "request.url: host 169.254.169.254 resolves to an address that is not globally routable" in problem
 
 
 def test_a_bad_shorthand_is_a_400_naming_the_field(api):

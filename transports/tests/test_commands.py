@@ -7,6 +7,7 @@ from transports.models import Transport
 
 def test_create_whatsapp_transport_is_idempotent_by_name(app, capsys, settings, monkeypatch):
     settings.WHATSAPP_ACCESS_TOKEN = "env:MY_TOKEN"
+    settings.TRANSPORT_SECRET_ENV_NAMES = ["MY_TOKEN"]
     monkeypatch.setenv("MY_TOKEN", "from-the-environment")
     call_command("create_whatsapp_transport", "--app", app.name)
     first = capsys.readouterr().out.strip()

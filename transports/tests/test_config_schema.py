@@ -74,6 +74,6 @@ def test_a_url_to_a_private_address_is_refused_unless_allow_listed(settings):
     settings.TRANSPORT_ALLOWED_HOSTS = []
     config = {"request": {"url": "{%transport.config.baseUrl%}/send"}, "baseUrl": "http://10.1.2.3:8080"}
     (error,) = config_errors(config)
-    assert error.startswith("request.url: host 10.1.2.3 resolves to a private")
+    assert error.startswith("request.url: host 10.1.2.3 resolves to an address that is not globally routable")
     settings.TRANSPORT_ALLOWED_HOSTS = ["10.1.2.3:8080"]
     assert config_errors(config) == []

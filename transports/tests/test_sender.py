@@ -60,7 +60,7 @@ def test_a_refused_connection_is_transient(settings):
 def test_a_private_url_is_refused_at_send_time_without_a_request(provider, settings):
     settings.TRANSPORT_ALLOWED_HOSTS = []
     (result,) = _send(make_transport(provider.base_url), ["15550100001"])
-    assert (result.ok, result.category) == (False, "AUTH") and "Refused URL" in result.error_title
+    assert (result.ok, result.category) == (False, "PERMANENT") and "Refused URL" in result.error_title
     assert provider.received == []
 
 
