@@ -124,3 +124,84 @@ def rows_snapshot() -> dict[str, int]:
         model._meta.db_table: hash(repr(list(model._default_manager.order_by("pk").values_list())))
         for model in apps.get_models()
     }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of the test's own (own name, ports, data and config): stop or restart it freely.
+
+    The machine's shared broker is never touched: every rabbitmqctl call names this node.
+    """
+
+    def __init__(self) -> None:
+        import pwd
+        import tempfile
+
+        self.name = f"wgtest{uuid.uuid4().hex[:8]}@localhost"
+        self.port, self.dist_port = free_port(), free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="wg-rabbitmq-"))
+        (self.folder / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users.guest = true\n"
+        )
+        (self.folder / "enabled_plugins").write_text("[].\n")  # no management listener to collide on
+        (self.folder / "rabbitmq-env.conf").write_text("")  # not the machine's NODENAME
+        try:  # the server scripts drop to the rabbitmq user, which must own its folders
+            user = pwd.getpwnam("rabbitmq")
+            for path in [self.folder, *self.folder.iterdir()]:
+                os.chown(path, user.pw_uid, user.pw_gid)
+        except KeyError:
+            pass
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.name, "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port), "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq.conf"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.folder / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.folder / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"), "RABBITMQ_LOG_BASE": str(self.folder / "log"),
+            "RABBITMQ_PID_FILE": str(self.folder / "node.pid"),
+        }
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["rabbitmqctl", "-n", self.name, *args], env=self.env(), capture_output=True, text=True, timeout=timeout,
+        )
+
+    def _wait_for_port(self, timeout: float = 60) -> None:
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"RabbitMQ node {self.name} did not listen on {self.port}")
+
+    def start(self) -> "PrivateRabbitMQ":
+        subprocess.run(["rabbitmq-server", "-detached"], env=self.env(), check=True, timeout=60)
+        self._wait_for_port()
+        return self
+
+    def stop_app(self) -> None:
+        self.ctl("stop_app").check_returncode()
+
+    def start_app(self) -> None:
+        self.ctl("start_app").check_returncode()
+        self._wait_for_port()
+
+    def stop(self) -> None:
+        import shutil
+
+        self.ctl("stop")
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -6,11 +6,13 @@ tasks were lost with a broker or worker.
 """
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
@@ -28,11 +30,14 @@ class SweepReport:
 
 def sweep() -> SweepReport:
     now = timezone.now()
-    requeued = _requeue_expired_claims(now=now)
+    requeued_sessions = _requeue_expired_claims(now=now)
+    requeued = sum(requeued_sessions.values())
     resumed = 0
     stale_before = now - timedelta(seconds=settings.SWEEPER_STALE_AFTER)
+    # A session whose rows were just re-queued is dispatched in this pass, not once it looks idle.
     for session in Session.objects.filter(
-        status__in=[Session.Status.NEW, Session.Status.PENDING], updated_at__lt=stale_before
+        Q(updated_at__lt=stale_before) | Q(pk__in=list(requeued_sessions)),
+        status__in=[Session.Status.NEW, Session.Status.PENDING],
     ).select_related("transport"):
         if session.transport.is_stopped:
             continue
@@ -53,8 +58,10 @@ def sweep() -> SweepReport:
     return SweepReport(requeued_in_flight=requeued, sessions_resumed=resumed)
 
 
-def _requeue_expired_claims(*, now) -> int:
+def _requeue_expired_claims(*, now) -> dict[int, int]:
     """Broadcasts whose worker died mid-send: their outcome is unknown, so they are resent and logged.
+
+    Returns how many rows each session got back, by session id.
 
     Meta has no idempotency key, so this may deliver a message twice; it can only happen to a
     request that was in flight at the crash, and the NOTE log row says so. The lost attempt
@@ -68,7 +75,7 @@ def _requeue_expired_claims(*, now) -> int:
             .select_related("session__transport")[:10000]
         )
         if not rows:
-            return 0
+            return {}
         logs = []
         for broadcast in rows:
             exhausted = broadcast.attempts >= broadcast.session.transport.max_attempts
@@ -117,4 +124,4 @@ def _requeue_expired_claims(*, now) -> int:
             batch_size=1000,
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
-    return len(rows)
+    return dict(Counter(broadcast.session_id for broadcast in rows))

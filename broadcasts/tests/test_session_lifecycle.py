@@ -138,3 +138,21 @@ def test_a_provider_that_answers_the_same_message_id_twice_does_not_lose_the_bat
     assert list(Broadcast.objects.filter(session=session).values_list("status", "wamid")) == [
         ("SENT", "batch-7"), ("SENT", "batch-7"),
     ]
+
+
+def test_the_sweeper_dispatches_what_it_re_queued_in_the_same_pass(
+    app, wa_transport, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("QUEUED", "", 0)])
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.PENDING)
+    broadcasts_claim(session=session, limit=1)  # then the worker dies
+    expired = timezone.now() - timedelta(seconds=settings.CLAIM_LEASE_SECONDS + 1)
+    Broadcast.objects.filter(session=session, status="SENDING").update(claimed_at=expired)
+    Session.objects.filter(pk=session.pk).update(updated_at=timezone.now())  # not idle long enough to look stale
+
+    published = []
+    monkeypatch.setattr(tasks.dispatch_session, "delay", published.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sweep()
+    assert (report.requeued_in_flight, report.sessions_resumed) == (1, 1)
+    assert published == [str(session.pk)]

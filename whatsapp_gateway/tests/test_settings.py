@@ -35,6 +35,8 @@ def test_the_celery_settings_the_send_path_relies_on_are_set():
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
+    # Cancelling a batch mid-send on a broker blip would resend what was already on the wire.
+    assert conf.worker_cancel_long_running_tasks_on_connection_loss is False
     assert conf.task_serializer == "json"
     assert conf.accept_content == ["json"]
     assert conf.task_always_eager is False
