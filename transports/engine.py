@@ -1,11 +1,13 @@
 """The API transport engine: the one facade the send pipeline, templates and webhooks use.
 
-Validation (addresses, content, placeholders) happens before anything is stored; `send_batch`
-renders each request, sends the batch with many requests in flight and classifies each answer.
+Validation (addresses, content, placeholders) happens before anything is stored; `send_batch_stream`
+renders each request, sends the batch with many requests in flight and classifies each answer as
+it arrives (`send_batch` collects them).
 """
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -18,12 +20,13 @@ from transports.graph import graph_request
 from transports.network import UnsafeURLError, URLGuard, header_problem, url_check
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, secrets_resolve
-from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared
+from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
 from transports.whatsapp import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
     "AddressError", "Outgoing", "SendResult", "UnsafeURLError", "address_normalize", "config_errors",
-    "graph_request", "message_check", "recipient_params_check", "send_batch", "transport_secrets", "url_check",
+    "graph_request", "message_check", "recipient_params_check", "send_batch", "send_batch_stream", "transport_secrets",
+    "url_check",
 ]
 
 WHATSAPP_PAYLOAD = "whatsapp.payload"
@@ -254,12 +257,16 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
     )
 
 
-def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendResult]:
-    """Send `message` to every Outgoing; results in the same order. Never raises for one message's failure."""
+def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Iterator[list[SendResult]]:
+    """Send `message` to every Outgoing, yielding results as they are known (keys say whose).
+
+    Messages that cannot be sent (a render or URL problem) come first, then each chunk of
+    answers as it arrives. Never raises for one message's failure.
+    """
     config = _config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
     with_whatsapp = _uses_whatsapp_builder(config)
-    results: dict[int, SendResult] = {}
+    refused: list[SendResult] = []
     prepared: list[PreparedRequest] = []
     logged: dict[int, dict] = {}
     guard = URLGuard()
@@ -267,30 +274,47 @@ def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendR
         try:
             request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
         except (placeholders.PlaceholderError, BuildError, ValueError, TypeError) as error:
-            results[position] = _failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT)
+            refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT))
             continue
         try:
             guard.check(request.url)
         except UnsafeURLError as error:
             # This message's URL, not the transport's credentials: fail it alone, keep the transport sending.
-            results[position] = _failed(
+            refused.append(_failed(
                 item.key, title=redact_text(f"Refused URL: {error}", secrets), category=PERMANENT,
                 request=log_request,
-            )
+            ))
             continue
         request.key = position
         prepared.append(request)
         logged[position] = log_request
-    answers = send_prepared(
+    if refused:
+        yield refused
+    answers = send_prepared_stream(
         prepared, session_key=(transport.pk, config_hash(config)), concurrency=int(config["concurrency"]),
         timeouts=config["timeouts"],
     )
-    for answer in answers:
-        position = answer.key
-        result = _classify(config, answer, logged[position], secrets)
-        result.key = outgoing[position].key
-        results[position] = result
-    return [results[position] for position in range(len(outgoing))]
+    for chunk in answers:
+        results = []
+        for answer in chunk:
+            result = _classify(config, answer, logged[answer.key], secrets)
+            result.key = outgoing[answer.key].key
+            results.append(result)
+        yield results
+
+
+def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendResult]:
+    """Send `message` to every Outgoing; results in the same order. Never raises for one message's failure."""
+    results: list[SendResult | None] = [None] * len(outgoing)
+    # Keyed by position while sending: callers' keys need not be unique or hashable.
+    keyed = [Outgoing(key=index, address=item.address, params=item.params, send_at=item.send_at)
+             for index, item in enumerate(outgoing)]
+    for chunk in send_batch_stream(transport, message, keyed):
+        for result in chunk:
+            index = result.key
+            result.key = outgoing[index].key
+            results[index] = result
+    return results
 
 
 def send_one(transport, message: dict, address: str, params: dict | None = None) -> SendResult:

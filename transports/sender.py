@@ -8,9 +8,11 @@ because a loop, its thread and its sockets do not survive one.
 import asyncio
 import json
 import os
+import queue
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -149,23 +151,48 @@ async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, req
         return answer
 
 
-async def _send_all(runner, session_key, concurrency, timeouts, requests) -> list[RawAnswer]:
+_DONE = object()
+
+
+async def _send_all(runner, session_key, concurrency, timeouts, requests, arrived: queue.SimpleQueue) -> None:
     session = _session(runner, session_key, concurrency=concurrency, timeouts=timeouts)
     gate = asyncio.Semaphore(concurrency)
-    return await asyncio.gather(*(_send_one(session, gate, request) for request in requests))
+
+    async def send_and_report(request: PreparedRequest) -> None:
+        arrived.put(await _send_one(session, gate, request))
+
+    await asyncio.gather(*(send_and_report(request) for request in requests))
 
 
-def send_prepared(
+def send_prepared_stream(
     requests: list[PreparedRequest], *, session_key: tuple, concurrency: int, timeouts: dict,
-) -> list[RawAnswer]:
-    """Send every request (each not before its send_at) and return the answers in the same order."""
+) -> Iterator[list[RawAnswer]]:
+    """Send every request (each not before its send_at) and yield the answers as they arrive.
+
+    Each chunk holds every answer that came back while the caller handled the previous one, so
+    a caller that records each chunk leaves only the requests still on the wire unrecorded.
+    """
     if not requests:
-        return []
+        return
     runner = _loop_thread()
+    arrived: queue.SimpleQueue = queue.SimpleQueue()
     future = asyncio.run_coroutine_threadsafe(
-        _send_all(runner, session_key, concurrency, timeouts, requests), runner.loop
+        _send_all(runner, session_key, concurrency, timeouts, requests, arrived), runner.loop
     )
-    return future.result()
+    future.add_done_callback(lambda _: arrived.put(_DONE))
+    done = False
+    while not done:
+        chunk = [arrived.get()]
+        while True:
+            try:
+                chunk.append(arrived.get_nowait())
+            except queue.Empty:
+                break
+        done = chunk[-1] is _DONE
+        answers = [answer for answer in chunk if answer is not _DONE]
+        if answers:
+            yield answers
+    future.result()  # re-raises what broke the loop itself, if anything did
 
 
 def config_hash(config: dict) -> str:

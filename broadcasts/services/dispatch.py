@@ -19,6 +19,7 @@ from broadcasts.services.pacing import pace_backlog, pace_hold, pace_reserve
 from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_cancelled_leftovers_cancel, session_finish_if_done
+from broadcasts.services.sweeper import LOST_AGAIN
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.services import transport_stop
@@ -66,8 +67,18 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     )
     first_slot = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
     metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
-    outcomes = send_claimed(transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot)
-    outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id)
+    # Recorded as the answers arrive, in small bulk writes: a crash strands only what is on the wire.
+    auth_failure = None
+    for outcomes in send_claimed(
+        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot
+    ):
+        auth_failure = outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id) or (
+            auth_failure
+        )
+    if auth_failure:
+        # After the whole batch: its rows are all recorded (held) before the sessions are stopped.
+        transport_stop_sending(transport=transport, reason=f"Meta refused the credentials: {auth_failure.describe()}")
+        return DispatchResult(countdown=None)
     # A short batch took the last ready rows: finish now, not after another turn behind busier sessions.
     if len(claimed) < limit and _session_finish(session):
         return DispatchResult(countdown=None)
@@ -87,15 +98,20 @@ def batch_limit(transport: Transport) -> int:
 
 
 def broadcasts_claim(*, session: Session, limit: int) -> list[Broadcast]:
-    """Take up to `limit` ready broadcasts of the session for this worker, committed before sending."""
+    """Take up to `limit` ready broadcasts of the session for this worker, committed before sending.
+
+    A row lost with a dying worker twice in a row is taken alone: if it is what kills workers,
+    it takes no innocent batch-mates down with it again.
+    """
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
+        ready = (
             Broadcast.objects.select_for_update(skip_locked=True)
             .filter(session=session, status=Broadcast.Status.QUEUED)
             .exclude(next_attempt_at__gt=now)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
+        )
+        ids = list(ready.filter(error_code=LOST_AGAIN).order_by("id").values_list("id", flat=True)[:1]) or list(
+            ready.order_by("id").values_list("id", flat=True)[:limit]
         )
         if not ids:
             return []
@@ -122,8 +138,14 @@ def _wait_for_next_retry(session: Session) -> float | None:
     return max(0.0, wait) if wait <= settings.RETRY_CHAIN_MAX_WAIT else None
 
 
-def outcomes_record(*, session: Session, transport: Transport, outcomes: list[SendOutcome], task_id: str) -> None:
-    """Write the batch's statuses and one attempt log per broadcast, in bulk."""
+def outcomes_record(
+    *, session: Session, transport: Transport, outcomes: list[SendOutcome], task_id: str
+) -> SendOutcome | None:
+    """Write these outcomes' statuses and one attempt log per broadcast, in bulk.
+
+    Returns the first outcome that says the transport's credentials were refused (the caller
+    stops the transport), or None.
+    """
     now = timezone.now()
     max_attempts = transport.max_attempts
     auth_failure = None
@@ -185,8 +207,7 @@ def outcomes_record(*, session: Session, transport: Transport, outcomes: list[Se
     )
     if throttled:
         pace_hold(transport_id=transport.pk, seconds=settings.THROTTLE_HOLD_SECONDS)
-    if auth_failure:
-        transport_stop_sending(transport=transport, reason=f"Meta refused the credentials: {auth_failure.describe()}")
+    return auth_failure
 
 
 def _retry_decision_log(

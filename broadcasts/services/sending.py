@@ -1,6 +1,7 @@
 """Hand a claimed batch to the transport engine and shape its answers for recording."""
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -63,28 +64,36 @@ class SendOutcome:
 
 def send_claimed(
     *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float
-) -> list[SendOutcome]:
-    """Send the batch with many requests in flight; request i leaves no earlier than its rate-limit slot."""
+) -> Iterator[list[SendOutcome]]:
+    """Send the batch with many requests in flight, yielding outcomes as answers arrive.
+
+    Request i leaves no earlier than its rate-limit slot. The caller records each chunk before
+    the next, so a crash leaves only the requests still on the wire without an outcome.
+    """
     interval = 1.0 / transport.rate_limit
     outgoing = [
         engine.Outgoing(key=index, address=b.address, params=b.params, send_at=first_slot + index * interval)
         for index, b in enumerate(broadcasts)
     ]
-    results = engine.send_batch(transport, message, outgoing)
-    outcomes = [SendOutcome(broadcast=broadcasts[result.key], result=result) for result in results]
-    for outcome in outcomes:
-        logger.info(
-            "attempt %s",
-            "sent" if outcome.ok else "failed",
-            extra={
-                "session": str(outcome.broadcast.session_id),
-                "broadcast": outcome.broadcast.pk,
-                "transport": transport.pk,
-                "attempt": outcome.broadcast.attempts,
-                "to": mask_phone(outcome.broadcast.address),
-                "meta_code": outcome.error_code,
-                "duration_ms": outcome.duration_ms,
-                "category": outcome.category,
-            },
-        )
-    return outcomes
+    for results in engine.send_batch_stream(transport, message, outgoing):
+        outcomes = [SendOutcome(broadcast=broadcasts[result.key], result=result) for result in results]
+        for outcome in outcomes:
+            _attempt_log(transport, outcome)
+        yield outcomes
+
+
+def _attempt_log(transport: Transport, outcome: SendOutcome) -> None:
+    logger.info(
+        "attempt %s",
+        "sent" if outcome.ok else "failed",
+        extra={
+            "session": str(outcome.broadcast.session_id),
+            "broadcast": outcome.broadcast.pk,
+            "transport": transport.pk,
+            "attempt": outcome.broadcast.attempts,
+            "to": mask_phone(outcome.broadcast.address),
+            "meta_code": outcome.error_code,
+            "duration_ms": outcome.duration_ms,
+            "category": outcome.category,
+        },
+    )

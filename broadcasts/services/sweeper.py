@@ -20,6 +20,8 @@ from broadcasts.services.sessions import enqueue_dispatch
 
 logger = logging.getLogger("gateway.sweeper")
 LOST_IN_FLIGHT = "in-flight-lost"
+# Lost with a dying worker a second time in a row: maybe what kills workers, so it is sent alone.
+LOST_AGAIN = "in-flight-lost-again"
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,9 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
             )
             broadcast.failed_at = now if exhausted else None
             broadcast.claimed_at = broadcast.next_attempt_at = None
-            broadcast.error_code, broadcast.error_category = LOST_IN_FLIGHT, "TRANSIENT"
+            lost_before = broadcast.error_code in (LOST_IN_FLIGHT, LOST_AGAIN)
+            broadcast.error_code = LOST_AGAIN if lost_before else LOST_IN_FLIGHT
+            broadcast.error_category = "TRANSIENT"
             broadcast.error_title = "Worker stopped while sending"
             broadcast.updated_at = now
             logs.append(
