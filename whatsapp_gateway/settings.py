@@ -19,7 +19,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VERSION = "0.1.0"
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set, so production never runs on development conveniences or the public demo secrets.
+# `make` sets DEBUG=1; under pytest (which sets PYTEST_VERSION before anything is imported, and the worker and
+# simulator processes the tests start inherit it) it defaults to on, so `python -m pytest` works on a fresh clone.
+DEBUG = env.bool("DEBUG", default="PYTEST_VERSION" in os.environ)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -167,9 +170,17 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8001")
 _REAL_META = bool(os.environ.get("WHATSAPP_ACCESS_TOKEN"))
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="100000000000001")
 WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="200000000000001")
-WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="demo-access-token")
-WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="demo-app-secret")
-WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="demo-verify-token")
+# The simulator's demo credentials are public (anyone can sign a webhook with the demo app secret), so they
+# are defaults in DEBUG only; `check --deploy` (whatsapp_gateway/checks.py) refuses them in production.
+WHATSAPP_DEMO_VALUES = {
+    "WHATSAPP_ACCESS_TOKEN": "demo-access-token",
+    "WHATSAPP_APP_SECRET": "demo-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "demo-verify-token",
+}
+_whatsapp_demo = WHATSAPP_DEMO_VALUES if DEBUG else {}
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default=_whatsapp_demo.get("WHATSAPP_ACCESS_TOKEN", ""))
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default=_whatsapp_demo.get("WHATSAPP_APP_SECRET", ""))
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default=_whatsapp_demo.get("WHATSAPP_VERIFY_TOKEN", ""))
 WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v23.0")
 WHATSAPP_API_BASE_URL = env.str(
     "WHATSAPP_API_BASE_URL", default="https://graph.facebook.com" if _REAL_META else SIMULATOR_URL
