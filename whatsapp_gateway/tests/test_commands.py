@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -52,7 +53,8 @@ def test_bootstrap_demo_uses_the_fixed_demo_key_and_is_repeatable(db, settings, 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Api-Key demo0001.local-development-key-0001")
     assert client.get("/api/v1/transports/").status_code == 200
-    assert Client().login(username="admin", password="admin")
+    # The admin login is throttled by django-axes, whose backend needs the request.
+    assert Client().login(request=HttpRequest(), username="admin", password="admin")
     assert App.objects.filter(name="demo").count() == 1
 
 
