@@ -626,3 +626,25 @@ def test_500_statuses_are_applied_with_bulk_queries(transport, session, django_a
     assert Broadcast.objects.filter(status="DELIVERED").count() == 250
     assert Broadcast.objects.filter(status="READ", delivered_at=at(1), read_at=at(2)).count() == 250
     assert BroadcastLog.objects.filter(kind="STATUS").count() == 750
+
+
+def test_a_missing_transport_and_a_wrong_signature_get_the_same_answer(client, transport):
+    body = json.dumps(statuses(status("wamid.X", "read"))).encode()
+    wrong = post(client, transport, body, signature=sign(body, "not-the-secret"))
+    missing = client.post(f"/webhooks/whatsapp/{transport.pk + 1000}", body, content_type="application/json",
+                          headers={"X-Hub-Signature-256": sign(body)})
+    assert (wrong.status_code, wrong.content) == (missing.status_code, missing.content) == (403, b"forbidden")
+    query = {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"}
+    bad_token = client.get(f"/webhooks/whatsapp/{transport.pk}", query)
+    no_transport = client.get(f"/webhooks/whatsapp/{transport.pk + 1000}", {**query, "hub.verify_token": VERIFY_TOKEN})
+    assert (bad_token.status_code, bad_token.content) == (no_transport.status_code, no_transport.content)
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_an_oversized_body_gets_413_whether_the_transport_exists_or_not(client, transport, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 10
+    body = b'{"entry": [], "padding": "xxxxxxxx"}'
+    for transport_id in (transport.pk, transport.pk + 1000):
+        answer = client.post(f"/webhooks/whatsapp/{transport_id}", body, content_type="application/json",
+                             headers={"X-Hub-Signature-256": sign(body)})
+        assert answer.status_code == 413
