@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
+# Development commands: DEBUG on (demo secrets, the admin/admin login) unless the caller sets it.
+# The settings default to DEBUG off, so production never runs on those by accident.
+export DEBUG ?= 1
 
 .PHONY: run test lint install install-dev migrate clean bruno
 

@@ -115,6 +115,8 @@ class Stack:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "whatsapp_gateway.settings",
+            # The benchmark uses the simulator's demo credentials, which only DEBUG allows.
+            "DEBUG": "true",
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,

@@ -2,19 +2,12 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.services.sessions import SessionError, session_cancel, session_stats, session_trigger
 from broadcasts.webhooks import admin as webhooks_admin  # noqa: F401 — registers the webhook models
 from transports.redaction import mask_phone, phones_masked
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Session)
@@ -77,6 +70,9 @@ class SessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # sessions are created through the API
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the audit trail (see AuditAdmin); a session is cancelled, never deleted
+
     @admin.display(description="Broadcasts")
     def broadcasts_link(self, session: Session) -> str:
         url = reverse("admin:broadcasts_broadcast_changelist") + f"?session__id__exact={session.pk}"
@@ -103,7 +99,7 @@ class BroadcastLogInline(PersonalDataAdminMixin, admin.TabularInline):
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
+class BroadcastAdmin(PersonalDataAdminMixin, AuditAdmin):
     list_display = ["id", "session", "address", "status", "attempts", "error_code", "wamid", "updated_at"]
     list_filter = ["status", "error_code"]
     search_fields = ["address", "wamid", "session__id"]
@@ -126,7 +122,7 @@ class BroadcastAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(BroadcastLog)
-class BroadcastLogAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
+class BroadcastLogAdmin(PersonalDataAdminMixin, AuditAdmin):
     list_display = ["id", "broadcast", "kind", "attempt", "status", "response_status", "error_code", "created_at"]
     list_filter = ["kind", "status", "error_code"]
     search_fields = ["broadcast__wamid", "broadcast__address"]
@@ -151,7 +147,7 @@ class BroadcastLogAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(Erasure)
-class ErasureAdmin(ReadOnlyAdmin):
+class ErasureAdmin(AuditAdmin):
     """Who was erased is never recorded: only that an erasure happened, where, and how many rows it changed."""
 
     list_display = ["id", "app", "erased_at", "requested_by", "counts"]

@@ -24,6 +24,8 @@ server_url=${base_url%/*}
 export DATABASE_URL=$server_url/$DB_NAME
 export CELERY_BROKER_URL=${CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}
 export DEMO_API_KEY=$DEMO_KEY
+# A development stack: the demo app, its admin/admin login and the simulator's demo credentials.
+export DEBUG=1
 
 for hostport in $WEB $SIM; do
     if (exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}") 2>/dev/null; then

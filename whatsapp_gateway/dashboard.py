@@ -1,13 +1,15 @@
 """The operators' dashboard in the admin: running sessions, sends per minute, failures, stopped transports.
 
 Read-only and built from a handful of aggregate queries (never a query per session), so it can be
-left open on a wall screen. Staff only: it is served through `admin.site.admin_view`.
+left open on a wall screen. It shows every app's sessions, failures and transports, so it needs the
+permission DASHBOARD_PERMISSION (superusers have it) on top of the staff login of `admin.site.admin_view`.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMinute
 from django.template.response import TemplateResponse
@@ -18,6 +20,7 @@ from transports.models import Transport
 from whatsapp_gateway.health import WORKER_HEARTBEAT_MAX_AGE
 from whatsapp_gateway.models import WorkerHeartbeat
 
+DASHBOARD_PERMISSION = "whatsapp_gateway.view_operations_dashboard"
 RUNNING_SESSIONS_SHOWN = 50
 CHART_MINUTES = 60
 FAILURE_WINDOW = timedelta(hours=24)
@@ -139,5 +142,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict:
 
 
 def dashboard_view(request):
+    if not request.user.has_perm(DASHBOARD_PERMISSION):
+        raise PermissionDenied
     context = {**admin.site.each_context(request), "title": "Dashboard", **dashboard_context()}
     return TemplateResponse(request, "admin/gateway_dashboard.html", context)

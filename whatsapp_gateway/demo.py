@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from whatsapp_gateway.models import App, AppAPIKey
@@ -37,7 +38,12 @@ class Demo:
 
 
 def demo_bootstrap(*, admin_username: str = "admin", admin_password: str = "admin") -> Demo:  # noqa: S107 — the documented development login
-    """Create (or reuse) the demo app, its key, an admin superuser and the demo WhatsApp transport."""
+    """Create (or reuse) the demo app, its key, an admin superuser and the demo WhatsApp transport.
+
+    Raises ImproperlyConfigured when DEBUG is off: the admin/admin login and the demo credentials are public.
+    """
+    if not settings.DEBUG:
+        raise ImproperlyConfigured("bootstrap_demo is for development only: DEBUG is off (make run sets DEBUG=1).")
     key = demo_api_key() or f"demo{secrets.token_hex(2)}.{secrets.token_urlsafe(24)}"
     with transaction.atomic():
         app, _ = App.objects.get_or_create(name=DEMO_APP_NAME)

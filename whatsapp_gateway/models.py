@@ -38,5 +38,9 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=255, unique=True)
     last_seen = models.DateTimeField()
 
+    class Meta:
+        # The dashboard shows every app's sessions, failures and transports: granted, not implied by is_staff.
+        permissions = [("view_operations_dashboard", "Can view the operations dashboard")]
+
     def __str__(self) -> str:
         return self.hostname

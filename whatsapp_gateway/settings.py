@@ -6,6 +6,7 @@ shared by processes, and the Meta simulator standing in for Graph API.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -19,7 +20,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VERSION = "0.1.0"
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set, so production never runs on development conveniences or the public demo secrets.
+# `make` sets DEBUG=1; under pytest (which sets PYTEST_VERSION before anything is imported, and the worker and
+# simulator processes the tests start inherit it) it defaults to on, so `python -m pytest` works on a fresh clone.
+DEBUG = env.bool("DEBUG", default="PYTEST_VERSION" in os.environ)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "whatsapp_gateway",
     "transports",
     "templates.apps.MessageTemplatesConfig",
@@ -57,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "whatsapp_gateway.urls"
@@ -86,6 +93,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Admin logins are throttled by django-axes: its backend comes first and refuses a locked-out login.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Wrong passwords for one username from one address before that pair is locked out, and for how long.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=30.0))
+# Per (username, address): guessing one account is stopped, while an attacker cannot lock every admin out
+# of an address they share (behind the proxy, all admins may come from one address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Only failed attempts are needed for the lockout; successful logins are not recorded (addresses are personal data).
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,9 +188,17 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8001")
 _REAL_META = bool(os.environ.get("WHATSAPP_ACCESS_TOKEN"))
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="100000000000001")
 WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="200000000000001")
-WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="demo-access-token")
-WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="demo-app-secret")
-WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="demo-verify-token")
+# The simulator's demo credentials are public (anyone can sign a webhook with the demo app secret), so they
+# are defaults in DEBUG only; `check --deploy` (whatsapp_gateway/checks.py) refuses them in production.
+WHATSAPP_DEMO_VALUES = {
+    "WHATSAPP_ACCESS_TOKEN": "demo-access-token",
+    "WHATSAPP_APP_SECRET": "demo-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "demo-verify-token",
+}
+_whatsapp_demo = WHATSAPP_DEMO_VALUES if DEBUG else {}
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default=_whatsapp_demo.get("WHATSAPP_ACCESS_TOKEN", ""))
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default=_whatsapp_demo.get("WHATSAPP_APP_SECRET", ""))
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default=_whatsapp_demo.get("WHATSAPP_VERIFY_TOKEN", ""))
 WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v23.0")
 WHATSAPP_API_BASE_URL = env.str(
     "WHATSAPP_API_BASE_URL", default="https://graph.facebook.com" if _REAL_META else SIMULATOR_URL

@@ -181,10 +181,17 @@ class ParsedPayload:
     template_status: list[dict] = field(default_factory=list)
     template_quality: list[dict] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
+    # `messages` changes skipped because they name a phone number id outside `phone_number_ids`: id -> count.
+    foreign_numbers: dict[str, int] = field(default_factory=dict)
 
 
-def webhook_payload_parse(payload: dict) -> ParsedPayload:
-    """Walk every entry and change (never just the first); anything unexpected is counted, not raised."""
+def webhook_payload_parse(payload: dict, *, phone_number_ids: set[str] | None = None) -> ParsedPayload:
+    """Walk every entry and change (never just the first); anything unexpected is counted, not raised.
+
+    With `phone_number_ids`, a `messages` change whose metadata names another phone number id is skipped,
+    its statuses and messages unread, and counted in `foreign_numbers` (Meta always names one; a change
+    naming none belongs to the transport it was delivered to).
+    """
     parsed = ParsedPayload()
     entries = payload.get("entry")
     for entry in entries if isinstance(entries, list) else []:
@@ -194,6 +201,10 @@ def webhook_payload_parse(payload: dict) -> ParsedPayload:
                 continue
             name, value = str(change.get("field", "")), change["value"]
             if name == "messages":
+                number = str((value.get("metadata") or {}).get("phone_number_id", ""))
+                if phone_number_ids is not None and number and number not in phone_number_ids:
+                    parsed.foreign_numbers[number] = parsed.foreign_numbers.get(number, 0) + 1
+                    continue
                 _messages_value_parse(value, parsed)
             elif name == "message_template_status_update":
                 parsed.template_status.append(value)
@@ -257,7 +268,16 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
     transport = event.transport
     first_pass = event.processed_at is None
     # Later passes only retry the statuses whose wamid was unknown; the rest is already applied.
-    parsed = webhook_payload_parse(event.payload) if first_pass else ParsedPayload(statuses=list(event.unmatched))
+    # Only the app's own numbers count: a change naming another phone number id is never filed under this transport.
+    parsed = (
+        webhook_payload_parse(event.payload, phone_number_ids=set(_transports_by_phone_number_id(transport)))
+        if first_pass else ParsedPayload(statuses=list(event.unmatched))
+    )
+    if parsed.foreign_numbers:
+        logger.warning(
+            "webhook event %s: ignored changes for phone number ids of no transport of the app", event.pk,
+            extra={"transport": transport.pk, "event": event.pk, "phone_number_ids": sorted(parsed.foreign_numbers)},
+        )
     leftover, counts = broadcast_statuses_apply(app_id=transport.app_id, items=parsed.statuses, now=now)
     leftover, erased = statuses_of_erased(app_id=transport.app_id, items=leftover)
     counts.update(statuses_unmatched=len(leftover), statuses_erased=len(erased))
@@ -274,6 +294,8 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
         summary.update(template_events_apply(transport=transport, parsed=parsed))
         if parsed.ignored:
             summary["ignored_fields"] = parsed.ignored
+        if parsed.foreign_numbers:
+            summary["ignored_phone_number_ids"] = parsed.foreign_numbers
     return leftover, summary
 
 
@@ -453,18 +475,23 @@ def _status_event_apply(broadcast: Broadcast, event: StatusEvent) -> set[str]:
 
 
 def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict, dict]], now: datetime) -> int:
-    """Store inbound messages once each (by Meta's message id); returns how many were in the payload."""
+    """Store inbound messages once each (by Meta's message id); returns how many were stored or already known.
+
+    A message to a phone number id that no transport of the app has is skipped.
+    """
     if not items:
         return 0
     by_number = _transports_by_phone_number_id(transport)
     rows = []
     for phone_number_id, message, names in items:
         message_id, sender = message.get("id"), str(message.get("from", ""))
-        if not isinstance(message_id, str) or not message_id:
+        # Meta sends every number of one Meta app to one callback: file it under the number it reached, and
+        # never a number of no transport of the app under this one (no number at all: the receiving transport).
+        reached = by_number.get(phone_number_id) if phone_number_id else transport
+        if not isinstance(message_id, str) or not message_id or reached is None:
             continue
         rows.append(InboundMessage(
-            # Meta sends every number of one Meta app to one callback: file it under the number it reached.
-            transport=by_number.get(phone_number_id, transport), app_id=transport.app_id,
+            transport=reached, app_id=transport.app_id,
             wa_id=sender[:64], profile_name=names.get(sender, "")[:255], message_id=message_id[:200],
             type=str(message.get("type", ""))[:32], text=_inbound_text(message),
             timestamp=_meta_time(message.get("timestamp"), now), payload=message,

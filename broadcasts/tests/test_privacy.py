@@ -381,7 +381,7 @@ def _staff(client, username: str, *, personal_data_allowed: bool):
     if not personal_data_allowed:
         permissions = permissions.exclude(codename="view_personal_data")
     user.user_permissions.set(permissions)
-    client.login(username=username, password="pw-for-tests")
+    client.force_login(user)
     return client
 
 

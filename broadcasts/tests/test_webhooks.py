@@ -627,3 +627,62 @@ def test_500_statuses_are_applied_with_bulk_queries(transport, session, django_a
     assert Broadcast.objects.filter(status="DELIVERED").count() == 250
     assert Broadcast.objects.filter(status="READ", delivered_at=at(1), read_at=at(2)).count() == 250
     assert BroadcastLog.objects.filter(kind="STATUS").count() == 750
+
+
+def test_a_missing_transport_and_a_wrong_signature_get_the_same_answer(client, transport):
+    body = json.dumps(statuses(status("wamid.X", "read"))).encode()
+    wrong = post(client, transport, body, signature=sign(body, "not-the-secret"))
+    missing = client.post(f"/webhooks/whatsapp/{transport.pk + 1000}", body, content_type="application/json",
+                          headers={"X-Hub-Signature-256": sign(body)})
+    assert (wrong.status_code, wrong.content) == (missing.status_code, missing.content) == (403, b"forbidden")
+    query = {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"}
+    bad_token = client.get(f"/webhooks/whatsapp/{transport.pk}", query)
+    no_transport = client.get(f"/webhooks/whatsapp/{transport.pk + 1000}", {**query, "hub.verify_token": VERIFY_TOKEN})
+    assert (bad_token.status_code, bad_token.content) == (no_transport.status_code, no_transport.content)
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_an_oversized_body_gets_413_whether_the_transport_exists_or_not(client, transport, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 10
+    body = b'{"entry": [], "padding": "xxxxxxxx"}'
+    for transport_id in (transport.pk, transport.pk + 1000):
+        answer = client.post(f"/webhooks/whatsapp/{transport_id}", body, content_type="application/json",
+                             headers={"X-Hub-Signature-256": sign(body)})
+        assert answer.status_code == 413
+
+
+def _for_number(payload: dict, phone_number_id: str) -> dict:
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = phone_number_id
+    return payload
+
+
+@pytest.mark.parametrize("phone_number_id", ["100000000000009", "999999999999999"])
+def test_an_inbound_message_to_a_number_of_no_transport_of_the_app_is_ignored_and_logged(
+    client, transport, other_transport, enqueued, oncommit, caplog, phone_number_id
+):
+    # 100000000000009 is Charlie's number: Alice's signature never files anything under it, nor under hers.
+    caplog.set_level("WARNING", logger="gateway.webhooks")
+    deliver(client, transport, _for_number(inbound("wamid.IN9", "15550100007", T0), phone_number_id), oncommit)
+    assert InboundMessage.objects.count() == 0
+    event = WebhookEvent.objects.get()
+    assert event.state == "PROCESSED"
+    assert event.summary["ignored_phone_number_ids"] == {phone_number_id: 1}
+    assert any("phone number ids of no transport of the app" in r.getMessage() for r in caplog.records)
+
+
+def test_a_status_naming_a_number_of_no_transport_of_the_app_changes_nothing(
+    client, transport, broadcast, enqueued, oncommit
+):
+    deliver(client, transport, _for_number(statuses(status("wamid.X", "read")), "999999999999999"), oncommit)
+    broadcast.refresh_from_db()
+    assert broadcast.status == "SENT" and status_logs(broadcast) == []
+    assert WebhookEvent.objects.get().summary["ignored_phone_number_ids"] == {"999999999999999": 1}
+
+
+def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_sibling(
+    client, app, transport, enqueued, oncommit
+):
+    sibling = transport_create(app=app, name="wa-2", config=wa_config("100000000000002"),
+                               secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
+    deliver(client, transport, _for_number(inbound("wamid.IN8", "15550100007", T0), "100000000000002"), oncommit)
+    assert InboundMessage.objects.get().transport == sibling

@@ -1,4 +1,4 @@
-"""Admin for stored webhook events and inbound messages: read-only, with one action to retry an event.
+"""Admin for stored webhook events (never deleted here) and inbound messages: read-only, one action to retry an event.
 
 Imported by `broadcasts/admin.py` (Django's autodiscovery only imports each app's `admin` module).
 """
@@ -8,18 +8,11 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from broadcasts.admin_base import AuditAdmin, ReadOnlyAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin
 from broadcasts.models import InboundMessage, WebhookEvent
 from broadcasts.services.webhooks import webhook_event_retry_now
 from transports.redaction import mask_phone, phones_masked
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _pretty(value) -> str:
@@ -27,7 +20,7 @@ def _pretty(value) -> str:
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(PersonalDataAdminMixin, _ReadOnly):
+class WebhookEventAdmin(PersonalDataAdminMixin, AuditAdmin):
     list_display = ["id", "transport", "state", "received_at", "attempts", "unmatched_count", "processed_at"]
     list_filter = ["state", "transport"]
     date_hierarchy = "received_at"
@@ -83,7 +76,7 @@ class WebhookEventAdmin(PersonalDataAdminMixin, _ReadOnly):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(PersonalDataAdminMixin, _ReadOnly):
+class InboundMessageAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
     list_display = ["timestamp", "transport", "wa_id", "profile_name", "type", "text_excerpt"]
     list_filter = ["type", "transport", "app"]
     date_hierarchy = "timestamp"

@@ -21,17 +21,26 @@ from broadcasts.services.webhooks import (
 logger = logging.getLogger("gateway.webhooks")
 
 
+# Every 403 reads the same, whether the transport id does not exist or the token or signature is wrong,
+# so the answer never tells which transport ids exist; the log says which it was.
+FORBIDDEN = "forbidden"
+
+
 @csrf_exempt  # Meta cannot send a CSRF token; the signature is the authentication
 @require_http_methods(["GET", "POST"])
 def whatsapp_webhook(request: HttpRequest, transport_id: int) -> HttpResponse:
     try:
+        # The body is read first, so an oversized one is refused (413) whether the transport exists or not.
+        body = _body(request) if request.method == "POST" else b""
         transport = webhook_transport_get(transport_id=transport_id)
         if request.method == "GET":
             return _handshake(request, transport)
-        return _event(request, transport)
+        webhook_receive(transport=transport, body=body, signature=request.headers.get("X-Hub-Signature-256"))
+        return HttpResponse("OK", content_type="text/plain")
     except WebhookRejected as rejected:
         logger.warning("webhook for transport %s refused: %s", transport_id, rejected.reason)
-        return HttpResponse(rejected.reason, status=rejected.status, content_type="text/plain")
+        answer = FORBIDDEN if rejected.status == 403 else rejected.reason
+        return HttpResponse(answer, status=rejected.status, content_type="text/plain")
 
 
 def _handshake(request: HttpRequest, transport) -> HttpResponse:
@@ -44,7 +53,7 @@ def _handshake(request: HttpRequest, transport) -> HttpResponse:
     return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
 
 
-def _event(request: HttpRequest, transport) -> HttpResponse:
+def _body(request: HttpRequest) -> bytes:
     limit = max_body_bytes()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -54,5 +63,4 @@ def _event(request: HttpRequest, transport) -> HttpResponse:
     body = b"" if declared > limit else request.read(limit + 1)
     if declared > limit or len(body) > limit:
         raise WebhookRejected(413, "body too large")
-    webhook_receive(transport=transport, body=body, signature=request.headers.get("X-Hub-Signature-256"))
-    return HttpResponse("OK", content_type="text/plain")
+    return body

@@ -98,6 +98,8 @@ def _django_setup() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whatsapp_gateway.settings")
+    # Reading the code needs no production secrets: a `mkdocs build` run by hand works like `make docs`.
+    os.environ.setdefault("DEBUG", "1")
     import django
 
     django.setup()

@@ -8,8 +8,7 @@ from whatsapp_gateway.models import App, AppAPIKey
 
 @pytest.fixture
 def operator(client, db):
-    get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests")
-    client.login(username="ops", password="pw-for-tests")
+    client.force_login(get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests"))
     return client
 
 
@@ -46,3 +45,45 @@ def test_api_keys_are_listed_once_under_their_app(operator):
     assert "/admin/whatsapp_gateway/appapikey/" in home
     # The library's app-less keys would authenticate nothing: their admin is not offered.
     assert "/admin/rest_framework_api_key/" not in home
+
+
+# --- login throttling (django-axes) -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # dozens of logins per test
+
+
+def _admin_login(client, username: str, password: str, *, address: str = "203.0.113.7"):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password},
+                       REMOTE_ADDR=address)
+
+
+def test_it_locks_a_username_out_after_the_failure_limit_even_for_the_right_password(client, db, settings):
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "the-right-password")
+    for _ in range(25):
+        _admin_login(client, "ops", "a-wrong-guess")
+    answer = _admin_login(client, "ops", "the-right-password")
+    assert answer.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # still sent to the login page
+
+
+def test_it_locks_out_at_the_configured_limit_and_not_before(client, db, settings):
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "the-right-password")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _admin_login(client, "ops", "a-wrong-guess").status_code == 200  # the form again, with its error
+    assert _admin_login(client, "ops", "the-right-password").status_code == 302  # logged in; the count resets
+    client.logout()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _admin_login(client, "ops", "a-wrong-guess")
+    assert _admin_login(client, "ops", "the-right-password").status_code == 429
+
+
+def test_a_lockout_does_not_shut_other_admins_out_of_the_same_address(client, db, settings):
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "the-right-password")
+    get_user_model().objects.create_superuser("ana", "ana@example.com", "anas-password")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _admin_login(client, "ops", "a-wrong-guess")
+    assert _admin_login(client, "ana", "anas-password").status_code == 302

@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -42,6 +43,7 @@ def test_create_app_refuses_a_name_that_differs_only_by_spaces(db):
 
 
 def test_bootstrap_demo_uses_the_fixed_demo_key_and_is_repeatable(db, settings, tmp_path):
+    settings.DEBUG = True  # the demo is for development (pytest-django turns DEBUG off while tests run)
     settings.DEMO_API_KEY = "demo0001.local-development-key-0001"
     settings.VAR_DIR = tmp_path
     for _ in range(2):
@@ -51,11 +53,13 @@ def test_bootstrap_demo_uses_the_fixed_demo_key_and_is_repeatable(db, settings, 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Api-Key demo0001.local-development-key-0001")
     assert client.get("/api/v1/transports/").status_code == 200
-    assert Client().login(username="admin", password="admin")
+    # The admin login is throttled by django-axes, whose backend needs the request.
+    assert Client().login(request=HttpRequest(), username="admin", password="admin")
     assert App.objects.filter(name="demo").count() == 1
 
 
 def test_bootstrap_demo_generates_a_key_once_and_keeps_it(db, settings, tmp_path):
+    settings.DEBUG = True
     settings.DEMO_API_KEY = ""
     settings.VAR_DIR = tmp_path
     first, second = StringIO(), StringIO()
@@ -64,3 +68,14 @@ def test_bootstrap_demo_generates_a_key_once_and_keeps_it(db, settings, tmp_path
     key = first.getvalue().split("Demo API key: ")[1].split()[0]
     assert f"Demo API key: {key}" in second.getvalue()
     assert (tmp_path / "demo_api_key").read_text().strip() == key
+
+
+def test_bootstrap_demo_refuses_outside_debug_and_creates_nothing(db, settings, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    settings.DEBUG = False
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError, match="bootstrap_demo is for development only: DEBUG is off"):
+        call_command("bootstrap_demo", stdout=StringIO())
+    assert not App.objects.exists() and not get_user_model().objects.exists()
+    assert not (tmp_path / "demo_api_key").exists()

@@ -59,6 +59,26 @@ def test_the_admin_index_links_to_it(client, staff):
     assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
 
 
+def test_a_staff_user_without_the_permission_is_refused_and_not_shown_the_link(client, activity, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="a-long-password-1", is_staff=True)
+    client.force_login(clerk)
+    response = client.get("/admin/dashboard/")
+    assert response.status_code == 403
+    assert "whatsapp-expired" not in response.content.decode()
+    assert 'href="/admin/dashboard/"' not in client.get("/admin/").content.decode()
+
+
+def test_a_staff_user_granted_the_permission_sees_it(client, activity, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    watcher = django_user_model.objects.create_user("watcher", password="a-long-password-1", is_staff=True)
+    watcher.user_permissions.add(Permission.objects.get(codename="view_operations_dashboard"))
+    client.force_login(watcher)
+    response = client.get("/admin/dashboard/")
+    assert response.status_code == 200 and "whatsapp-expired" in response.content.decode()
+    assert 'href="/admin/dashboard/"' in client.get("/admin/").content.decode()
+
+
 def test_it_shows_progress_failures_and_the_stopped_transport_with_its_reason(client, staff, activity):
     client.force_login(staff)
     response = client.get("/admin/dashboard/")

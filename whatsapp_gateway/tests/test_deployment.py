@@ -1,5 +1,6 @@
 """Deployment: secure defaults off DEBUG, the compose stack, the monitoring files."""
 
+import ast
 import os
 import re
 import runpy
@@ -24,40 +25,114 @@ COMPOSE_ONLY = {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "WEB_PORT", "RABBITMQ_
 
 
 def production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    """The documented production variables (docs/deployment.md), nothing inherited that they name."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"} and not k.startswith("WHATSAPP_")}
     env.update({
         "DEBUG": "false",
         "SECRET_KEY": "x7Jq2m9vR4tW8zL1pN6bH3cK5dF0gS2aY9uE7iO4wQ1rT8eZ6xV3n",
         "ALLOWED_HOSTS": "gateway.example.com",
         "SECRETS_ENCRYPTION_KEYS": "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
+        "WHATSAPP_APP_SECRET": "3f9c1e7a5b2d4f6081a9c3e5b7d9f1a2",
+        "WHATSAPP_VERIFY_TOKEN": "kR8vN2pQ6tX1zL4m",
         **extra,
     })
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
-def test_check_deploy_passes_with_only_debug_off_a_secret_key_and_hosts():
-    result = subprocess.run(
+def check_deploy(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
+
+
+def settings_in(env: dict, *names: str) -> list[str]:
+    """repr() of each named setting as a process started with `env` sees it."""
+    code = "from django.conf import settings as s; " + "; ".join(f"print(repr(s.{name}))" for name in names)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, capture_output=True, text=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "whatsapp_gateway.settings"}, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_check_deploy_passes_with_the_documented_production_variables():
+    result = check_deploy(production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_errors_when_the_webhook_credentials_are_unset():
+    result = check_deploy(production_env(WHATSAPP_APP_SECRET=None, WHATSAPP_VERIFY_TOKEN=None))
+    assert result.returncode != 0
+    assert "whatsapp_gateway.E001" in result.stderr and "WHATSAPP_APP_SECRET is not set" in result.stderr
+    assert "whatsapp_gateway.E002" in result.stderr and "WHATSAPP_VERIFY_TOKEN is not set" in result.stderr
+
+
+def test_check_deploy_errors_on_the_public_demo_values():
+    result = check_deploy(production_env(
+        WHATSAPP_APP_SECRET="demo-app-secret", WHATSAPP_VERIFY_TOKEN="demo-verify-token",
+        WHATSAPP_ACCESS_TOKEN="demo-access-token",
+    ))
+    assert result.returncode != 0
+    for check_id, name in (("E001", "WHATSAPP_APP_SECRET"), ("E002", "WHATSAPP_VERIFY_TOKEN"),
+                           ("E003", "WHATSAPP_ACCESS_TOKEN")):
+        assert f"whatsapp_gateway.{check_id}" in result.stderr and f"{name} is the public demo value" in result.stderr
+
+
+def test_debug_is_off_unless_set():
+    # Neither DEBUG nor pytest's PYTEST_VERSION: what a production process sees when DEBUG is forgotten.
+    env = {k: v for k, v in production_env().items() if k not in {"DEBUG", "PYTEST_VERSION"}}
+    assert settings_in(env, "DEBUG") == ["False"]
+    del env["SECRET_KEY"]
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_with_debug_off_no_whatsapp_credential_falls_back_to_a_demo_value():
+    unset = production_env(WHATSAPP_APP_SECRET=None, WHATSAPP_VERIFY_TOKEN=None)
+    assert settings_in(unset, "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN") == ["''"] * 3
+
+
+def test_a_webhook_signed_with_the_demo_secret_finds_no_demo_transport_in_production_config(
+    app, client, settings, tmp_path
+):
+    import hashlib
+    import hmac
+
+    from django.core.management import CommandError, call_command
+
+    from transports.models import Transport
+
+    settings.VAR_DIR = tmp_path
+    assert settings.DEBUG is False
+    # The WHATSAPP_* credentials exactly as a production process without them sees them.
+    names = list(settings.WHATSAPP_DEMO_VALUES)
+    unset = production_env(WHATSAPP_APP_SECRET=None, WHATSAPP_VERIFY_TOKEN=None)
+    for name, value in zip(names, settings_in(unset, *names), strict=True):
+        setattr(settings, name, ast.literal_eval(value))
+    with pytest.raises(CommandError):
+        call_command("bootstrap_demo")
+    with pytest.raises(CommandError):
+        call_command("create_whatsapp_transport", "--app", app.name)
+    assert not Transport.objects.exists()
+    body = b'{"object": "whatsapp_business_account", "entry": []}'
+    signature = "sha256=" + hmac.new(b"demo-app-secret", body, hashlib.sha256).hexdigest()
+    answer = client.post("/webhooks/whatsapp/1", body, content_type="application/json",
+                         headers={"X-Hub-Signature-256": signature})
+    assert answer.status_code == 403
+
+
 def test_the_secure_defaults_are_on_when_debug_is_off():
-    code = (
-        "from django.conf import settings as s; "
-        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
-        "s.SECURE_PROXY_SSL_HEADER, s.STORAGES['staticfiles']['BACKEND'])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, capture_output=True, text=True,
-        env={**production_env(), "DJANGO_SETTINGS_MODULE": "whatsapp_gateway.settings"}, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "True", "True", "True", "31536000", "('HTTP_X_FORWARDED_PROTO',", "'https')",
-        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    assert settings_in(
+        production_env(), "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
+        "SECURE_PROXY_SSL_HEADER", "STORAGES['staticfiles']['BACKEND']",
+    ) == [
+        "True", "True", "True", "31536000", "('HTTP_X_FORWARDED_PROTO', 'https')",
+        "'whitenoise.storage.CompressedManifestStaticFilesStorage'",
     ]
 
 
@@ -220,3 +295,16 @@ def test_gunicorn_access_lines_leave_out_query_strings_and_referrers():
     assert "%(U)s" in access_format
     for atom in ("%(r)s", "%(q)s", "%(f)s"):
         assert atom not in access_format
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_makefile_runs_development_commands_in_debug_unless_told_otherwise():
+    def debug_under_make(env: dict) -> str:
+        return subprocess.run(
+            ["make", "-s", "--eval", 'show-debug: ; @echo "$$DEBUG"', "show-debug"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+        ).stdout.strip()
+
+    without = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    assert debug_under_make(without) == "1"
+    assert debug_under_make({**without, "DEBUG": "false"}) == "false"

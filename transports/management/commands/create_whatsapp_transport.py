@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from transports.presets import whatsapp_transport_from_settings
+from whatsapp_gateway.checks import whatsapp_settings_problems
 from whatsapp_gateway.models import App
 
 
@@ -20,6 +21,10 @@ class Command(BaseCommand):
         app = App.objects.filter(name=options["app"]).first()
         if app is None:
             raise CommandError(f"No app named {options['app']!r}.")
+        # The demo credentials are public: outside DEBUG a transport never stores them (or none at all).
+        problems = {} if settings.DEBUG else whatsapp_settings_problems(all_required=True)
+        if problems:
+            raise CommandError("; ".join(problems.values()) + " (DEBUG is off): set the real values from Meta.")
         transport = whatsapp_transport_from_settings(
             app=app, name=options["name"], settings=settings, phone_strictness=options["strictness"]
         )

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from whatsapp_gateway.demo import demo_bootstrap
 
@@ -11,7 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--admin-password", default="admin", help="Its password (development only).")
 
     def handle(self, *args, admin_username: str, admin_password: str, **options):
-        demo = demo_bootstrap(admin_username=admin_username, admin_password=admin_password)
+        try:
+            demo = demo_bootstrap(admin_username=admin_username, admin_password=admin_password)
+        except ImproperlyConfigured as refused:
+            raise CommandError(str(refused)) from refused
         self.stdout.write(f"Demo app: {demo.app.name}")
         self.stdout.write(f"Demo API key: {demo.api_key}")
         if demo.transport_id:
