@@ -58,7 +58,11 @@ CONFIG_SCHEMA: dict = {
         "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
         "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
         "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
-        "batchDelay": {"type": ["number", "null"], "minimum": 0, "default": None},
+        # Bounded like every number here: a countdown of 1e308 seconds overflows every re-queue.
+        "batchDelay": {
+            "type": ["number", "null"], "minimum": 0, "maximum": 3600, "default": None,
+            "description": "Seconds between batches.",
+        },
         "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
         "timeouts": {
             "type": "object",

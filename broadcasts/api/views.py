@@ -29,6 +29,7 @@ from broadcasts.services.sessions import (
     session_trigger,
     sessions_stats,
 )
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.pagination import Pagination
 
@@ -153,7 +154,8 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 
     @extend_schema(responses=BroadcastDetailOutput)
     def retrieve(self, request, pk=None):
-        broadcast = broadcast_get(app=self.app, broadcast_id=pk) if str(pk).isdigit() else None
+        broadcast_id = ascii_id(pk)
+        broadcast = broadcast_get(app=self.app, broadcast_id=broadcast_id) if broadcast_id is not None else None
         if broadcast is None:
             raise NotFound("No such broadcast.")
         return Response(BroadcastDetailOutput(broadcast).data)

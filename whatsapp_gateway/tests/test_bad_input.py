@@ -259,3 +259,83 @@ def test_an_unexpected_error_is_a_json_500_without_details_even_in_debug(setting
     text = response.content.decode()
     assert "boom" not in text and "charlies" not in text and "SECRET_KEY" not in text
     assert "detail" in response.json()
+
+
+# --- Ids and filters in other digits --------------------------------------------------------------
+
+OTHER_DIGITS = ["²", "\u0661", "1\u0660"]  # superscript two; Arabic-Indic one; one, Arabic-Indic zero
+
+
+@pytest.mark.parametrize("digits", OTHER_DIGITS)
+@pytest.mark.parametrize("prefix", ["/api/v1/broadcasts/", "/api/v1/templates/", "/api/v1/transports/"])
+def test_an_id_in_other_digits_is_a_404(api, sms_transport, prefix, digits):
+    assert api.get(f"{prefix}{digits}").status_code == 404
+
+
+@pytest.mark.parametrize("digits", OTHER_DIGITS)
+@pytest.mark.parametrize("path", ["/api/v1/sessions", "/api/v1/templates"])
+def test_a_transport_filter_in_other_digits_is_a_400_naming_it(api, sms_transport, path, digits):
+    _refused(api.get(path, {"transport": digits}), "transport")
+
+
+def test_a_button_index_in_other_digits_is_a_400(api, wa_transport):
+    from templates.models import Template
+
+    Template.objects.create(
+        app=wa_transport.app, transport=wa_transport, name="hello_world", language="en_US", category="UTILITY",
+        status="APPROVED", components=[{"type": "BODY", "text": "Hello"}],
+    )
+    meta = {"templateName": "hello_world", "language": "en_US", "buttons": [{"type": "url", "index": "²"}]}
+    before = database_rows()
+    response = api.post("/api/v1/sessions", _session_body(wa_transport, meta=meta), format="json")
+    _refused(response, "message", "index")
+    assert database_rows() == before
+
+
+# --- Names and numbers ----------------------------------------------------------------------------
+
+
+def test_a_second_transport_of_the_same_name_is_a_400_naming_name(api, sms_transport):
+    before = database_rows()
+    response = api.post("/api/v1/transports", {"name": "sms", "config": SMS}, format="json")
+    _refused(response, "name", "already has a transport named 'sms'")
+    assert database_rows() == before
+
+
+def test_renaming_a_transport_to_a_taken_name_is_a_400_naming_name(api, sms_transport, wa_transport):
+    before = database_rows()
+    response = api.patch(f"/api/v1/transports/{wa_transport.pk}", {"name": "sms"}, format="json")
+    _refused(response, "name", "sms")
+    assert database_rows() == before
+    assert api.patch(f"/api/v1/transports/{sms_transport.pk}", {"name": "sms"}, format="json").status_code == 200
+
+
+def test_another_app_may_use_the_same_transport_name(other_api, sms_transport):
+    assert other_api.post("/api/v1/transports", {"name": "sms", "config": SMS}, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("batchDelay", 1e308), ("rateLimit", 1e308), ("batchSize", 10**30), ("maxAttempts", 10**30),
+     ("concurrency", 10**30)],
+)
+def test_a_config_number_past_its_maximum_is_a_400_naming_it(api, sms_transport, key, value):
+    before = database_rows()
+    response = api.post("/api/v1/transports", {"name": "big", "config": {**SMS, key: value}}, format="json")
+    _refused(response, "config", key, "at most")
+    assert database_rows() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/sessions", {"message": {"content": "Hi"}, "recipients": ["+12025550101"]}),
+        ("/api/v1/templates/sync", {}),
+        ("/api/v1/templates", {"name": "t", "language": "en_US", "category": "UTILITY", "components": []}),
+    ],
+)
+@pytest.mark.parametrize("transport", [10**30, -1, 0])
+def test_a_transport_id_out_of_range_is_a_400_naming_it(api, sms_transport, path, body, transport):
+    before = database_rows()
+    _refused(api.post(path, {**body, "transport": transport}, format="json"), "transport")
+    assert database_rows() == before
