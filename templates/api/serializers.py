@@ -45,8 +45,17 @@ class SyncInput(serializers.Serializer):
     transport = serializers.IntegerField(required=False, help_text="Sync one transport; all of yours when omitted.")
 
 
+class SkippedTemplateOutput(serializers.Serializer):
+    name = serializers.CharField()
+    language = serializers.CharField()
+    reason = serializers.CharField(help_text='"field: rule", e.g. "name: longer than 512 characters".')
+
+
 class SyncReportOutput(serializers.Serializer):
     transport = serializers.IntegerField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     deleted = serializers.IntegerField()
+    skipped = SkippedTemplateOutput(
+        many=True, help_text="Templates Meta returned that cannot be stored here; the others were synced."
+    )
