@@ -18,6 +18,7 @@ logger = logging.getLogger("gateway.api")
 
 MAX_JSON_DEPTH = 32  # objects and arrays nested in one request body; Meta's deepest payloads use about 8
 _SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ID = 2**63 - 1  # the largest id a (bigint) primary key holds
 _ASCII_ID = re.compile(r"[0-9]{1,18}")  # fits a bigint; "²" and "١" are digits to str.isdigit(), not ids
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]')
 

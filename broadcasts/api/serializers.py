@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.sessions import session_stats
+from whatsapp_gateway.api_input import MAX_ID
 
 
 class MessageInput(serializers.Serializer):
@@ -14,7 +15,7 @@ class MessageInput(serializers.Serializer):
 
 
 class SessionInput(serializers.Serializer):
-    transport = serializers.IntegerField(help_text="Id of one of your transports.")
+    transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
     message = MessageInput()
     recipients = serializers.ListField(
         allow_empty=False,
