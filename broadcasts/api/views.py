@@ -165,15 +165,21 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 class RecipientEraseView(AppScopedMixin, APIView):
     @extend_schema(
         request=RecipientEraseInput,
+        parameters=[
+            OpenApiParameter("dry_run", bool, description="Count what would be erased and change nothing."),
+        ],
         responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
-        examples=[examples.ERASE, examples.ERASED],
+        examples=[examples.ERASE, examples.ERASED, examples.ERASE_DRY_RUN],
     )
     def post(self, request):
         """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
         data = RecipientEraseInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            erasure = recipient_erase(app=self.app, address=data.validated_data["address"], requested_by="api")
+            erasure = recipient_erase(
+                app=self.app, address=data.validated_data["address"], requested_by="api",
+                dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
+            )
         except ErasureError as error:
             return Response({"address": [str(error).removeprefix("address: ")]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ErasureOutput(erasure).data)
