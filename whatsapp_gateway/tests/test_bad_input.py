@@ -339,3 +339,11 @@ def test_a_transport_id_out_of_range_is_a_400_naming_it(api, sms_transport, path
     before = database_rows()
     _refused(api.post(path, {**body, "transport": transport}, format="json"), "transport")
     assert database_rows() == before
+
+
+def test_a_form_encoded_body_is_a_415(api, sms_transport):
+    before = database_rows()
+    response = api.post("/api/v1/transports", {"name": "form", "config": "{}"}, format="multipart")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+    assert database_rows() == before
