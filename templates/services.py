@@ -196,6 +196,10 @@ def templates_sync_all() -> list[SyncReport]:
 
 def template_submit(*, transport: Transport, definition: dict) -> Template:
     """Check the definition against Meta's rules, submit it, and store it as Meta answered (usually PENDING)."""
+    try:
+        json_check(definition.get("components"), field="components")
+    except JSONInputError as error:
+        raise TemplateError(error.detail()) from error
     errors = template_definition_errors(definition)
     if errors:
         raise TemplateError(errors)

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from transports import placeholders
 from transports.addresses import PHONE_REGIONS
 from transports.network import UnsafeURLError, url_check
+from whatsapp_gateway.api_input import JSONInputError, json_check
 
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 
@@ -138,6 +139,10 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
     """
     if not isinstance(config, dict):
         return ["config: must be a JSON object"]
+    try:
+        json_check(config)  # the API's parser checked it already; the admin's form and commands did not
+    except JSONInputError as error:
+        return [f"{error.field or 'config'}: {error.message}"]
     errors = []
     for error in sorted(_VALIDATOR.iter_errors(config), key=lambda e: (list(map(str, e.path)), e.message)):
         field = _field(error.absolute_path)

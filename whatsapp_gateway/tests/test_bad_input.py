@@ -347,3 +347,42 @@ def test_a_form_encoded_body_is_a_415(api, sms_transport):
     assert response.status_code == 415
     assert "detail" in response.json()
     assert database_rows() == before
+
+
+# --- Services check what the parser checks (the admin's forms and commands call them) ----------------
+
+
+@pytest.mark.parametrize("config", [{**SMS, "note": "a\u0000b"}, {**SMS, "deep": nested(40)}])
+def test_a_transport_config_that_cannot_be_stored_is_refused_by_the_service(app, config):
+    from transports.services import TransportConfigInvalid
+
+    with pytest.raises(TransportConfigInvalid, match="note: must not contain NUL|deep.0.0.0"):
+        transport_create(app=app, name="x", config=config)
+    assert not Transport.objects.filter(name="x").exists()
+
+
+def test_template_components_that_cannot_be_stored_are_refused_by_the_service(wa_transport):
+    from templates.services import TemplateError, template_submit
+
+    definition = {"name": "t", "language": "en_US", "category": "UTILITY",
+                  "components": [{"type": "BODY", "text": "a\u0000b"}]}
+    with pytest.raises(TemplateError) as refused:
+        template_submit(transport=wa_transport, definition=definition)
+    assert "components.0.text" in refused.value.detail["components"][0]
+
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ({**SMS, "note": "a\u0000b"}, b"note: must not contain NUL"),
+        ({**SMS, "deep": nested(40)}, b"nested more than 32 levels"),
+        ({**SMS, "batchDelay": 1e308}, b"batchDelay: must be at most 3600"),
+    ],
+)
+def test_the_admin_transport_form_refuses_what_cannot_be_stored(admin_client, app, config, said):
+    form = {"app": app.pk, "name": "sms", "kind": "API", "config": json.dumps(config), "is_active": "on",
+            "access_token": "", "app_secret": "", "verify_token": "", "other_secrets": ""}
+    before = database_rows()
+    page = admin_client.post("/admin/transports/transport/add/", form)
+    assert page.status_code == 200 and said in page.content
+    assert database_rows() == before
