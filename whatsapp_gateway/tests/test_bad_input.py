@@ -386,3 +386,11 @@ def test_the_admin_transport_form_refuses_what_cannot_be_stored(admin_client, ap
     page = admin_client.post("/admin/transports/transport/add/", form)
     assert page.status_code == 200 and said in page.content
     assert database_rows() == before
+
+
+def test_json_content_nested_past_what_python_parses_is_a_400(api, app):
+    transport = transport_create(app=app, name="json", config={**SMS, "validationContent": "JSON"})
+    before = database_rows()
+    response = api.post("/api/v1/sessions", _session_body(transport, content="[" * 100_000), format="json")
+    _refused(response, "message", "message.content")
+    assert database_rows() == before
