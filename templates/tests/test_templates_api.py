@@ -215,6 +215,13 @@ def test_raw_components_are_checked_before_anything_is_stored(api, sim_transport
     assert accepted.status_code == 202, accepted.content
 
 
+def _nested(depth: int):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def _meta_returns(simulator, **values):
     """A template at Meta (the simulator) that Meta's own checks never saw, as a broken or hostile answer could."""
     values = {"waba_id": "200000000000001", "language": "en_US", "category": "UTILITY", "status": "APPROVED",
@@ -230,6 +237,7 @@ def _meta_returns(simulator, **values):
         ({"name": "long_language", "language": "en_US_" + "x" * 40}, "language"),
         ({"name": "huge", "components": [{"type": "BODY", "text": "x" * 200_000}]}, "components"),
         ({"name": "nul_text", "components": [{"type": "BODY", "text": "a\u0000b"}]}, "components"),
+        ({"name": "deep", "components": [{"type": "BODY", "example": _nested(100)}]}, "components"),
     ],
 )
 def test_a_template_the_gateway_cannot_store_is_skipped_and_reported_and_the_rest_synced(
