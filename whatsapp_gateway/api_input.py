@@ -11,6 +11,7 @@ import logging
 import math
 import re
 
+from django import forms
 from django.core.signals import got_request_exception
 from rest_framework import exceptions, parsers
 
@@ -179,6 +180,22 @@ class JSONBodyParser(parsers.JSONParser):
             if not error.field or re.match(r"[0-9]+(\.|$)", error.field):  # the body itself, or an array
                 raise exceptions.ParseError(f"JSON parse error - {error.message}") from None
             raise exceptions.ValidationError(error.detail()) from None
+
+
+class JSONFormField(forms.JSONField):
+    """Django's form JSONField with `json_loads`' checks, for admin forms: "[" * 100_000 is a form error, not a 500.
+
+    Use it as `forms.JSONField` is used, or for every model JSONField of a ModelAdmin with
+    `formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}`.
+    """
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            return json_loads(value)
+        except JSONInputError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
 
 
 def api_exception_handler(exc, context):

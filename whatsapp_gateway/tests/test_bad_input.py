@@ -394,3 +394,21 @@ def test_json_content_nested_past_what_python_parses_is_a_400(api, app):
     response = api.post("/api/v1/sessions", _session_body(transport, content="[" * 100_000), format="json")
     _refused(response, "message", "message.content")
     assert database_rows() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("[" * 100_000, "nested more than 32"), ('{"a": "\\u0000"}', "a: must not contain NUL"), ("{", "not valid JSON")],
+)
+def test_the_checked_form_field_makes_bad_json_a_form_error(text, said):
+    from django import forms
+
+    from whatsapp_gateway.api_input import JSONFormField
+
+    class ConfigForm(forms.Form):
+        config = JSONFormField()
+
+    form = ConfigForm(data={"config": text})
+    assert not form.is_valid()
+    assert said in form.errors["config"][0]
+    assert ConfigForm(data={"config": '{"a": [1, 2]}'}).is_valid()
