@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.sessions import SessionError
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.models import App
 
 
@@ -36,9 +37,9 @@ def session_list(*, app: App, filters: dict) -> QuerySet[Session]:
     if status := _choice("status", filters.get("status"), Session.Status):
         sessions = sessions.filter(status=status)
     if transport := filters.get("transport"):
-        if not str(transport).isdigit():
+        if (transport_id := ascii_id(transport)) is None:
             raise SessionError({"transport": ["Must be a transport id."]})
-        sessions = sessions.filter(transport_id=int(transport))
+        sessions = sessions.filter(transport_id=transport_id)
     if after := _when("created_after", filters.get("created_after")):
         sessions = sessions.filter(created_at__gte=after)
     if before := _when("created_before", filters.get("created_before")):

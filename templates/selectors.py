@@ -4,15 +4,16 @@ from django.db.models import QuerySet
 
 from templates.models import Template
 from templates.services import TemplateError
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.models import App
 
 
 def template_list(*, app: App, filters: dict) -> QuerySet[Template]:
     templates = Template.objects.filter(app=app)
     if transport := filters.get("transport"):
-        if not str(transport).isdigit():
+        if (transport_id := ascii_id(transport)) is None:
             raise TemplateError({"transport": ["Must be a transport id."]})
-        templates = templates.filter(transport_id=int(transport))
+        templates = templates.filter(transport_id=transport_id)
     if status := filters.get("status"):
         if status.upper() not in Template.Status.values:
             raise TemplateError({"status": [f"Must be one of {', '.join(Template.Status.values)}."]})

@@ -4,6 +4,7 @@ import ipaddress
 from urllib.parse import urlparse
 
 from templates.requirements import TemplateRequirements, with_article
+from whatsapp_gateway.api_input import ascii_id
 
 
 def send_errors(*, name: str, requirements: TemplateRequirements, meta: dict) -> list[str]:
@@ -92,8 +93,8 @@ def _button_errors(name: str, req: TemplateRequirements, buttons) -> list[str]:
     given = {}
     for position, button in enumerate(buttons if isinstance(buttons, list) else []):
         index = button.get("index", position) if isinstance(button, dict) else None
-        if isinstance(index, int | str) and not isinstance(index, bool) and str(index).isdigit():
-            given[int(index)] = button
+        if isinstance(index, int | str) and not isinstance(index, bool) and (number := ascii_id(index)) is not None:
+            given[number] = button
     problems = []
     for slot in req.buttons:
         button = given.get(slot.index)

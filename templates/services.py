@@ -1,7 +1,8 @@
 """Templates: sync with the transport's WABA, submit and delete at Meta, and check a send before it leaves."""
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -13,9 +14,13 @@ from templates.rules import template_definition_errors
 from templates.send_check import send_errors
 from transports.graph import graph_request
 from transports.models import Transport
+from whatsapp_gateway.api_input import JSONInputError, json_check, text_problem
 
 logger = logging.getLogger("gateway.templates")
 FIELDS = "id,name,status,category,language,components,quality_score,parameter_format,rejected_reason"
+# Meta's own limits keep a template's components to a few kilobytes; past this an answer is not a template.
+COMPONENTS_MAX_BYTES = 64 * 1024
+_TEXT_FIELDS = ("name", "language", "category", "status", "parameter_format")
 
 
 class TemplateError(Exception):
@@ -33,6 +38,8 @@ class SyncReport:
     created: int
     updated: int
     deleted: int
+    # Templates Meta returned that cannot be stored here: {name, language, reason}; the rest is synced.
+    skipped: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
     def total(self) -> int:
@@ -76,9 +83,15 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
     now = timezone.now()
     existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
     created = updated = 0
-    seen, unchanged = set(), []
+    seen, unchanged, skipped = set(), [], []
     with transaction.atomic():
         for item in remote:
+            if reason := _unstorable(item):
+                # One bad answer must not fail every later sync of the account: skip it, say so.
+                skipped.append(_skipped(item, reason))
+                if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("name", "language")):
+                    seen.add((item["name"], item["language"]))  # still at Meta: a stored copy is not DELETED
+                continue
             key = (item.get("name", ""), item.get("language", ""))
             seen.add(key)
             values = {
@@ -108,11 +121,59 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
         Template.objects.filter(pk__in=vanished).update(
             status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
         )
+    for each in skipped:
+        logger.warning(
+            "template from Meta skipped",
+            extra={"transport": transport.pk, "template": each["name"], "reason": each["reason"]},
+        )
     logger.info(
         "templates synced",
-        extra={"transport": transport.pk, "new": created, "changed": updated, "gone": len(vanished)},
+        extra={"transport": transport.pk, "new": created, "changed": updated, "gone": len(vanished),
+               "skipped": len(skipped)},
     )
-    return SyncReport(transport=transport.pk, created=created, updated=updated, deleted=len(vanished))
+    return SyncReport(
+        transport=transport.pk, created=created, updated=updated, deleted=len(vanished), skipped=tuple(skipped)
+    )
+
+
+def _unstorable(item) -> str | None:
+    """Why a template of Meta's answer cannot be stored as it is ("field: rule"), or None."""
+    if not isinstance(item, dict):
+        return "template: not a JSON object"
+    for name in _TEXT_FIELDS:
+        value = item.get(name)
+        if value is None and name not in ("name", "language"):
+            continue
+        if not isinstance(value, str) or (name in ("name", "language") and not value):
+            return f"{name}: missing or not text"
+        limit = Template._meta.get_field(name).max_length
+        if len(value) > limit:
+            return f"{name}: longer than {limit} characters"
+        if problem := text_problem(value):
+            return f"{name}: {problem}"
+    components = item.get("components") or []
+    if not isinstance(components, list):
+        return "components: not a list"
+    try:
+        json_check(components, field="components")
+        json_check([item.get(key) for key in ("id", "rejected_reason", "quality_score")], field="template")
+    except JSONInputError as error:
+        return str(error)
+    if len(json.dumps(components)) > COMPONENTS_MAX_BYTES:
+        return f"components: larger than {COMPONENTS_MAX_BYTES // 1024} KiB"
+    if len(str(item.get("id", ""))) > Template._meta.get_field("meta_id").max_length:
+        return "id: too long"
+    return None
+
+
+def _skipped(item, reason: str) -> dict:
+    """What a report may show of a template that was not stored: its name and language, printable and short."""
+    def shown(value) -> str:
+        text = value if isinstance(value, str) else ""
+        return text[:100].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\u0000")
+
+    item = item if isinstance(item, dict) else {}
+    return {"name": shown(item.get("name")), "language": shown(item.get("language")), "reason": reason}
 
 
 def _quality(value) -> str:
@@ -138,6 +199,10 @@ def templates_sync_all() -> list[SyncReport]:
 
 def template_submit(*, transport: Transport, definition: dict) -> Template:
     """Check the definition against Meta's rules, submit it, and store it as Meta answered (usually PENDING)."""
+    try:
+        json_check(definition.get("components"), field="components")
+    except JSONInputError as error:
+        raise TemplateError(error.detail()) from error
     errors = template_definition_errors(definition)
     if errors:
         raise TemplateError(errors)

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from transports import placeholders
 from transports.addresses import PHONE_REGIONS
 from transports.network import UnsafeURLError, header_problem, url_check
+from whatsapp_gateway.api_input import JSONInputError, json_check
 
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 
@@ -58,7 +59,11 @@ CONFIG_SCHEMA: dict = {
         "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
         "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
         "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
-        "batchDelay": {"type": ["number", "null"], "minimum": 0, "default": None},
+        # Bounded like every number here: a countdown of 1e308 seconds overflows every re-queue.
+        "batchDelay": {
+            "type": ["number", "null"], "minimum": 0, "maximum": 3600, "default": None,
+            "description": "Seconds between batches.",
+        },
         "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
         "timeouts": {
             "type": "object",
@@ -134,6 +139,10 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
     """
     if not isinstance(config, dict):
         return ["config: must be a JSON object"]
+    try:
+        json_check(config)  # the API's parser checked it already; the admin's form and commands did not
+    except JSONInputError as error:
+        return [f"{error.field or 'config'}: {error.message}"]
     errors = []
     for error in sorted(_VALIDATOR.iter_errors(config), key=lambda e: (list(map(str, e.path)), e.message)):
         field = _field(error.absolute_path)

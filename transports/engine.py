@@ -101,7 +101,7 @@ def _content_errors(config: dict, message: dict) -> list[str]:
     elif kind == "JSON" and isinstance(content, str):
         try:
             json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return ["message.content: must be valid JSON"]
     return []
 
@@ -231,7 +231,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         )
     try:
         data = json.loads(answer.body) if answer.body else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # a provider's answer nested past Python's parser is no answer
         data = {}
     if answer.http_status in rules["successStatus"]:
         message_id = _path_value(data, rules["messageIdPath"])

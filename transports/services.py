@@ -26,6 +26,19 @@ class TransportConfigInvalid(ValueError):
         super().__init__("; ".join(errors))
 
 
+class TransportNameTaken(ValueError):
+    """Another transport of the app has this name (names are unique per app); str() says so."""
+
+
+def transport_name_check(*, app: App, name: str, transport: Transport | None = None) -> None:
+    """Raise TransportNameTaken when another transport of `app` is called `name`."""
+    others = Transport.objects.filter(app=app, name=name)
+    if transport is not None:
+        others = others.exclude(pk=transport.pk)
+    if others.exists():
+        raise TransportNameTaken(f"This app already has a transport named {name!r}.")
+
+
 def transport_config_check(*, config: dict, secrets: dict | None = None) -> None:
     """Raise TransportConfigInvalid unless `config` is valid (schema, placeholders, URL guard)."""
     errors = config_errors(config, secrets=secrets)
@@ -79,6 +92,7 @@ def transport_create(
         raise TransportConfigInvalid(["config: is required (or give whatsapp_cloud)"])
     secrets = secrets_merged({}, secrets)
     transport_config_check(config=config, secrets=secrets)
+    transport_name_check(app=app, name=name)
     transport = Transport(app=app, name=name, config=config, is_active=is_active)
     transport.encrypted_secrets = secrets_encrypt(secrets)
     transport.save()
@@ -112,6 +126,7 @@ def transport_update(
     if config is not None:
         transport.config = config
     if name is not None:
+        transport_name_check(app=transport.app, name=name, transport=transport)
         transport.name = name
     if secrets:
         transport.encrypted_secrets = secrets_encrypt(merged_secrets)

@@ -14,6 +14,8 @@ Per-recipient params (the recipient's `params` object) are applied over the mess
 
 import re
 
+from whatsapp_gateway.api_input import ascii_id
+
 MEDIA_TYPES = ("image", "video", "document")
 HEADER_TYPES = ("text", *MEDIA_TYPES, "location")
 BUTTON_TYPES = ("url", "quick_reply", "copy_code", "flow", "catalog", "mpm")
@@ -134,7 +136,7 @@ def _button_component(button, position: int) -> dict:
     if kind not in BUTTON_TYPES:
         raise BuildError(f"{where}.type: must be one of {', '.join(BUTTON_TYPES)}")
     index = button.get("index", position)
-    if isinstance(index, bool) or not str(index).isdigit():
+    if isinstance(index, bool) or ascii_id(index) is None:  # "²" is a digit to isdigit(), not an index
         raise BuildError(f"{where}.index: must be the button's 0-based position in the template")
     if kind == "quick_reply":
         if "payload" not in button:

@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from whatsapp_gateway.api_input import params_check
 from whatsapp_gateway.models import App
 from whatsapp_gateway.services import app_for_key
 
@@ -61,7 +62,14 @@ class AppKeyScheme(OpenApiAuthenticationExtension):
 
 
 class AppScopedMixin:
-    """Views whose querysets belong to the calling app: another app's ids simply 404."""
+    """Views whose querysets belong to the calling app: another app's ids simply 404.
+
+    Query parameters are checked before any view runs, as bodies are by the parser (api_input).
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        params_check(request.query_params)
 
     @property
     def app(self) -> App:

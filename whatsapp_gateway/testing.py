@@ -116,14 +116,11 @@ def whatsapp_transport_via_api(api, *, base_url: str, name: str | None = None, *
     return response.json()
 
 
-def rows_snapshot() -> dict[str, int]:
-    """Every table's rows, hashed per table: equal snapshots mean no row was added, changed or removed."""
+def database_rows() -> dict[str, list[tuple]]:
+    """Every row of every table, by model: equal before and after means nothing was added, changed or removed."""
     from django.apps import apps
 
-    return {
-        model._meta.db_table: hash(repr(list(model._default_manager.order_by("pk").values_list())))
-        for model in apps.get_models()
-    }
+    return {model._meta.label: list(model._default_manager.order_by("pk").values_list()) for model in apps.get_models()}
 
 
 def free_port() -> int:

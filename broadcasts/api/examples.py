@@ -90,6 +90,20 @@ ERASED = OpenApiExample(
     value={
         "id": 7,
         "erased_at": "2025-01-15T10:00:00Z",
+        "dry_run": False,
+        "counts": {
+            "broadcasts": 3, "sessions": 1, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4,
+        },
+    },
+)
+ERASE_DRY_RUN = OpenApiExample(
+    "Dry run (?dry_run=true)",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": None,
+        "erased_at": None,
+        "dry_run": True,
         "counts": {
             "broadcasts": 3, "sessions": 1, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4,
         },

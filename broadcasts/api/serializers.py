@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.sessions import session_stats
+from whatsapp_gateway.api_input import MAX_ID
 
 
 class MessageInput(serializers.Serializer):
@@ -14,7 +15,7 @@ class MessageInput(serializers.Serializer):
 
 
 class SessionInput(serializers.Serializer):
-    transport = serializers.IntegerField(help_text="Id of one of your transports.")
+    transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
     message = MessageInput()
     recipients = serializers.ListField(
         allow_empty=False,
@@ -137,13 +138,21 @@ class CountOutput(serializers.Serializer):
 
 class RecipientEraseInput(serializers.Serializer):
     address = serializers.CharField(
-        max_length=64, help_text='The number in any format ("+1 202 555 0101", "12025550101") or the address.'
+        max_length=420,
+        help_text='A phone number in any format ("+1 202 555 0101", "12025550101"), a BSUID '
+        '("US.13491208655302741918") or a wamid; matched whole, never as a fragment.',
     )
 
 
 class ErasureOutput(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Id of the erasure record (which never holds the number).")
-    erased_at = serializers.DateTimeField()
-    counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Rows anonymized or deleted, by kind."
+    id = serializers.IntegerField(
+        allow_null=True, help_text="Id of the erasure record (which never holds the number); null in a dry run."
     )
+    erased_at = serializers.DateTimeField(allow_null=True)
+    dry_run = serializers.SerializerMethodField(help_text="True when nothing was changed (?dry_run=true).")
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rows anonymized or deleted (in a dry run: that would be), by kind."
+    )
+
+    def get_dry_run(self, erasure) -> bool:
+        return erasure.pk is None

@@ -29,6 +29,7 @@ from broadcasts.services.sessions import (
     session_trigger,
     sessions_stats,
 )
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.pagination import Pagination
 
@@ -153,7 +154,8 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 
     @extend_schema(responses=BroadcastDetailOutput)
     def retrieve(self, request, pk=None):
-        broadcast = broadcast_get(app=self.app, broadcast_id=pk) if str(pk).isdigit() else None
+        broadcast_id = ascii_id(pk)
+        broadcast = broadcast_get(app=self.app, broadcast_id=broadcast_id) if broadcast_id is not None else None
         if broadcast is None:
             raise NotFound("No such broadcast.")
         return Response(BroadcastDetailOutput(broadcast).data)
@@ -163,15 +165,21 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 class RecipientEraseView(AppScopedMixin, APIView):
     @extend_schema(
         request=RecipientEraseInput,
+        parameters=[
+            OpenApiParameter("dry_run", bool, description="Count what would be erased and change nothing."),
+        ],
         responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
-        examples=[examples.ERASE, examples.ERASED],
+        examples=[examples.ERASE, examples.ERASED, examples.ERASE_DRY_RUN],
     )
     def post(self, request):
         """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
         data = RecipientEraseInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            erasure = recipient_erase(app=self.app, address=data.validated_data["address"], requested_by="api")
+            erasure = recipient_erase(
+                app=self.app, address=data.validated_data["address"], requested_by="api",
+                dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
+            )
         except ErasureError as error:
             return Response({"address": [str(error).removeprefix("address: ")]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ErasureOutput(erasure).data)

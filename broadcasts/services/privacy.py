@@ -10,17 +10,18 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Replace
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.services.sessions import STAT_KEYS
-from transports import engine
+from transports.addresses import STRICT_POSSIBLE, AddressError, phone_normalize
 from transports.models import Transport
 from whatsapp_gateway.models import App
 
@@ -28,11 +29,13 @@ logger = logging.getLogger("gateway.privacy")
 
 ERASED = "[ERASED]"
 FINISHED = [Session.Status.COMPLETED, Session.Status.FAILED, Session.Status.CANCELLED]
-# Keys of a Meta status or message object that carry the person's number.
-_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to")
+# Keys of a Meta status, contact or message object that carry the person's number or user id (BSUID).
+_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to", "user_id", "recipient_user_id", "parent_user_id")
 # What is kept of such an object once its number is erased (enough to process a pending status).
 _KEPT_KEYS = ("id", "status", "timestamp", "type")
-_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().\u00a0/]+$")
+# Meta's business-scoped user id ("US.13491208655302741918") and message id ("wamid." and base64).
+BSUID = re.compile(r"[A-Z]{2}\.[0-9]{1,40}")
+WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_\-]{1,400}")
 
 
 class ErasureError(ValueError):
@@ -133,68 +136,111 @@ def _message_without_personal_data(message: dict) -> dict:
 # --- Erasure ------------------------------------------------------------------------------------
 
 
-def recipient_addresses(*, app: App, address: str) -> set[str]:
-    """Every stored form of `address` in `app`: normalized by each of its transports' rules, plus digits only.
+@dataclass(frozen=True)
+class Identifiers:
+    """Whom an erasure is about: their stored addresses and the wamids that name them."""
 
-    "+1 202 555 0101", "(202) 555-0101" (read in the transport's region) and "12025550101" give the
-    same number, so they erase the same person.
+    addresses: frozenset[str]
+    wamids: frozenset[str] = frozenset()
+
+    @property
+    def numbers(self) -> set[str]:
+        """The addresses as they appear in Meta's payloads and our texts: digits, and "+digits"."""
+        return set(self.addresses) | {f"+{a}" for a in self.addresses if a.isdigit()}
+
+
+def recipient_identifiers(*, app: App, address: str) -> Identifiers:
+    """Who `address` names in `app`: a possible phone number in any format, a BSUID or a wamid.
+
+    A number is normalized with the region of each of the app's transports (strictness
+    "possible"), so "+1 202 555 0101", "(202) 555-0101" (in a US transport) and "12025550101" are
+    one person. A wamid stands for the person it was sent to (or who sent it). Anything else —
+    "0", "12", an email — is refused: erasure matches whole identifiers, never fragments.
     """
-    if not isinstance(address, str) or not address.strip():
-        raise ErasureError("address: may not be empty")
-    forms = set()
-    for transport in Transport.objects.filter(app=app):
+    text = address.strip() if isinstance(address, str) else ""
+    if WAMID.fullmatch(text):
+        return _identifiers_of_wamid(app=app, wamid=text)
+    if BSUID.fullmatch(text):
+        return Identifiers(addresses=frozenset({text}))
+    regions = {
+        transport.config.get("defaultRegion") or settings.PHONE_DEFAULT_REGION
+        for transport in Transport.objects.filter(app=app).only("config")
+    } or {settings.PHONE_DEFAULT_REGION}
+    numbers = set()
+    for region in sorted(regions):
         try:
-            forms.add(engine.address_normalize(transport, address))
-        except engine.AddressError:
+            numbers.add(phone_normalize(text, region=region, strictness=STRICT_POSSIBLE))
+        except AddressError:
             continue
-    if _PHONE_LIKE.match(address.strip()):
-        forms.add("".join(ch for ch in address if ch.isdigit()))
-    forms.discard("")
-    if not forms:
-        raise ErasureError("address: not a phone number or address any transport of this app accepts")
-    return forms
+    if not numbers:
+        raise ErasureError(
+            "address: not a phone number, a BSUID or a wamid (e.g. +1 202 555 0101, US.13491208655302741918, wamid.…)"
+        )
+    return Identifiers(addresses=frozenset(numbers))
 
 
-def recipient_erase(*, app: App, address: str, requested_by: str = "") -> Erasure:
+def _identifiers_of_wamid(*, app: App, wamid: str) -> Identifiers:
+    sent = Broadcast.objects.filter(session__app=app, wamid__in=[wamid, erased_wamid(wamid)]).exclude(address="")
+    received = InboundMessage.objects.filter(app=app, message_id=wamid)
+    addresses = set(sent.values_list("address", flat=True)) | set(received.values_list("wa_id", flat=True))
+    return Identifiers(addresses=frozenset(addresses - {""}), wamids=frozenset({wamid}))
+
+
+def recipient_erase(*, app: App, address: str, requested_by: str = "", dry_run: bool = False) -> Erasure:
     """Erase one person from `app`: their broadcasts and logs anonymized, inbound messages deleted,
     their number cut out of stored webhook events. Records that an erasure happened, never the number.
 
     Queued messages to them are cancelled. Other apps are not touched. Raises ErasureError.
+    With `dry_run` nothing changes: the returned, unsaved Erasure has the counts a real run would have.
     """
-    forms = recipient_addresses(app=app, address=address)
-    numbers = forms | {f"+{form}" for form in forms if form.isdigit()}
-    broadcasts = Broadcast.objects.filter(session__app=app, address__in=forms)
+    who = recipient_identifiers(app=app, address=address)
     with transaction.atomic():
-        sessions = _own_sessions_scrub(app=app, forms=forms)
-        cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
-            status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
-        )
-        wamids = _wamids_erase(broadcasts)
-        logs = BroadcastLog.objects.filter(broadcast__in=broadcasts).update(
-            request=None,
-            response_body="",
-            message=_text_without(F("message"), numbers | wamids),
-            error_title=_text_without(F("error_title"), numbers),
-        )
-        anonymized = broadcasts.update(
-            address="", params={}, error_title=_text_without(F("error_title"), numbers), updated_at=timezone.now()
-        )
-        inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
-        events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)
-        erasure = Erasure.objects.create(
-            app=app,
-            requested_by=requested_by[:150],
-            counts={
-                "broadcasts": anonymized,
-                "sessions": sessions,
-                "cancelled": cancelled,
-                "logs": logs,
-                "inbound_messages": inbound,
-                "webhook_events": events,
-            },
-        )
+        counts = _erase(app=app, who=who)
+        if dry_run:
+            # The same statements, rolled back: a dry run cannot count differently from the real run.
+            transaction.set_rollback(True)
+            return Erasure(app=app, requested_by=requested_by[:150], counts=counts)
+        erasure = Erasure.objects.create(app=app, requested_by=requested_by[:150], counts=counts)
     logger.info("recipient erased", extra={"app": app.pk, "erasure": erasure.pk, **erasure.counts})
     return erasure
+
+
+def _erase(*, app: App, who: Identifiers) -> dict[str, int]:
+    forms, numbers = set(who.addresses), who.numbers
+    broadcasts = Broadcast.objects.filter(session__app=app, address__in=forms)
+    sessions = _own_sessions_scrub(app=app, forms=forms)
+    cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
+        status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
+    )
+    wamids = _wamids_erase(broadcasts) | set(who.wamids)
+    logs = _texts_scrub(
+        BroadcastLog.objects.filter(broadcast__in=broadcasts),
+        {"message": numbers | wamids, "error_title": numbers},
+        request=None, response_body="",
+    )
+    anonymized = _texts_scrub(broadcasts, {"error_title": numbers}, address="", params={}, updated_at=timezone.now())
+    inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
+    events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)
+    return {
+        "broadcasts": anonymized,
+        "sessions": sessions,
+        "cancelled": cancelled,
+        "logs": logs,
+        "inbound_messages": inbound,
+        "webhook_events": events,
+    }
+
+
+def _texts_scrub(queryset: QuerySet, texts: dict[str, set[str]], **values) -> int:
+    """Set `values` on every row, and cut the identifiers out of each text field as whole tokens; how many."""
+    rows = list(queryset.only("pk", *texts))
+    for row in rows:
+        for name, identifiers in texts.items():
+            setattr(row, name, _text_without(getattr(row, name), identifiers))
+        for name, value in values.items():
+            setattr(row, name, value)
+    queryset.model.objects.bulk_update(rows, [*texts, *values], batch_size=500)
+    return len(rows)
 
 
 def _own_sessions_scrub(*, app: App, forms: set[str]) -> int:
@@ -253,10 +299,12 @@ def payload_without_erased(payload, items: list[dict]):
     return _json_without(payload, numbers, wamids)
 
 
-def _text_without(expression, numbers: set[str]):
-    for number in sorted(numbers, key=len, reverse=True):  # "+1202…" before "1202…"
-        expression = Replace(expression, Value(number), Value(ERASED))
-    return expression
+def _text_without(text, identifiers: set[str]):
+    """`text` with each identifier cut out where it stands whole (not inside a longer number or id)."""
+    if not isinstance(text, str) or not text or not identifiers:
+        return text
+    alternatives = "|".join(re.escape(i) for i in sorted(identifiers, key=len, reverse=True))  # "+1202…" first
+    return re.sub(rf"(?<![0-9A-Za-z_])(?:{alternatives})(?![0-9A-Za-z_])", ERASED, text)
 
 
 def _webhook_events_scrub(*, app: App, numbers: set[str], wamids: set[str]) -> int:
@@ -270,18 +318,23 @@ def _webhook_events_scrub(*, app: App, numbers: set[str], wamids: set[str]) -> i
         .filter(mentions)
         .only("id", "payload", "unmatched")
     )
+    changed = []
     for event in events:
-        event.payload = _json_without(event.payload, numbers, wamids)
-        event.unmatched = _json_without(event.unmatched, numbers, wamids)
-    WebhookEvent.objects.bulk_update(events, ["payload", "unmatched"], batch_size=500)
-    return len(events)
+        payload = _json_without(event.payload, numbers, wamids)
+        unmatched = _json_without(event.unmatched, numbers, wamids)
+        if (payload, unmatched) != (event.payload, event.unmatched):  # a digit run inside another id is no mention
+            event.payload, event.unmatched = payload, unmatched
+            changed.append(event)
+    WebhookEvent.objects.bulk_update(changed, ["payload", "unmatched"], batch_size=500)
+    return len(changed)
 
 
 def _json_without(obj, numbers: set[str], wamids: set[str] = frozenset()):
     """A copy of a Meta payload where every object naming one of `numbers` (or of their `wamids`)
     keeps only its status, time and type; its id becomes the wamid's hash."""
     if isinstance(obj, dict):
-        if any(obj.get(key) in numbers for key in _NUMBER_KEYS) or obj.get("id") in wamids:
+        named = [obj.get(key) for key in _NUMBER_KEYS if isinstance(obj.get(key), str)]
+        if any(value in numbers for value in named) or (isinstance(obj.get("id"), str) and obj["id"] in wamids):
             kept = {key: obj[key] for key in _KEPT_KEYS if key in obj}
             if isinstance(kept.get("id"), str) and kept["id"].startswith("wamid."):
                 kept["id"] = erased_wamid(kept["id"])
@@ -290,6 +343,5 @@ def _json_without(obj, numbers: set[str], wamids: set[str] = frozenset()):
     if isinstance(obj, list):
         return [_json_without(item, numbers, wamids) for item in obj]
     if isinstance(obj, str):
-        for text in sorted(numbers | wamids, key=len, reverse=True):
-            obj = obj.replace(text, ERASED)
+        return ERASED if obj in numbers or obj in wamids else _text_without(obj, numbers | wamids)
     return obj

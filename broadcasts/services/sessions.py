@@ -21,6 +21,7 @@ from broadcasts.services.validation import (
 )
 from templates.models import Template
 from transports.models import Transport
+from whatsapp_gateway.api_input import text_problem
 from whatsapp_gateway.models import App
 
 logger = logging.getLogger("gateway.sessions")
@@ -65,6 +66,8 @@ def session_create(
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise SessionError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+    if idempotency_key and (problem := text_problem(idempotency_key)):
+        raise SessionError({"Idempotency-Key": [problem]})
     fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)

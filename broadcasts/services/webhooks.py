@@ -26,7 +26,6 @@ the transport, is the scope because Meta sends every number of one Meta app to o
 
 import hashlib
 import hmac
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from transports.engine import transport_secrets
 from transports.models import Transport
 from transports.redaction import mask_phone
 from whatsapp_gateway import metrics
+from whatsapp_gateway.api_input import JSONInputError, json_loads
 
 logger = logging.getLogger("gateway.webhooks")
 
@@ -129,10 +129,12 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
         _rejected_log(transport, "signature missing or wrong", body)
         raise WebhookRejected(403, "signature missing or wrong")
     try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        _rejected_log(transport, "body is not JSON", body)
-        raise WebhookRejected(400, "body is not JSON") from exc
+        # Checked as API bodies are: a depth, NUL or lone surrogate no database column can take is a 400.
+        payload = json_loads(body)
+    except JSONInputError as exc:
+        reason = "body is not JSON" if not exc.field and exc.message.startswith("not valid") else f"body refused: {exc}"
+        _rejected_log(transport, reason, body)
+        raise WebhookRejected(400, reason) from exc
     if not isinstance(payload, dict):
         _rejected_log(transport, "body is not a JSON object", body)
         raise WebhookRejected(400, "body is not a JSON object")

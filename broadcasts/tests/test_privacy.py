@@ -8,7 +8,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import CharField, JSONField, Q, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -22,6 +22,7 @@ from broadcasts.services.webhooks import webhook_event_process
 from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
 from transports.services import transport_create
+from whatsapp_gateway.testing import database_rows
 
 ALICE = "12025550101"  # the person asking to be forgotten
 BOB = "12025550102"  # another recipient of the same app, who stays
@@ -326,6 +327,131 @@ def test_the_erase_command_can_target_one_app(transport, other_transport, capsys
     assert Broadcast.objects.filter(session__app=other_transport.app, address=ALICE).exists()
     call_command("erase_recipient", "12025550101")
     assert rows_mentioning(ALICE) == []
+
+
+CAROL = "5512025550101"  # a Brazilian number whose digits contain Alice's whole number
+BSUID = "US.13491208655302741918"  # Meta's business-scoped user id of a username user
+
+
+def _rows_of(transport, address: str) -> list:
+    """Everything stored about one recipient: their broadcasts, logs, inbound messages and webhook events."""
+    broadcasts = Broadcast.objects.filter(session__transport=transport, address=address)
+    wamids = [wamid for wamid in broadcasts.values_list("wamid", flat=True)]
+    return [
+        list(broadcasts.order_by("pk").values_list()),
+        list(BroadcastLog.objects.filter(broadcast__in=broadcasts).order_by("pk").values_list()),
+        list(InboundMessage.objects.filter(wa_id=address).order_by("pk").values_list()),
+        list(WebhookEvent.objects.filter(body_sha256__in=[_sha(w) for w in wamids]).order_by("pk").values_list()),
+    ]
+
+
+@pytest.mark.parametrize(
+    "address", ["0", "12", "1", "555", "+", "wamid", "wamid.", "US.", "us.123", "not a number", "alice@example.com"]
+)
+def test_the_erase_endpoint_refuses_what_is_not_a_phone_number_bsuid_or_wamid(api, transport, address):
+    personal_data(transport)
+    before = database_rows()
+    response = api.post("/api/v1/recipients/erase", {"address": address}, format="json")
+    assert response.status_code == 400, response.content
+    assert "phone number, a BSUID or a wamid" in response.json()["address"][0]
+    assert database_rows() == before
+
+
+def test_the_erase_command_refuses_a_fragment_of_a_number(transport):
+    personal_data(transport)
+    before = database_rows()
+    with pytest.raises(CommandError, match="address"):
+        call_command("erase_recipient", "12")
+    assert database_rows() == before
+
+
+def test_erasure_leaves_another_recipient_whose_number_shares_its_digits_untouched(api, transport):
+    personal_data(transport, numbers=(ALICE, CAROL))
+    carol = _rows_of(transport, CAROL)
+    response = api.post("/api/v1/recipients/erase", {"address": ALICE}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"] == {
+        "broadcasts": 1, "sessions": 0, "cancelled": 0, "logs": 2, "inbound_messages": 1, "webhook_events": 1,
+    }
+    assert _rows_of(transport, CAROL) == carol
+    assert not Broadcast.objects.filter(address=ALICE).exists()
+
+
+def test_erasure_only_replaces_whole_values_in_webhook_payloads(transport):
+    personal_data(transport)
+    # An event that names no one: ids full of Alice's digits, and her number inside a longer one.
+    ids = {"id": "2" + ALICE + "9", "phone_number_id": ALICE + "0", "text": f"ref 9{ALICE}", "waba": "0"}
+    event = WebhookEvent.objects.create(transport=transport, body_sha256="ids", payload={"entry": [ids]})
+    mention = {"text": f"call me at +{ALICE}, or {ALICE}."}
+    spoken = WebhookEvent.objects.create(transport=transport, body_sha256="spoken", payload={"entry": [mention]})
+    erasure = recipient_erase(app=transport.app, address=ALICE)
+    event.refresh_from_db()
+    spoken.refresh_from_db()
+    assert event.payload == {"entry": [ids]}
+    assert spoken.payload == {"entry": [{"text": "call me at [ERASED], or [ERASED]."}]}
+    assert erasure.counts["webhook_events"] == 2  # Alice's own event and the one quoting her number
+
+
+def test_erasure_by_bsuid_erases_that_user_only(transport):
+    personal_data(transport, numbers=(BSUID, BSUID[:-2], BOB))
+    others = [_rows_of(transport, BSUID[:-2]), _rows_of(transport, BOB)]
+    erasure = recipient_erase(app=transport.app, address=BSUID)
+    assert erasure.counts["broadcasts"] == 1
+    assert rows_mentioning(BSUID) == []
+    assert [_rows_of(transport, BSUID[:-2]), _rows_of(transport, BOB)] == others
+
+
+def test_erasure_by_wamid_erases_the_person_it_was_sent_to(transport):
+    personal_data(transport)
+    alice = Broadcast.objects.get(address=ALICE)
+    bob = _rows_of(transport, BOB)
+    erasure = recipient_erase(app=transport.app, address=alice.wamid)
+    assert erasure.counts["broadcasts"] == 1
+    assert rows_mentioning(ALICE) == [] and rows_mentioning(alice.wamid) == []
+    assert _rows_of(transport, BOB) == bob
+
+
+def test_an_unknown_wamid_or_bsuid_erases_nothing_and_is_recorded(api, transport):
+    personal_data(transport)
+    before = database_rows()
+    for address in ("wamid.HBgLMTIwMjU1NTAxMDAVAgARGBI", "GB.1234567"):
+        response = api.post("/api/v1/recipients/erase", {"address": address}, format="json")
+        assert response.status_code == 200
+        assert set(response.json()["counts"].values()) == {0}
+    after = database_rows()
+    assert len(after.pop("broadcasts.Erasure")) == 2
+    before.pop("broadcasts.Erasure")
+    assert after == before
+
+
+def test_a_dry_run_changes_nothing_and_reports_the_counts_of_the_real_run(api, transport):
+    personal_data(transport, numbers=(ALICE,))
+    personal_data(transport, wamid_prefix="S")
+    Broadcast.objects.filter(address=ALICE).update(status=Broadcast.Status.QUEUED)
+    before = database_rows()
+    dry = api.post("/api/v1/recipients/erase?dry_run=true", {"address": "+1 202 555 0101"}, format="json")
+    assert dry.status_code == 200, dry.content
+    assert database_rows() == before
+    assert dry.json()["dry_run"] is True and dry.json()["id"] is None
+
+    real = api.post("/api/v1/recipients/erase", {"address": "+1 202 555 0101"}, format="json")
+    assert real.json()["dry_run"] is False
+    assert dry.json()["counts"] == real.json()["counts"]
+    assert real.json()["counts"] == {
+        "broadcasts": 2, "sessions": 1, "cancelled": 2, "logs": 4, "inbound_messages": 2, "webhook_events": 2,
+    }
+
+
+def test_the_erase_command_has_a_dry_run(transport, capsys):
+    personal_data(transport)
+    before = database_rows()
+    call_command("erase_recipient", "+1 202 555 0101", "--dry-run")
+    dry = capsys.readouterr().out
+    assert "Dry run" in dry and "1 broadcasts" in dry
+    assert database_rows() == before
+    call_command("erase_recipient", "+1 202 555 0101")
+    done = capsys.readouterr().out
+    assert "Dry run" not in done and dry.split("—", 1)[1] == done.split("—", 1)[1]
 
 
 # --- Logs -----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from templates.models import Template
 from templates.requirements import requirements_of
+from whatsapp_gateway.api_input import MAX_ID
 
 
 class TemplateOutput(serializers.ModelSerializer):
@@ -33,7 +34,9 @@ class TemplateOutput(serializers.ModelSerializer):
 
 
 class TemplateInput(serializers.Serializer):
-    transport = serializers.IntegerField(help_text="Id of one of your WhatsApp transports.")
+    transport = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of one of your WhatsApp transports."
+    )
     name = serializers.CharField(max_length=512, help_text="Lowercase letters, digits and underscores.")
     language = serializers.CharField(max_length=15, help_text="e.g. en_US")
     category = serializers.CharField(help_text="MARKETING, UTILITY or AUTHENTICATION")
@@ -42,7 +45,15 @@ class TemplateInput(serializers.Serializer):
 
 
 class SyncInput(serializers.Serializer):
-    transport = serializers.IntegerField(required=False, help_text="Sync one transport; all of yours when omitted.")
+    transport = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Sync one transport; all of yours when omitted."
+    )
+
+
+class SkippedTemplateOutput(serializers.Serializer):
+    name = serializers.CharField()
+    language = serializers.CharField()
+    reason = serializers.CharField(help_text='"field: rule", e.g. "name: longer than 512 characters".')
 
 
 class SyncReportOutput(serializers.Serializer):
@@ -50,3 +61,6 @@ class SyncReportOutput(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     deleted = serializers.IntegerField()
+    skipped = SkippedTemplateOutput(
+        many=True, help_text="Templates Meta returned that cannot be stored here; the others were synced."
+    )

@@ -11,6 +11,7 @@ from templates.models import Template
 from templates.selectors import template_list
 from templates.services import TemplateError, template_delete, template_submit, templates_sync
 from transports.models import Transport
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.pagination import Pagination
 
@@ -50,9 +51,10 @@ class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
         return transport
 
     def _template(self, pk) -> Template:
+        template_id = ascii_id(pk)
         template = (
-            Template.objects.filter(app=self.app, pk=pk).select_related("transport").first()
-            if str(pk).isdigit()
+            Template.objects.filter(app=self.app, pk=template_id).select_related("transport").first()
+            if template_id is not None
             else None
         )
         if template is None:

@@ -1,5 +1,6 @@
 """Templates as integrators use them: sync from Meta (the simulator), submit, delete, and checks before a send."""
 
+import pytest
 import requests
 
 from templates.models import Template
@@ -212,3 +213,48 @@ def test_raw_components_are_checked_before_anything_is_stored(api, sim_transport
     header = {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://e.com/a.jpg"}}]}
     accepted = _session(api, sim_transport, {"templateName": "promo_image", "components": [header, body]})
     assert accepted.status_code == 202, accepted.content
+
+
+def _nested(depth: int):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _meta_returns(simulator, **values):
+    """A template at Meta (the simulator) that Meta's own checks never saw, as a broken or hostile answer could."""
+    values = {"waba_id": "200000000000001", "language": "en_US", "category": "UTILITY", "status": "APPROVED",
+              "components": [{"type": "BODY", "text": "Hi"}], **values}
+    simulator._call(lambda: simulator._state.templates._add(**values))
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"name": "x" * 600}, "name"),
+        ({"name": "nul\u0000name"}, "name"),
+        ({"name": "long_language", "language": "en_US_" + "x" * 40}, "language"),
+        ({"name": "huge", "components": [{"type": "BODY", "text": "x" * 200_000}]}, "components"),
+        ({"name": "nul_text", "components": [{"type": "BODY", "text": "a\u0000b"}]}, "components"),
+        ({"name": "deep", "components": [{"type": "BODY", "example": _nested(100)}]}, "components"),
+    ],
+)
+def test_a_template_the_gateway_cannot_store_is_skipped_and_reported_and_the_rest_synced(
+    api, sim_transport, simulator, values, reason
+):
+    _meta_returns(simulator, **values)
+    for _ in range(2):  # and every later sync still works
+        report = _sync(api, sim_transport)
+        assert [skipped["reason"].split(":")[0].split(".")[0] for skipped in report["skipped"]] == [reason]
+    assert set(Template.objects.values_list("name", flat=True)) == SEEDED
+    assert api.get("/api/v1/templates").status_code == 200
+
+
+def test_a_stored_template_that_comes_back_unstorable_is_kept_not_deleted(api, sim_transport, simulator):
+    _sync(api, sim_transport)
+    simulator._call(lambda: simulator._state.templates.delete(waba_id="200000000000001", name="new_offer", hsm_id=None))
+    _meta_returns(simulator, name="new_offer", components=[{"type": "BODY", "text": "a\u0000b"}])
+    report = _sync(api, sim_transport)
+    assert (report["deleted"], len(report["skipped"])) == (0, 1)
+    assert Template.objects.get(name="new_offer").status != "DELETED"

@@ -1,13 +1,20 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from transports.api.serializers import TransportInput, TransportOutput
 from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
-from transports.services import TransportConfigInvalid, transport_create, transport_resume, transport_update
+from transports.services import (
+    TransportConfigInvalid,
+    TransportNameTaken,
+    transport_create,
+    transport_resume,
+    transport_update,
+)
+from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
 
 _WHATSAPP_EXAMPLE = OpenApiExample(
@@ -41,8 +48,10 @@ _GENERIC_EXAMPLE = OpenApiExample(
 _INPUT_FIELDS = ("name", "secrets", "whatsapp_cloud", "is_active")
 
 
-def _config_problem(error: TransportConfigInvalid) -> ValidationError:
+def _config_problem(error: TransportConfigInvalid | TransportNameTaken) -> ValidationError:
     """Each "field: rule" under the input field it names (secrets, whatsapp_cloud, …), else under config."""
+    if isinstance(error, TransportNameTaken):
+        return ValidationError({"name": [str(error)]})
     by_field: dict[str, list[str]] = {}
     for problem in error.errors:
         field = problem.split(".", 1)[0].split(":", 1)[0]
@@ -58,6 +67,12 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return Transport.objects.filter(app=self.app)
 
+    def get_object(self):
+        # int() reads "١" (Arabic-Indic one) as 1: an id in the path is ASCII digits or no id at all.
+        if ascii_id(self.kwargs.get("pk")) is None:
+            raise NotFound("No such transport.")
+        return super().get_object()
+
     @extend_schema(
         request=TransportInput, responses={201: TransportOutput}, examples=[_WHATSAPP_EXAMPLE, _GENERIC_EXAMPLE]
     )
@@ -66,7 +81,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             transport = transport_create(app=self.app, **data.validated_data)
-        except TransportConfigInvalid as error:
+        except (TransportConfigInvalid, TransportNameTaken) as error:
             raise _config_problem(error) from error
         return Response(TransportOutput(transport).data, status=status.HTTP_201_CREATED)
 
@@ -77,7 +92,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             transport = transport_update(transport=transport, **data.validated_data)
-        except TransportConfigInvalid as error:
+        except (TransportConfigInvalid, TransportNameTaken) as error:
             raise _config_problem(error) from error
         return Response(TransportOutput(transport).data)
 

@@ -13,7 +13,7 @@ from transports import engine
 from transports.models import Transport
 from transports.secrets import secrets_encrypt
 from transports.tests.conftest import make_transport
-from whatsapp_gateway.testing import rows_snapshot
+from whatsapp_gateway.testing import database_rows
 
 ATTACKER_HOST = "https://93.184.216.34/collect"
 
@@ -43,21 +43,21 @@ def _no_allow_list(settings):
     ],
 )
 def test_a_tenant_cannot_store_an_env_reference(api, body, field, problem):
-    before = rows_snapshot()
+    before = database_rows()
     response = api.post("/api/v1/transports/", {"name": "t", **body}, format="json")
     assert response.status_code == 400, response.content
     assert problem in " ".join(response.json()[field])
-    assert rows_snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_tenant_cannot_add_an_env_reference_by_update(api, app):
     created = api.post("/api/v1/transports/", {"name": "t", "config": _generic(), "secrets": {"k": "v"}}, format="json")
     assert created.status_code == 201, created.content
-    before = rows_snapshot()
+    before = database_rows()
     response = api.patch(f"/api/v1/transports/{created.json()['id']}/", {"secrets": {"k": "env:SECRET_KEY"}},
                          format="json")
     assert response.status_code == 400 and "secrets.k: env:" in response.json()["secrets"][0]
-    assert rows_snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_reference_to_an_unlisted_variable_resolves_to_nothing(monkeypatch, settings):
@@ -86,11 +86,11 @@ def test_a_tenant_cannot_repoint_a_transport_that_uses_operator_references(api, 
         app=app, name="operator-made", config=_generic(),
         encrypted_secrets=secrets_encrypt({"k": "env:WHATSAPP_ACCESS_TOKEN"}),
     )
-    before = rows_snapshot()
+    before = database_rows()
     moved = api.patch(f"/api/v1/transports/{transport.pk}/", {"config": _generic("https://93.184.216.35/x")},
                       format="json")
     assert moved.status_code == 400 and "only an operator can change its config" in moved.json()["config"][0]
-    assert rows_snapshot() == before
+    assert database_rows() == before
     renamed = api.patch(f"/api/v1/transports/{transport.pk}/", {"name": "renamed"}, format="json")
     assert renamed.status_code == 200, renamed.content
 
@@ -118,13 +118,13 @@ def test_an_operator_stores_a_listed_reference_in_the_admin_but_not_an_unlisted_
 
 def test_a_tenant_transport_cannot_reach_the_simulators_control_api(api, settings):
     settings.TRANSPORT_ALLOWED_HOSTS = ["127.0.0.1:8001/v"]
-    before = rows_snapshot()
+    before = database_rows()
     for url in ("http://127.0.0.1:8001/_sim/config", "http://127.0.0.1:8001/v23.0/../_sim/config"):
         body = {"name": "peek", "config": _generic(url, method="GET"), "secrets": {"k": "v"}}
         response = api.post("/api/v1/transports/", body, format="json")
         assert response.status_code == 400
         assert "outside the allowed prefixes (/v)" in response.json()["config"][0]
-    assert rows_snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_control_api_url_built_per_message_is_refused_at_send_time(provider, settings):
@@ -190,11 +190,11 @@ def test_a_header_value_with_a_line_break_fails_only_that_recipient(provider):
     ],
 )
 def test_a_config_no_request_can_be_made_from_is_a_400_naming_the_field(api, config, problem):
-    before = rows_snapshot()
+    before = database_rows()
     response = api.post("/api/v1/transports/", {"name": "t", "config": config, "secrets": {"k": "v"}}, format="json")
     assert response.status_code == 400, response.content
     assert any(problem in line for line in response.json()["config"])
-    assert rows_snapshot() == before
+    assert database_rows() == before
 
 
 # --- a redirect is not a success ---------------------------------------------------------------
@@ -228,9 +228,9 @@ def test_a_template_sync_answered_with_a_redirect_deletes_nothing(api, app, sett
     transport = Transport.objects.get(pk=created.json()["id"])
     for name in ("hello_world", "order_confirmation"):
         Template.objects.create(app=app, transport=transport, name=name, language="en_US", status="APPROVED")
-    before = rows_snapshot()
+    before = database_rows()
     response = api.post("/api/v1/templates/sync", {"transport": transport.pk}, format="json")
     assert response.status_code in (400, 502), response.content
     assert "HTTP 302 redirect, not followed" in response.content.decode()
-    assert rows_snapshot() == before
+    assert database_rows() == before
     assert set(Template.objects.values_list("status", flat=True)) == {"APPROVED"}
