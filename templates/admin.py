@@ -5,12 +5,13 @@ from django.utils.html import format_html, format_html_join
 from templates.models import Template
 from templates.requirements import requirements_of
 from templates.services import TemplateError, template_delete, template_submit, templates_sync
+from whatsapp_gateway.api_input import JSONFormField
 
 
 class TemplateSubmitForm(forms.ModelForm):
     """Submitting a template to Meta: our rules first, then Meta's answer, both shown on the form."""
 
-    components = forms.JSONField(
+    components = JSONFormField(
         help_text='e.g. [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ana"]]}}]'
     )
 
@@ -46,6 +47,12 @@ def sync_and_report(model_admin, request, transports) -> None:
                 request,
                 f"{transport}: {report.created} new, {report.updated} updated, {report.deleted} deleted at Meta.",
             )
+            for skipped in report.skipped:
+                model_admin.message_user(
+                    request,
+                    f"{transport}: {skipped['name']} ({skipped['language']}) skipped: {skipped['reason']}",
+                    messages.WARNING,
+                )
 
 
 @admin.register(Template)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,6 +12,7 @@ from transports.management.commands.send_test_message import describe_result
 from transports.models import Transport
 from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_env_errors, secrets_merged
 from transports.services import send_test_message, transport_resume
+from whatsapp_gateway.api_input import JSONFormField
 
 
 class TransportForm(forms.ModelForm):
@@ -23,7 +25,7 @@ class TransportForm(forms.ModelForm):
     )
     app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
     verify_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
-    other_secrets = forms.JSONField(
+    other_secrets = JSONFormField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text='Any other secrets as a JSON object, e.g. {"apiKey": "…"}; null removes one. '
         "Never shown again: the page lists secret names only.",
@@ -83,7 +85,7 @@ class SendTestMessageForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Body parameters, one per line (name=value for named).",
     )
-    header = forms.JSONField(
+    header = JSONFormField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text='Template header, e.g. {"type": "image", "link": "https://example.com/a.jpg"}.',
     )
@@ -99,6 +101,7 @@ class SendTestMessageForm(forms.Form):
 @admin.register(Transport)
 class TransportAdmin(admin.ModelAdmin):
     form = TransportForm
+    formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
     list_display = ["name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "created_at"]
     list_filter = ["kind", "is_active", ("stopped_at", admin.EmptyFieldListFilter), "app"]
     search_fields = ["name", "app__name"]

@@ -61,7 +61,7 @@ def graph_request(
         return GraphAnswer(ok=False, http_status=None, body={}, error_title=f"Network error: {type(error).__name__}")
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         body = {}
     if 200 <= response.status_code < 300:  # a redirect is not an answer: it was not followed, so not read
         return GraphAnswer(ok=True, http_status=response.status_code, body=body if isinstance(body, dict) else {})

@@ -1,7 +1,7 @@
 """Transport services: create, update, stop and resume transports; send a test message."""
 
 from cryptography.fernet import InvalidToken
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from transports.config_schema import config_errors
@@ -37,6 +37,15 @@ def transport_name_check(*, app: App, name: str, transport: Transport | None = N
         others = others.exclude(pk=transport.pk)
     if others.exists():
         raise TransportNameTaken(f"This app already has a transport named {name!r}.")
+
+
+def _transport_save(transport: Transport) -> None:
+    """Save; a name another request took since the check is TransportNameTaken too, not a 500."""
+    try:
+        with transaction.atomic():
+            transport.save()
+    except IntegrityError as error:
+        raise TransportNameTaken(f"This app already has a transport named {transport.name!r}.") from error
 
 
 def transport_config_check(*, config: dict, secrets: dict | None = None) -> None:
@@ -95,7 +104,7 @@ def transport_create(
     transport_name_check(app=app, name=name)
     transport = Transport(app=app, name=name, config=config, is_active=is_active)
     transport.encrypted_secrets = secrets_encrypt(secrets)
-    transport.save()
+    _transport_save(transport)
     return transport
 
 
@@ -132,7 +141,7 @@ def transport_update(
         transport.encrypted_secrets = secrets_encrypt(merged_secrets)
     if is_active is not None:
         transport.is_active = is_active
-    transport.save()
+    _transport_save(transport)
     return transport
 
 
@@ -168,6 +177,20 @@ def transports_secrets_rotate() -> int:
     with transaction.atomic():
         Transport.objects.bulk_update(transports, ["encrypted_secrets"], batch_size=500)
     return len(transports)
+
+
+class TransportInUse(ValueError):
+    """The transport has sessions or webhook events (the audit trail); str() says what to do instead."""
+
+
+def transport_delete(*, transport: Transport) -> None:
+    """Delete a transport nothing was sent or received through; raise TransportInUse otherwise."""
+    # Reverse relations by name: the audit rows live in an app above this one.
+    if transport.sessions.exists() or transport.webhook_events.exists():
+        raise TransportInUse(
+            "This transport has sessions or webhook events; deactivate it (is_active: false) instead of deleting it."
+        )
+    transport.delete()
 
 
 def transport_stop(*, transport_id: int, reason: str) -> bool:

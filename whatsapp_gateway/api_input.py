@@ -13,6 +13,7 @@ import re
 
 from django import forms
 from django.core.signals import got_request_exception
+from django.forms.fields import InvalidJSONInput
 from rest_framework import exceptions, parsers
 
 logger = logging.getLogger("gateway.api")
@@ -196,6 +197,15 @@ class JSONFormField(forms.JSONField):
             return json_loads(value)
         except JSONInputError as error:
             raise forms.ValidationError(str(error), code="invalid") from None
+
+    def bound_data(self, data, initial):
+        # The form shown again after an error parses what was typed once more: the same checks apply.
+        if self.disabled or data is None or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return json_loads(data)
+        except JSONInputError:
+            return InvalidJSONInput(data)
 
 
 def api_exception_handler(exc, context):

@@ -34,3 +34,19 @@ def test_the_add_form_shows_metas_rules_and_submits_nothing_that_breaks_them(adm
     ).json()["data"]
     assert "Order Shipped" not in {item["name"] for item in at_meta}
     assert not Template.objects.filter(name="Order Shipped").exists()
+
+
+def test_the_sync_action_names_each_template_it_had_to_skip(admin_client, sim_transport, simulator):
+    simulator._call(lambda: simulator._state.templates._add(
+        waba_id="200000000000001", name="x" * 600, language="en_US", category="UTILITY", status="APPROVED",
+        components=[{"type": "BODY", "text": "Hi"}],
+    ))
+    Template.objects.create(app_id=Transport.objects.get(pk=sim_transport["id"]).app_id,
+                            transport_id=sim_transport["id"], name="hello_world", language="en_US")
+    page = admin_client.post(
+        "/admin/message_templates/template/",
+        {"action": "sync_from_meta", "_selected_action": list(Template.objects.values_list("pk", flat=True))},
+        follow=True,
+    )
+    assert page.status_code == 200
+    assert f"{'x' * 100} (en_US) skipped: name".encode() in page.content

@@ -9,8 +9,10 @@ from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
 from transports.services import (
     TransportConfigInvalid,
+    TransportInUse,
     TransportNameTaken,
     transport_create,
+    transport_delete,
     transport_resume,
     transport_update,
 )
@@ -100,15 +102,14 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
 
-    @extend_schema(responses={204: None, 409: OpenApiResponse(description="The transport has sessions.")})
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="The transport has sessions or webhook events.")}
+    )
     def destroy(self, request, pk=None):
-        transport = self.get_object()
-        if transport.sessions.exists():
-            return Response(
-                {"detail": "This transport has sessions; deactivate it (is_active: false) instead of deleting it."},
-                status=status.HTTP_409_CONFLICT,
-            )
-        transport.delete()
+        try:
+            transport_delete(transport=self.get_object())
+        except TransportInUse as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=TransportOutput)

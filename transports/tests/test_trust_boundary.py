@@ -234,3 +234,74 @@ def test_a_template_sync_answered_with_a_redirect_deletes_nothing(api, app, sett
     assert "HTTP 302 redirect, not followed" in response.content.decode()
     assert database_rows() == before
     assert set(Template.objects.values_list("status", flat=True)) == {"APPROVED"}
+
+
+# --- what is left of the boundary: admin JSON, Graph answers, deletes, racing names ------------
+
+
+def test_a_json_field_nested_past_any_parser_is_a_form_error_in_the_admin(admin_client, app):
+    before = database_rows()
+    page = admin_client.post("/admin/transports/transport/add/", {
+        "app": app.pk, "name": "deep", "kind": "API", "is_active": "on", "access_token": "", "app_secret": "",
+        "verify_token": "", "other_secrets": "[" * 100_000, "config": "[" * 100_000,
+    })
+    assert page.status_code == 200 and b"nested more than" in page.content
+    assert database_rows() == before
+
+
+@pytest.fixture
+def deep_json_server():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"[" * 100_000 + b"]" * 100_000
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def test_a_graph_answer_nested_past_the_parser_is_unreadable_not_a_crash(api, app, settings, deep_json_server):
+    settings.TRANSPORT_ALLOWED_HOSTS = [f"127.0.0.1:{deep_json_server}"]
+    created = api.post("/api/v1/transports/", {"name": "wa", "whatsapp_cloud": {
+        "phone_number_id": "1", "business_account_id": "2", "access_token": "tok",
+        "base_url": f"http://127.0.0.1:{deep_json_server}",
+    }}, format="json")
+    assert created.status_code == 201, created.content
+    before = database_rows()
+    response = api.post("/api/v1/templates/sync", {"transport": created.json()["id"]}, format="json")
+    assert response.status_code == 502 and "no data list" in response.content.decode()
+    assert database_rows() == before
+
+
+def test_a_transport_with_webhook_events_cannot_be_deleted_through_the_api(api, app):
+    from broadcasts.models import WebhookEvent
+
+    created = api.post("/api/v1/transports/", {"name": "t", "config": _generic(), "secrets": {"k": "v"}},
+                       format="json").json()
+    WebhookEvent.objects.create(transport_id=created["id"], body_sha256="0" * 64, payload={})
+    before = database_rows()
+    response = api.delete(f"/api/v1/transports/{created['id']}/")
+    assert response.status_code == 409 and "webhook events" in response.json()["detail"]
+    assert database_rows() == before
+
+
+def test_a_name_taken_by_a_racing_request_is_a_400_naming_name(api, app, monkeypatch):
+    from transports import services
+
+    assert api.post("/api/v1/transports/", {"name": "twin", "config": _generic(), "secrets": {"k": "v"}},
+                    format="json").status_code == 201
+    monkeypatch.setattr(services, "transport_name_check", lambda **kwargs: None)  # both passed the check
+    before = database_rows()
+    response = api.post("/api/v1/transports/", {"name": "twin", "config": _generic(), "secrets": {"k": "v"}},
+                        format="json")
+    assert response.status_code == 400 and "twin" in response.json()["name"][0]
+    assert database_rows() == before
