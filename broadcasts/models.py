@@ -149,6 +149,13 @@ class TransportPace(models.Model):
 
     transport = models.OneToOneField(Transport, on_delete=models.CASCADE, primary_key=True, related_name="pace")
     next_slot = models.FloatField(default=0.0, help_text="Unix time of the next free slot.")
+    effective_rate = models.FloatField(
+        null=True, blank=True,
+        help_text="Messages per second while Meta throttles (halved on each throttle, back up by 5% of the "
+        "transport's rate per second); empty means the transport's own rate.",
+    )
+    rate_changed_at = models.FloatField(default=0.0, help_text="Unix time effective_rate was last worked out.")
+    throttled_at = models.FloatField(default=0.0, help_text="Unix time of the last decrease.")
 
     def __str__(self) -> str:
         return f"Pace of transport {self.transport_id}"

@@ -60,8 +60,11 @@ _TABLE: dict[int, tuple[str, str, float | None]] = {
     131056: (THROTTLED, "Pair rate limit: too many messages to this recipient", 6),
     131057: (TRANSIENT, "Account in maintenance mode", 60),
     131062: (PERMANENT, "Recipient type not supported for this message", None),
-    131063: (AUTH, "Marketing templates disabled on Cloud API", None),
-    131064: (AUTH, "Messaging limited for template misclassification", None),
+    # These three concern one template or its category, never the whole account: not AUTH, which
+    # would stop every send of the transport, utility and authentication templates included.
+    131055: (PERMANENT, "Marketing Messages API terms not accepted", None),
+    131063: (PERMANENT, "Marketing templates disabled on Cloud API (use the Marketing Messages API)", None),
+    131064: (PERMANENT, "Messaging limited for template misclassification", None),
     132000: (PERMANENT, "Template parameter count mismatch", None),
     132001: (PERMANENT, "Template does not exist", None),
     132005: (PERMANENT, "Template text too long after hydration", None),

@@ -112,6 +112,18 @@ def failures_by_code(*, now: datetime, window: timedelta = FAILURE_WINDOW) -> li
     )
 
 
+def throttled_transports() -> list[dict]:
+    """Transports sending below their rateLimit because Meta throttled them, slowest share first."""
+    from broadcasts.services.pacing import pace_effective_rates
+
+    lowered = pace_effective_rates()
+    rows = [
+        {"transport": transport, "rate": round(lowered[transport.pk], 1), "limit": transport.rate_limit}
+        for transport in Transport.objects.filter(pk__in=list(lowered)).select_related("app")
+    ]
+    return sorted(rows, key=lambda row: row["rate"] / row["limit"])
+
+
 def stopped_transports() -> list[Transport]:
     return list(Transport.objects.filter(stopped_at__isnull=False).select_related("app").order_by("-stopped_at"))
 
@@ -137,6 +149,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict:
         "peak_per_minute": max((bar.sent + bar.failed for bar in bars), default=0),
         "failures": failures_by_code(now=now),
         "stopped": stopped_transports(),
+        "throttled": throttled_transports(),
         "workers": workers(now=now),
     }
 

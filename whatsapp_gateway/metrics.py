@@ -157,6 +157,10 @@ class GatewayCollector(Collector):
             GaugeMetricFamily("gateway_queue_consumers", "Consumers of each broker queue.", labels=["queue"]),
             GaugeMetricFamily("gateway_broker_up", "1 when the broker answered the queue-depth check."),
             GaugeMetricFamily("gateway_webhook_events_pending", "Stored webhook events not yet processed."),
+            GaugeMetricFamily(
+                "gateway_transport_send_rate", "Messages per second each active transport sends at now "
+                "(below its rateLimit while Meta throttles it).", labels=["transport"],
+            ),
         ]
 
     def collect(self):
@@ -209,6 +213,17 @@ class GatewayCollector(Collector):
         yield GaugeMetricFamily(
             "gateway_webhook_events_pending", "Stored webhook events not yet processed.", value=pending
         )
+
+        from broadcasts.services.pacing import pace_effective_rates
+
+        lowered = pace_effective_rates()
+        rates = GaugeMetricFamily(
+            "gateway_transport_send_rate", "Messages per second each active transport sends at now "
+            "(below its rateLimit while Meta throttles it).", labels=["transport"],
+        )
+        for transport in Transport.objects.filter(is_active=True).only("id", "config"):
+            rates.add_metric([str(transport.pk)], lowered.get(transport.pk, transport.rate_limit))
+        yield rates
 
     def _broker(self):
         try:

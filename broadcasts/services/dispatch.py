@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.pacing import pace_backlog, pace_hold, pace_reserve
+from broadcasts.services.pacing import pace_backlog, pace_reserve, pace_throttled
 from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_cancelled_leftovers_cancel, session_finish_if_done
@@ -65,12 +65,12 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         "sending batch",
         extra={"session": str(session.pk), "transport": transport.pk, "batch": len(claimed)},
     )
-    first_slot = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
+    first_slot, rate = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
     metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
     # Recorded as the answers arrive, in small bulk writes: a crash strands only what is on the wire.
     auth_failure = None
     for outcomes in send_claimed(
-        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot
+        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot, rate=rate
     ):
         auth_failure = outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id) or (
             auth_failure
@@ -175,7 +175,9 @@ def outcomes_record(
                 broadcast.next_attempt_at = None
                 tally["held"] += 1
             else:
-                throttled = throttled or outcome.category == THROTTLED
+                if outcome.category == THROTTLED:
+                    throttled = True
+                    broadcast.attempts -= 1  # our pace, not the recipient: never counted toward maxAttempts
                 decision = retry_decide(
                     category=outcome.category, attempts=broadcast.attempts, max_attempts=max_attempts,
                     retry_after=outcome.retry_after,
@@ -206,7 +208,7 @@ def outcomes_record(
                "throttled": throttled, "auth_failure": bool(auth_failure)},
     )
     if throttled:
-        pace_hold(transport_id=transport.pk, seconds=settings.THROTTLE_HOLD_SECONDS)
+        pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
 
 

@@ -21,16 +21,16 @@ class RetryDecision:
 
 
 def retry_decide(*, category: str, attempts: int, max_attempts: int, retry_after: float | None = None) -> RetryDecision:
-    """Retry transient and throttled failures with exponential backoff and full jitter, up to max_attempts.
+    """Retry transient failures up to max_attempts and throttled ones always, with exponential backoff.
 
-    Permanent failures never retry; auth failures are not the recipient's fault and are
-    handled by stopping the transport, so they are never counted as a retry here.
+    Throttling is the sender going too fast, never the recipient's fault: it is retried without
+    limit (the caller does not count the attempt). Permanent failures never retry; auth failures
+    are handled by stopping the transport, so they are never a retry here. The delay is the
+    error's retry-after hint (a floor) plus full jitter over the backoff, so a storm of failures
+    comes back spread out, not all on the hint's second.
     """
-    if category not in RETRYABLE or attempts >= max_attempts:
+    if category not in RETRYABLE or (category != THROTTLED and attempts >= max_attempts):
         return RetryDecision(retry=False)
-    ceiling = min(settings.RETRY_BACKOFF_MAX, settings.RETRY_BACKOFF_BASE * 2 ** (attempts - 1))
-    # Full jitter spreads a storm of retries instead of synchronizing them on the next second.
-    delay = random.uniform(ceiling / 2, ceiling)
-    if retry_after:
-        delay = max(delay, retry_after)
+    ceiling = min(settings.RETRY_BACKOFF_MAX, settings.RETRY_BACKOFF_BASE * 2 ** (max(attempts, 1) - 1))
+    delay = (retry_after or 0.0) + random.uniform(0, ceiling)
     return RetryDecision(retry=True, not_before=timezone.now() + timedelta(seconds=delay))

@@ -63,14 +63,15 @@ class SendOutcome:
 
 
 def send_claimed(
-    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float
+    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float, rate: float | None = None
 ) -> Iterator[list[SendOutcome]]:
     """Send the batch with many requests in flight, yielding outcomes as answers arrive.
 
-    Request i leaves no earlier than its rate-limit slot. The caller records each chunk before
-    the next, so a crash leaves only the requests still on the wire without an outcome.
+    Request i leaves no earlier than its rate-limit slot, `rate` (default: the transport's) apart.
+    The caller records each chunk before the next, so a crash leaves only the requests still on the
+    wire without an outcome.
     """
-    interval = 1.0 / transport.rate_limit
+    interval = 1.0 / (rate or transport.rate_limit)
     outgoing = [
         engine.Outgoing(key=index, address=b.address, params=b.params, send_at=first_slot + index * interval)
         for index, b in enumerate(broadcasts)

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.models import Broadcast, BroadcastLog, Session, TransportPace
 from celery_app import app as celery_app
 from transports.models import Transport
 from whatsapp_gateway.testing import PrivateRabbitMQ, WorkerProcess, whatsapp_transport_via_api
@@ -148,14 +148,19 @@ def test_permanent_failures_fail_at_once_with_metas_code(api, simulator, live):
     assert log.error_code == "131026" and log.error_title
 
 
-def test_a_throughput_error_is_retried_not_failed(api, simulator, live):
-    simulator.configure(throughput_mps=5)
-    transport = transport_for(api, simulator, rate_limit=200, max_attempts=10)
-    session = send(api, transport, numbers(20))
-    done = wait_final(api, session["id"])
+def test_throttling_below_the_transports_rate_fails_nothing_and_lowers_the_rate(api, simulator, live):
+    # Meta allows 20 msg/s, the transport is set to 80 with the preset's 3 attempts: many 130429s.
+    simulator.configure(throughput_mps=20)
+    transport = transport_for(api, simulator, rate_limit=80, max_attempts=3)
+    session = send(api, transport, numbers(120))
+    done = wait_final(api, session["id"], timeout=90)
     assert done["status"] == "COMPLETED"
     assert done["stats"]["failed"] == 0
-    assert BroadcastLog.objects.filter(session_id=session["id"], error_code="130429").exists()
+    throttled = BroadcastLog.objects.filter(session_id=session["id"], error_code="130429")
+    assert throttled.count() > 10, "Meta's limit was never hit: nothing was tested"
+    # Throttled attempts never count: nobody used up attempts on them.
+    assert max(Broadcast.objects.filter(session_id=session["id"]).values_list("attempts", flat=True)) == 1
+    assert TransportPace.objects.get(transport_id=transport["id"]).effective_rate < 80
 
 
 def test_an_expired_token_stops_the_transport_instead_of_failing_every_recipient(api, simulator, live):

@@ -77,8 +77,11 @@ CODE_ADVICE = {
     131053: "Meta could not download the header media: use a public https URL with the right Content-Type and size.",
     131056: "Too many messages to the same recipient in a short time: space them out.",
     131057: "The business account is in maintenance: the gateway retries.",
-    131063: "Marketing templates are disabled for Cloud API on this account.",
-    131064: "Messaging limited because templates were misclassified: review template categories.",
+    131055: "Accept the Marketing Messages API terms in WhatsApp Manager; other templates keep sending.",
+    131063: "Marketing templates are disabled for Cloud API on this account: send marketing through the "
+    "Marketing Messages API; utility and authentication templates keep sending.",
+    131064: "Messaging limited because templates were misclassified: review template categories; the "
+    "transport keeps sending what is allowed.",
     132000: "Send exactly as many body parameters as the template has (the gateway checks this before sending).",
     132001: "The template name or language does not exist at Meta: sync templates, check the language code.",
     132005: "The body is too long once the parameters are filled in: shorten the parameter values.",

@@ -17,6 +17,10 @@ from transports.errors import AUTH, CATALOGUE, CATEGORIES, PERMANENT, THROTTLED,
         (131000, 500, TRANSIENT),
         (2, 503, TRANSIENT),
         ("131047", 400, PERMANENT),  # some wrappers send the code as a string
+        # One template or category, never the account: these must not stop the transport (AUTH).
+        (131063, 400, PERMANENT),
+        (131064, 400, PERMANENT),
+        (131055, 400, PERMANENT),
     ],
 )
 def test_it_classifies_by_meta_code_first(code, http_status, category):

@@ -1,5 +1,6 @@
 """The admin dashboard: what an operator sees at /admin/dashboard/."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -133,3 +134,15 @@ def test_a_headless_browser_renders_the_dashboard(live_server, client, staff, ac
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+
+
+def test_it_shows_a_transport_slowed_by_throttling_with_the_rate_it_sends_at(client, staff, transport):
+    from broadcasts.services.pacing import pace_throttled
+
+    pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=0)
+    client.force_login(staff)
+    page = client.get("/admin/dashboard/").content.decode()
+    slowed = page.split('id="throttled-transports"')[1].split("</div>")[0]
+    assert "throttling (1)" in slowed and "whatsapp-main" in slowed
+    sending_at = re.search(r"<td>([\d.]+) msg/s</td><td>80.0 msg/s</td>", slowed)
+    assert sending_at and 40 <= float(sending_at.group(1)) < 45  # halved, regaining 4 msg/s a second

@@ -165,3 +165,15 @@ def test_every_scrape_time_gauge_is_declared():
     declared = {family.name for family in GatewayCollector().describe()}
     assert declared <= metric_names()
     assert {"gateway_messages_sent_total", "gateway_send_attempt_duration_seconds_bucket"} <= metric_names()
+
+
+def test_the_rate_a_transport_sends_at_drops_while_meta_throttles_it(client, db, app, metrics_token):
+    from broadcasts.services.pacing import pace_throttled
+
+    transport = Transport.objects.create(app=app, name="t", config={"request": {"url": "https://93.184.216.34/"},
+                                                                    "rateLimit": 80})
+    assert scrape(client)[("gateway_transport_send_rate", (("transport", str(transport.pk)),))] == 80
+    pace_throttled(transport_id=transport.pk, rate=80, seconds=0)
+    assert scrape(client)[("gateway_transport_send_rate", (("transport", str(transport.pk)),))] == pytest.approx(
+        40, abs=1
+    )
