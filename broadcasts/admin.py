@@ -5,7 +5,14 @@ from django.utils.html import format_html, format_html_join
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
-from broadcasts.services.sessions import SessionError, session_cancel, session_stats, session_trigger
+from broadcasts.services.sessions import (
+    SessionError,
+    session_cancel,
+    session_pause,
+    session_resume,
+    session_stats,
+    session_trigger,
+)
 from broadcasts.webhooks import admin as webhooks_admin  # noqa: F401 — registers the webhook models
 from transports.redaction import mask_phone, phones_masked
 
@@ -22,7 +29,7 @@ class SessionAdmin(admin.ModelAdmin):
         "error", "idempotency_key", "is_test", "created_at", "started_at", "completed_at", "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats"]
-    actions = ["trigger_sessions", "cancel_sessions"]
+    actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]
 
     @admin.display(description="Progress")
     def progress(self, session: Session) -> str:
@@ -66,6 +73,23 @@ class SessionAdmin(admin.ModelAdmin):
                 messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts cancelled.")
+
+    @admin.action(description="Pause: stop sending until resumed")
+    def pause_sessions(self, request, queryset):
+        self._each(request, queryset, session_pause, "paused")
+
+    @admin.action(description="Resume: send the rest of a paused session")
+    def resume_sessions(self, request, queryset):
+        self._each(request, queryset, session_resume, "resumed")
+
+    def _each(self, request, queryset, service, done: str) -> None:
+        for session in queryset:
+            try:
+                service(session=session)
+            except SessionError as error:
+                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+            else:
+                messages.success(request, f"Session {session.pk}: {done}.")
 
     def has_add_permission(self, request) -> bool:
         return False  # sessions are created through the API

@@ -18,6 +18,10 @@ class Session(models.Model):
         COMPLETED = "COMPLETED"
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
+        PAUSED = "PAUSED"
+
+    # Sessions workers move: the one list every module reads (PAUSED waits for a resume).
+    RUNNING = (Status.NEW, Status.PENDING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="sessions")

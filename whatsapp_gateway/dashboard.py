@@ -52,7 +52,7 @@ class MinuteBar:
 
 def running_sessions(*, limit: int = RUNNING_SESSIONS_SHOWN) -> list[RunningSession]:
     sessions = list(
-        Session.objects.filter(status__in=[Session.Status.NEW, Session.Status.PENDING])
+        Session.objects.filter(status__in=[*Session.RUNNING, Session.Status.PAUSED])
         .select_related("app", "transport")
         .order_by("created_at")[:limit]
     )

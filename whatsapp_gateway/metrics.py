@@ -180,7 +180,7 @@ class GatewayCollector(Collector):
 
         queued = Broadcast.objects.filter(
             status__in=[Broadcast.Status.QUEUED, Broadcast.Status.SENDING],
-            session__status__in=[Session.Status.NEW, Session.Status.PENDING],
+            session__status__in=Session.RUNNING,
         ).count()
         yield GaugeMetricFamily(
             "gateway_broadcasts_queued", "Broadcasts waiting to be sent (queued or sending).", value=queued

@@ -1,7 +1,7 @@
 import uuid
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -26,6 +26,8 @@ from broadcasts.services.sessions import (
     SessionError,
     session_cancel,
     session_create,
+    session_pause,
+    session_resume,
     session_trigger,
     sessions_stats,
 )
@@ -146,6 +148,24 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
         count = session_cancel(session=session)
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
+
+    @extend_schema(
+        request=None,
+        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not running.")},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        """Stop sending (status PAUSED) until resumed; the requests already on the wire finish."""
+        return Response(SessionOutput(session_pause(session=self._session(pk))).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not paused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Send a paused session's remaining broadcasts, from where it stopped."""
+        return Response(SessionOutput(session_resume(session=self._session(pk))).data)
 
 
 @extend_schema(tags=["sessions"])

@@ -27,7 +27,7 @@ from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.dispatch")
 
-RUNNING = [Session.Status.NEW, Session.Status.PENDING]
+RUNNING = Session.RUNNING
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from whatsapp_gateway.models import App
 logger = logging.getLogger("gateway.sessions")
 STAT_KEYS = ["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 UNFINISHED = [Broadcast.Status.QUEUED, Broadcast.Status.SENDING]
-RUNNING = [Session.Status.NEW, Session.Status.PENDING]
+RUNNING = Session.RUNNING
 IDEMPOTENCY_KEY_MAX_LENGTH = Session._meta.get_field("idempotency_key").max_length
 CANCELLED_NOTE = "Cancelled before it was sent."
 
@@ -264,6 +264,8 @@ def session_trigger(*, session: Session) -> int:
         status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
         if status == Session.Status.CANCELLED:
             raise SessionError({"detail": "A cancelled session cannot be triggered."}, status=409)
+        if status == Session.Status.PAUSED:
+            raise SessionError({"detail": "The session is paused: resume it to send again."}, status=409)
         retryable = (
             Broadcast.objects.filter(session=session, attempts__lt=max_attempts)
             .filter(
@@ -290,6 +292,29 @@ def session_trigger(*, session: Session) -> int:
             )
             transaction.on_commit(lambda: enqueue_dispatch(session))
     return requeued
+
+
+def session_pause(*, session: Session) -> Session:
+    """Stop claiming the session's broadcasts until it is resumed; the batch already on the wire finishes."""
+    with transaction.atomic():
+        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+        if status not in RUNNING:
+            raise SessionError({"detail": f"Only a running session can be paused; this one is {status}."}, status=409)
+        Session.objects.filter(pk=session.pk).update(status=Session.Status.PAUSED, updated_at=timezone.now())
+    session.refresh_from_db()
+    return session
+
+
+def session_resume(*, session: Session) -> Session:
+    """Let a paused session send again, from where it stopped."""
+    with transaction.atomic():
+        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+        if status != Session.Status.PAUSED:
+            raise SessionError({"detail": f"Only a paused session can be resumed; this one is {status}."}, status=409)
+        Session.objects.filter(pk=session.pk).update(status=Session.Status.PENDING, updated_at=timezone.now())
+        transaction.on_commit(lambda: enqueue_dispatch(session))
+    session.refresh_from_db()
+    return session
 
 
 def session_cancel(*, session: Session) -> int:

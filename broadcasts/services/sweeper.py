@@ -39,7 +39,7 @@ def sweep() -> SweepReport:
     # A session whose rows were just re-queued is dispatched in this pass, not once it looks idle.
     for session in Session.objects.filter(
         Q(updated_at__lt=stale_before) | Q(pk__in=list(requeued_sessions)),
-        status__in=[Session.Status.NEW, Session.Status.PENDING],
+        status__in=Session.RUNNING,
     ).select_related("transport"):
         if session.transport.is_stopped:
             continue

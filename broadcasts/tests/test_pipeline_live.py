@@ -332,3 +332,21 @@ def test_a_broker_restart_or_outage_mid_session_loses_nothing_and_sends_nothing_
     assert [to for to, count in received.items() if count > 1] == []
     assert Session.objects.get(pk=session["id"]).status == "COMPLETED"
     assert during < 120, "the session was over before the broker stopped: nothing was tested"
+
+
+def test_a_paused_session_sends_nothing_more_until_resumed(api, simulator, live):
+    transport = transport_for(api, simulator, rate_limit=40)
+    session = send(api, transport, numbers(160))
+    wait_until(lambda: len(simulator.messages()) >= 20, what="the first sends")
+    assert api.post(f"/api/v1/sessions/{session['id']}/pause").json()["status"] == "PAUSED"
+    time.sleep(2)  # the batch on the wire (at most one second of sending) comes back meanwhile
+    while_paused = len(simulator.messages())
+    time.sleep(3)
+    assert len(simulator.messages()) == while_paused < 160
+    assert api.get(f"/api/v1/sessions/{session['id']}").json()["status"] == "PAUSED"
+
+    assert api.post(f"/api/v1/sessions/{session['id']}/resume").status_code == 200
+    done = wait_final(api, session["id"], timeout=60)
+    assert done["status"] == "COMPLETED"
+    received = Counter(m["to"].lstrip("+") for m in simulator.messages())
+    assert set(received) == {n.lstrip("+") for n in numbers(160)} and max(received.values()) == 1

@@ -43,6 +43,17 @@ def test_the_cancel_action_stops_what_was_not_sent_and_refuses_twice(admin_clien
     ]
 
 
+def test_the_pause_and_resume_actions_stop_and_restart_a_running_session(admin_client, app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("SENT", "", 1)])
+    assert _action(admin_client, "pause_sessions", session) == [f"Session {session.pk}: paused."]
+    assert Session.objects.get(pk=session.pk).status == "PAUSED"
+    assert _action(admin_client, "pause_sessions", session) == [
+        f"Session {session.pk}: Only a running session can be paused; this one is PAUSED."
+    ]
+    assert _action(admin_client, "resume_sessions", session) == [f"Session {session.pk}: resumed."]
+    assert Session.objects.get(pk=session.pk).status == "PENDING"
+
+
 def test_broadcasts_filter_by_status_and_error_code(admin_client, app, wa_transport):
     session = make_session(
         app, wa_transport["id"], [("FAILED", "PERMANENT", 1), ("FAILED", "PERMANENT", 1), ("SENT", "", 1)]

@@ -311,3 +311,34 @@ def test_listing_sessions_counts_stats_per_page_not_per_session(
     assert sorted((row["stats"]["total"], row["stats"]["read"], row["stats"]["failed"]) for row in rows) == (
         [(1, 0, 0)] * 10 + [(2, 1, 1)] * 10
     )
+
+
+def test_pause_stops_claiming_and_resume_goes_on_from_where_it_stopped(
+    api, app, wa_transport, monkeypatch, django_capture_on_commit_callbacks
+):
+    from broadcasts import tasks
+    from broadcasts.services.dispatch import dispatch_batch
+
+    session = make_session(app, wa_transport["id"], [("SENT", "", 1), ("QUEUED", "", 0), ("QUEUED", "", 0)])
+    paused = api.post(f"/api/v1/sessions/{session.pk}/pause")
+    assert paused.status_code == 200 and paused.json()["status"] == "PAUSED"
+    assert dispatch_batch(session_id=session.pk).countdown is None  # a worker arriving now sends nothing
+    assert sorted(session.broadcasts.values_list("status", flat=True)) == ["QUEUED", "QUEUED", "SENT"]
+    assert api.post(f"/api/v1/sessions/{session.pk}/pause").status_code == 409
+    assert api.post(f"/api/v1/sessions/{session.pk}/trigger").status_code == 409
+
+    published = []
+    monkeypatch.setattr(tasks.dispatch_session, "delay", published.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = api.post(f"/api/v1/sessions/{session.pk}/resume")
+    assert resumed.status_code == 200 and resumed.json()["status"] == "PENDING"
+    assert published and set(published) == {str(session.pk)}
+    assert api.post(f"/api/v1/sessions/{session.pk}/resume").status_code == 409
+
+
+def test_a_finished_session_cannot_be_paused(api, app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("SENT", "", 1)])
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.COMPLETED)
+    response = api.post(f"/api/v1/sessions/{session.pk}/pause")
+    assert response.status_code == 409 and "COMPLETED" in response.json()["detail"]
+    assert Session.objects.get(pk=session.pk).status == "COMPLETED"
