@@ -71,6 +71,9 @@ class Broadcast(models.Model):
         READ = "READ"
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
+        # Sent, but no answer came in time: Meta may have it. Not resent by default; its status
+        # webhook (matched by biz_opaque_callback_data) says what became of it.
+        UNKNOWN = "UNKNOWN"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="broadcasts")
     address = models.CharField(max_length=64, help_text="Normalized: E.164 digits for phone transports.")

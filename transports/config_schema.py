@@ -57,6 +57,11 @@ CONFIG_SCHEMA: dict = {
         },
         "validationContent": {"enum": ["TEXT", "JSON", "NONE"], "default": "TEXT"},
         "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+        "onTimeout": {
+            "enum": ["wait", "resend"], "default": "wait",
+            "description": "A request answered after the read timeout may have been sent: wait marks it UNKNOWN "
+            "for its status webhook to settle; resend retries it (a duplicate if it had arrived).",
+        },
         "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
         "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
         # Bounded like every number here: a countdown of 1e308 seconds overflows every re-queue.

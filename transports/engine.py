@@ -38,6 +38,7 @@ class Outgoing:
     address: str
     params: dict
     send_at: float = 0.0  # Unix time (time.time()) not before which the request may leave
+    reference: str = ""  # echoed by the provider's status callbacks (WhatsApp: biz_opaque_callback_data)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class SendResult:
     error_details: str = ""
     category: str = ""  # "" when ok, else TRANSIENT, THROTTLED, PERMANENT or AUTH
     retry_after: float | None = None
+    timed_out: bool = False  # no answer in time: the message may have been sent
     duration_ms: int = 0
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
@@ -106,7 +108,7 @@ def _content_errors(config: dict, message: dict) -> list[str]:
     return []
 
 
-def _context(*, config, message, address, params, secrets, with_whatsapp: bool) -> dict:
+def _context(*, config, message, address, params, secrets, with_whatsapp: bool, reference: str = "") -> dict:
     context = {
         "address": address,
         "message": {"content": message.get("content", ""), "meta": message.get("meta") or {}},
@@ -115,7 +117,9 @@ def _context(*, config, message, address, params, secrets, with_whatsapp: bool) 
         "secrets": secrets,
     }
     if with_whatsapp:
-        context["whatsapp"] = {"payload": lambda: whatsapp_payload(to=address, message=message, params=params)}
+        context["whatsapp"] = {
+            "payload": lambda: whatsapp_payload(to=address, message=message, params=params, callback_data=reference)
+        }
     return context
 
 
@@ -176,7 +180,7 @@ def _prepare(config, message, item: Outgoing, secrets: dict, with_whatsapp: bool
     """The request for one recipient and its redacted copy for the log; raises on a render problem."""
     context = _context(
         config=config, message=message, address=item.address, params=item.params or {}, secrets=secrets,
-        with_whatsapp=with_whatsapp,
+        with_whatsapp=with_whatsapp, reference=item.reference,
     )
     spec = config["request"]
     url = placeholders.render_string(spec["url"], context, url=True)
@@ -227,7 +231,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         return SendResult(
             key=answer.key, ok=False, http_status=None, provider_message_id=None,
             error_title=redact_text(answer.network_error, secrets)[:255], category=category, retry_after=hint,
-            duration_ms=answer.duration_ms, request=request, response_body="",
+            timed_out=answer.timed_out, duration_ms=answer.duration_ms, request=request, response_body="",
         )
     try:
         data = json.loads(answer.body) if answer.body else {}
@@ -307,8 +311,8 @@ def send_batch(transport, message: dict, outgoing: list[Outgoing]) -> list[SendR
     """Send `message` to every Outgoing; results in the same order. Never raises for one message's failure."""
     results: list[SendResult | None] = [None] * len(outgoing)
     # Keyed by position while sending: callers' keys need not be unique or hashable.
-    keyed = [Outgoing(key=index, address=item.address, params=item.params, send_at=item.send_at)
-             for index, item in enumerate(outgoing)]
+    keyed = [Outgoing(key=index, address=item.address, params=item.params, send_at=item.send_at,
+                      reference=item.reference) for index, item in enumerate(outgoing)]
     for chunk in send_batch_stream(transport, message, keyed):
         for result in chunk:
             index = result.key

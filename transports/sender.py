@@ -48,6 +48,7 @@ class RawAnswer:
     headers: dict = field(default_factory=dict)
     network_error: str = ""
     refused: str = ""  # the request could not be formed (nothing left): a permanent problem of this message
+    timed_out: bool = False  # sent, no answer in time: the provider may have it
     duration_ms: int = 0
 
 
@@ -140,6 +141,7 @@ async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, req
                 answer.headers = {"Retry-After": response.headers.get("Retry-After", "")}
         except TimeoutError:
             answer.network_error = "Timeout waiting for the provider (the message may still have been sent)"
+            answer.timed_out = True
         except (aiohttp.InvalidURL, ValueError, UnicodeError, TypeError) as error:
             # Raised before anything is written: only this request is unsendable, never its batch.
             answer.refused = f"Request refused before sending: {type(error).__name__}: {error}"

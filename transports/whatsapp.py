@@ -183,11 +183,17 @@ def _language(value) -> dict:
     raise BuildError("meta.language: must be a language code such as en_US")
 
 
-def whatsapp_payload(*, to: str, message: dict, params: dict | None = None) -> dict:
-    """The JSON body for POST /{phone-number-id}/messages; raises BuildError naming the field."""
+def whatsapp_payload(*, to: str, message: dict, params: dict | None = None, callback_data: str = "") -> dict:
+    """The JSON body for POST /{phone-number-id}/messages; raises BuildError naming the field.
+
+    `callback_data` goes out as `biz_opaque_callback_data`, which Meta echoes in every status
+    webhook of the message: a send whose answer never came is still matched by its statuses.
+    """
     meta = meta_merged(message.get("meta") or {}, params)
     name = meta.get("templateName")
     envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    if callback_data:
+        envelope["biz_opaque_callback_data"] = callback_data
     if name:
         if not isinstance(name, str):
             raise BuildError("meta.templateName: must be a string")

@@ -131,6 +131,13 @@ class BroadcastDetailOutput(BroadcastOutput):
         fields = [*BroadcastOutput.Meta.fields, "logs"]
 
 
+class TriggerInput(serializers.Serializer):
+    resend_unknown = serializers.BooleanField(
+        default=False,
+        help_text="Also resend UNKNOWN broadcasts (sent, never answered). One that did reach Meta arrives twice.",
+    )
+
+
 class CountOutput(serializers.Serializer):
     count = serializers.IntegerField()
     session = SessionOutput()

@@ -18,6 +18,7 @@ from broadcasts.api.serializers import (
     SessionCreatedOutput,
     SessionInput,
     SessionOutput,
+    TriggerInput,
 )
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
@@ -131,12 +132,14 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
         broadcasts = session_broadcasts(session=self._session(pk), filters=request.query_params)
         return _paginated(self, broadcasts, BroadcastOutput)
 
-    @extend_schema(request=None, responses=CountOutput)
+    @extend_schema(request=TriggerInput, responses=CountOutput)
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
         """Re-queue the broadcasts that failed retryably or never finished, within maxAttempts."""
         session = self._session(pk)
-        count = session_trigger(session=session)
+        data = TriggerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = session_trigger(session=session, **data.validated_data)
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
 

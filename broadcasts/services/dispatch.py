@@ -151,7 +151,7 @@ def outcomes_record(
     auth_failure = None
     throttled = False
     changed, logs = [], []
-    tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0}
+    tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0, "unknown": 0}
     for outcome in outcomes:
         broadcast = outcome.broadcast
         broadcast.claimed_at = None
@@ -167,7 +167,12 @@ def outcomes_record(
             broadcast.error_code = outcome.error_code
             broadcast.error_title = outcome.error_title[:255]
             broadcast.error_category = outcome.category
-            if outcome.category == AUTH:
+            if outcome.timed_out and transport.config.get("onTimeout", "wait") == "wait":
+                # It may have reached Meta: resending would risk a duplicate. Its status webhook settles it.
+                broadcast.status = Broadcast.Status.UNKNOWN
+                broadcast.next_attempt_at = None
+                tally["unknown"] += 1
+            elif outcome.category == AUTH:
                 auth_failure = auth_failure or outcome
                 # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
                 broadcast.attempts -= 1

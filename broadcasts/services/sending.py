@@ -13,6 +13,21 @@ from transports.redaction import mask_phone, parameter_values, parameters_redact
 
 logger = logging.getLogger("gateway.sending")
 
+# What each send carries for the provider to echo back (WhatsApp: biz_opaque_callback_data).
+REFERENCE_PREFIX = "wg-broadcast:"
+
+
+def broadcast_reference(broadcast_id: int) -> str:
+    return f"{REFERENCE_PREFIX}{broadcast_id}"
+
+
+def broadcast_id_of_reference(reference) -> int | None:
+    """The broadcast id a provider echoed back, or None when the text is not one of ours."""
+    if not isinstance(reference, str) or not reference.startswith(REFERENCE_PREFIX):
+        return None
+    digits = reference[len(REFERENCE_PREFIX):]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
+
 
 @dataclass
 class SendOutcome:
@@ -73,7 +88,10 @@ def send_claimed(
     """
     interval = 1.0 / (rate or transport.rate_limit)
     outgoing = [
-        engine.Outgoing(key=index, address=b.address, params=b.params, send_at=first_slot + index * interval)
+        engine.Outgoing(
+            key=index, address=b.address, params=b.params, send_at=first_slot + index * interval,
+            reference=broadcast_reference(b.pk),
+        )
         for index, b in enumerate(broadcasts)
     ]
     for results in engine.send_batch_stream(transport, message, outgoing):

@@ -25,7 +25,7 @@ from whatsapp_gateway.api_input import text_problem
 from whatsapp_gateway.models import App
 
 logger = logging.getLogger("gateway.sessions")
-STAT_KEYS = ["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
+STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled"]
 UNFINISHED = [Broadcast.Status.QUEUED, Broadcast.Status.SENDING]
 RUNNING = Session.RUNNING
 IDEMPOTENCY_KEY_MAX_LENGTH = Session._meta.get_field("idempotency_key").max_length
@@ -249,8 +249,12 @@ def session_finish_if_done(*, session_id) -> bool:
     return True
 
 
-def session_trigger(*, session: Session) -> int:
-    """Re-queue what failed retryably or never finished, within maxAttempts; returns how many."""
+def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
+    """Re-queue what failed retryably or never finished, within maxAttempts; returns how many.
+
+    With `resend_unknown`, also the UNKNOWN broadcasts (sent, never answered): on purpose only,
+    since one that did reach Meta then arrives twice.
+    """
     transport = session.transport
     if transport.is_stopped:
         # Re-queued work would only wait: say what to fix instead of counting messages that cannot leave.
@@ -271,9 +275,11 @@ def session_trigger(*, session: Session) -> int:
             .filter(
                 Q(status=Broadcast.Status.QUEUED)
                 | Q(status=Broadcast.Status.FAILED, error_category__in=[*RETRYABLE, AUTH])
+                | (Q(status=Broadcast.Status.UNKNOWN) if resend_unknown else Q(pk__in=[]))
             )
         )
-        failed_ids = list(retryable.filter(status=Broadcast.Status.FAILED).values_list("id", flat=True))
+        resent = [Broadcast.Status.FAILED, Broadcast.Status.UNKNOWN]
+        failed_ids = list(retryable.filter(status__in=resent).values_list("id", flat=True))
         requeued = retryable.update(status=Broadcast.Status.QUEUED, next_attempt_at=None, updated_at=now)
         # A failure sent again must read as such in the message's history.
         BroadcastLog.objects.bulk_create(

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, WebhookEvent
 from broadcasts.services.privacy import payload_without_erased, statuses_of_erased
+from broadcasts.services.sending import broadcast_id_of_reference
 from templates.models import Template
 from transports.engine import transport_secrets
 from transports.models import Transport
@@ -61,6 +62,7 @@ META_STATUSES = {
 STATUS_RANK = {
     Broadcast.Status.QUEUED: 0,
     Broadcast.Status.SENDING: 0,
+    Broadcast.Status.UNKNOWN: 0,
     Broadcast.Status.SENT: 1,
     Broadcast.Status.FAILED: 2,
     Broadcast.Status.DELIVERED: 3,
@@ -420,9 +422,13 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         for row in rows:
             broadcasts[row.wamid].append(row)
 
-    leftover: list[dict] = []
     changed: dict[int, Broadcast] = {}
     changed_fields: set[str] = set()
+    for broadcast in _broadcasts_by_reference(app_id=app_id, events=events, known=broadcasts):
+        broadcasts[broadcast.wamid].append(broadcast)
+        changed[broadcast.pk] = broadcast
+        changed_fields.add("wamid")
+    leftover: list[dict] = []
     logs: dict[tuple[int, str], BroadcastLog] = {}
     for event in events:
         if event.wamid not in broadcasts:
@@ -451,6 +457,29 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         "broadcasts_changed": len(changed),
     }
     return leftover, counts
+
+
+def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> list[Broadcast]:
+    """Broadcasts whose send was never answered (no wamid stored), found by the reference Meta echoed.
+
+    Each gets the status's wamid, so this status and every later one apply as to any other send.
+    """
+    wanted = {}
+    for event in events:
+        broadcast_id = broadcast_id_of_reference(event.raw.get("biz_opaque_callback_data"))
+        if event.wamid not in known and broadcast_id is not None:
+            wanted.setdefault(broadcast_id, event.wamid)
+    if not wanted:
+        return []
+    rows = list(
+        Broadcast.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(wanted), session__app_id=app_id)
+        .filter(Q(wamid__isnull=True) | Q(wamid=""))
+        .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
+    )
+    for row in rows:
+        row.wamid = wanted[row.pk]
+    return rows
 
 
 def _status_event_apply(broadcast: Broadcast, event: StatusEvent) -> set[str]:

@@ -4,6 +4,9 @@ Each test drives the gateway as a user does (the REST API) and checks what Meta 
 what the session, its broadcasts and their logs say afterwards.
 """
 
+import hashlib
+import hmac
+import json
 import shutil
 import time
 from collections import Counter
@@ -350,3 +353,35 @@ def test_a_paused_session_sends_nothing_more_until_resumed(api, simulator, live)
     assert done["status"] == "COMPLETED"
     received = Counter(m["to"].lstrip("+") for m in simulator.messages())
     assert set(received) == {n.lstrip("+") for n in numbers(160)} and max(received.values()) == 1
+
+
+def test_a_send_answered_after_the_timeout_is_unknown_not_resent_and_its_webhook_settles_it(
+    api, client, simulator, live
+):
+    transport = transport_for(api, simulator, timeouts={"connect": 1, "read": 0.5}, max_attempts=3)
+    assert api.post("/api/v1/templates/sync", {"transport": transport["id"]}, format="json").status_code == 200
+    # Meta takes every message but answers only after the gateway stopped waiting.
+    simulator.configure(timeout_rate=1.0, timeout_seconds=1.5)
+    session = send(api, transport, numbers(5))
+    done = wait_final(api, session["id"], timeout=60)
+    assert done["status"] == "COMPLETED" and done["stats"]["unknown"] == 5, done["stats"]
+    wait_until(lambda: len(simulator.messages()) == 5, what="the held sends to be processed")
+    time.sleep(2)
+    messages = simulator.messages()
+    assert len(messages) == 5, "a send that may have arrived was sent again"
+
+    # Meta's status webhooks echo biz_opaque_callback_data: they find the broadcasts with no wamid.
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "200000000000001", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp",
+                                       "metadata": {"phone_number_id": "100000000000001"}, "statuses": [
+            {"id": m["wamid"], "status": "delivered", "timestamp": str(int(time.time())), "recipient_id": m["wa_id"],
+             "biz_opaque_callback_data": m["payload"]["biz_opaque_callback_data"]} for m in messages]},
+    }]}]}).encode()
+    signature = "sha256=" + hmac.new(b"demo-app-secret", body, hashlib.sha256).hexdigest()
+    response = client.post(f"/webhooks/whatsapp/{transport['id']}", data=body, content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256=signature)
+    assert response.status_code == 200
+    wait_until(lambda: Broadcast.objects.filter(session_id=session["id"], status="DELIVERED").count() == 5,
+               what="the statuses to settle the unknown broadcasts")
+    stored = dict(Broadcast.objects.filter(session_id=session["id"]).values_list("address", "wamid"))
+    assert stored == {m["wa_id"]: m["wamid"] for m in messages}

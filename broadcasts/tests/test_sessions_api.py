@@ -21,7 +21,8 @@ def test_a_session_is_accepted_with_addresses_normalized_and_deduplicated(api, w
     assert body["total"] == 2
     assert body["duplicates"] == 1
     assert body["stats"] == {
-        "total": 2, "queued": 2, "sending": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0, "cancelled": 0,
+        "total": 2, "queued": 2, "sending": 0, "unknown": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0,
+        "cancelled": 0,
     }
     addresses = Broadcast.objects.filter(session_id=body["id"]).values_list("address", flat=True)
     assert sorted(addresses) == ["12025550101", "12025550199"]
@@ -129,7 +130,8 @@ def test_live_stats_always_add_up_to_the_total(api, app, wa_transport):
     )
     stats = api.get(f"/api/v1/sessions/{session.pk}").json()["stats"]
     assert stats == {
-        "total": 7, "queued": 1, "sending": 1, "sent": 1, "delivered": 1, "read": 1, "failed": 1, "cancelled": 1,
+        "total": 7, "queued": 1, "sending": 1, "unknown": 0, "sent": 1, "delivered": 1, "read": 1, "failed": 1,
+        "cancelled": 1,
     }
 
 
@@ -342,3 +344,14 @@ def test_a_finished_session_cannot_be_paused(api, app, wa_transport):
     response = api.post(f"/api/v1/sessions/{session.pk}/pause")
     assert response.status_code == 409 and "COMPLETED" in response.json()["detail"]
     assert Session.objects.get(pk=session.pk).status == "COMPLETED"
+
+
+def test_trigger_resends_unknown_broadcasts_only_when_asked(api, app, wa_transport):
+    session = make_session(app, wa_transport["id"], [("UNKNOWN", "TRANSIENT", 1), ("SENT", "", 1)])
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.COMPLETED)
+    assert api.post(f"/api/v1/sessions/{session.pk}/trigger", {}, format="json").json()["count"] == 0
+    assert api.post(f"/api/v1/sessions/{session.pk}/trigger", {"resend_unknown": "maybe"},
+                    format="json").status_code == 400
+    again = api.post(f"/api/v1/sessions/{session.pk}/trigger", {"resend_unknown": True}, format="json")
+    assert again.json()["count"] == 1 and again.json()["session"]["stats"]["queued"] == 1
+    assert BroadcastLog.objects.get(session=session, kind="NOTE").message == "Re-queued by a trigger."

@@ -686,3 +686,35 @@ def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_si
                                secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
     deliver(client, transport, _for_number(inbound("wamid.IN8", "15550100007", T0), "100000000000002"), oncommit)
     assert InboundMessage.objects.get().transport == sibling
+
+
+def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_reference(
+    client, app, transport, session, enqueued, oncommit
+):
+    from broadcasts.services.sending import broadcast_reference
+
+    unknown = Broadcast.objects.create(session=session, address="15550100001", status="UNKNOWN")
+    deliver(client, transport, statuses(
+        status("wamid.LATE", "sent", 0, biz_opaque_callback_data=broadcast_reference(unknown.pk)),
+        status("wamid.LATE", "delivered", 1, biz_opaque_callback_data=broadcast_reference(unknown.pk)),
+    ), oncommit)
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.wamid) == ("DELIVERED", "wamid.LATE")
+    assert status_logs(unknown) == ["SENT", "DELIVERED"]
+
+
+def test_a_reference_to_another_apps_broadcast_or_one_with_a_wamid_changes_nothing(
+    client, app, transport, other_app, other_transport, broadcast, enqueued, oncommit
+):
+    from broadcasts.services.sending import broadcast_reference
+
+    charlies = Session.objects.create(app=other_app, transport=other_transport, status="PENDING", total=1)
+    theirs = Broadcast.objects.create(session=charlies, address="15550100009", status="UNKNOWN")
+    deliver(client, transport, statuses(
+        status("wamid.A", "delivered", 0, biz_opaque_callback_data=broadcast_reference(theirs.pk)),
+        status("wamid.B", "delivered", 0, biz_opaque_callback_data=broadcast_reference(broadcast.pk)),
+    ), oncommit)
+    theirs.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert (theirs.status, theirs.wamid) == ("UNKNOWN", None)
+    assert (broadcast.status, broadcast.wamid) == ("SENT", "wamid.X")

@@ -33,6 +33,10 @@ class WhatsAppCloudInput(serializers.Serializer):
     phone_strictness = serializers.ChoiceField(["valid", "possible"], required=False)
     default_region = serializers.RegexField(r"^[A-Z]{2}$", required=False)
     concurrency = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    timeouts = serializers.DictField(
+        child=serializers.FloatField(min_value=0.1, max_value=300), required=False,
+        help_text='Seconds: {"connect": 5, "read": 15}',
+    )
 
     def to_internal_value(self, data):
         # A misspelt option would be dropped silently (e.g. "phone_strictnes" leaves strictness "valid").
