@@ -5,12 +5,12 @@ from django.utils.html import format_html, format_html_join
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
+from broadcasts.selectors import session_stats
+from broadcasts.services.errors import SessionError
 from broadcasts.services.sessions import (
-    SessionError,
     session_cancel,
     session_pause,
     session_resume,
-    session_stats,
     session_trigger,
 )
 from broadcasts.webhooks import admin as webhooks_admin  # noqa: F401 — registers the webhook models

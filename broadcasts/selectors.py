@@ -1,11 +1,11 @@
 """Reads of sessions and broadcasts, always scoped to one app."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.services.sessions import SessionError
+from broadcasts.services.errors import SessionError
 from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.models import App
 
@@ -67,3 +67,45 @@ def broadcast_get(*, app: App, broadcast_id) -> Broadcast | None:
         .prefetch_related("logs")
         .first()
     )
+
+
+# The counts a session reports, one per broadcast status, in the order the API shows them.
+STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled"]
+
+
+def broadcast_counts_by_session(*, session_ids) -> dict:
+    """{session id: {broadcast status: count}} in one query; a session without broadcasts is absent."""
+    counts: dict = {}
+    rows = (
+        Broadcast.objects.filter(session_id__in=list(session_ids))
+        .values_list("session_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("session_id", "status", "n")
+        .order_by()
+    )
+    for session_id, status, n in rows:
+        counts.setdefault(session_id, {})[status] = n
+    return counts
+
+
+def stats_from_counts(counts: dict) -> dict:
+    """The API's stats object from {broadcast status: count}: every key present, `total` their sum."""
+    stats = {key: counts.get(key.upper(), 0) for key in STAT_KEYS}
+    return {"total": sum(stats.values()), **stats}
+
+
+def session_stats(*, session: Session) -> dict:
+    """Live counts by status; they add up to `total`. A snapshot is kept once personal data is purged."""
+    return sessions_stats(sessions=[session])[session.pk]
+
+
+def sessions_stats(*, sessions: list[Session]) -> dict:
+    """`session_stats` of many sessions (a page of a list) in one query, by session id."""
+    counts = broadcast_counts_by_session(session_ids=[s.pk for s in sessions if not s.stats.get("frozen")])
+    result = {}
+    for session in sessions:
+        if session.stats.get("frozen"):
+            result[session.pk] = {key: session.stats.get(key, 0) for key in ["total", *STAT_KEYS]}
+        else:
+            result[session.pk] = stats_from_counts(counts.get(session.pk, {}))
+    return result

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.selectors import broadcast_counts_by_session
 from transports.models import Transport
 from whatsapp_gateway.health import WORKER_HEARTBEAT_MAX_AGE
 from whatsapp_gateway.models import WorkerHeartbeat
@@ -56,12 +57,7 @@ def running_sessions(*, limit: int = RUNNING_SESSIONS_SHOWN) -> list[RunningSess
         .select_related("app", "transport")
         .order_by("created_at")[:limit]
     )
-    counts: dict = {}
-    rows = (
-        Broadcast.objects.filter(session__in=sessions).values_list("session_id", "status").annotate(n=Count("id"))
-    )
-    for session_id, status, n in rows:
-        counts.setdefault(session_id, {})[status] = n
+    counts = broadcast_counts_by_session(session_ids=[s.pk for s in sessions])
     result = []
     for session in sessions:
         by_status = counts.get(session.pk, {})

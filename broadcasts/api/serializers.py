@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.sessions import session_stats
+from broadcasts.selectors import session_stats
 from whatsapp_gateway.api_input import MAX_ID
 
 

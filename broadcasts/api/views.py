@@ -21,16 +21,15 @@ from broadcasts.api.serializers import (
     TriggerInput,
 )
 from broadcasts.models import Broadcast, Session
-from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
+from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list, sessions_stats
+from broadcasts.services.errors import SessionError
 from broadcasts.services.privacy import ErasureError, recipient_erase
 from broadcasts.services.sessions import (
-    SessionError,
     session_cancel,
     session_create,
     session_pause,
     session_resume,
     session_trigger,
-    sessions_stats,
 )
 from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin

@@ -11,15 +11,24 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.pacing import pace_backlog, pace_reserve, pace_throttled
 from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
-from broadcasts.services.sessions import session_cancelled_leftovers_cancel, session_finish_if_done
-from broadcasts.services.sweeper import LOST_AGAIN
+from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
+from broadcasts.services.transitions import (
+    SEND_OUTCOME,
+    broadcast_move,
+    broadcasts_claim,
+    broadcasts_save,
+    broadcasts_sent_save,
+    session_cancelled_leftovers_cancel,
+    session_finish_if_done,
+    session_start,
+    sessions_stop,
+)
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.services import transport_stop
@@ -27,7 +36,6 @@ from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.dispatch")
 
-RUNNING = Session.RUNNING
 
 
 @dataclass(frozen=True)
@@ -39,15 +47,12 @@ class DispatchResult:
 
 def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     session = Session.objects.select_related("transport").filter(pk=session_id).first()
-    if session is None or session.status not in RUNNING:
+    if session is None or session.status not in Session.RUNNING:
         return DispatchResult(countdown=None)
     transport = session.transport
     if transport.is_stopped or not transport.is_active:
         return DispatchResult(countdown=None)
-    if session.status == Session.Status.NEW:
-        Session.objects.filter(pk=session.pk, status=Session.Status.NEW).update(
-            status=Session.Status.PENDING, started_at=timezone.now(), updated_at=timezone.now()
-        )
+    session_start(session=session)
 
     backlog = pace_backlog(transport_id=transport.pk)
     if backlog > settings.PACE_HORIZON_SECONDS:
@@ -55,7 +60,7 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         return DispatchResult(countdown=backlog - settings.PACE_HORIZON_SECONDS / 2)
 
     limit = batch_limit(transport)
-    claimed = broadcasts_claim(session=session, limit=limit)
+    claimed = batch_claim(session=session, limit=limit)
     if not claimed:
         if _session_finish(session):
             return DispatchResult(countdown=None)
@@ -97,31 +102,14 @@ def batch_limit(transport: Transport) -> int:
     return max(1, min(transport.batch_size, int(transport.rate_limit * settings.PACE_HORIZON_SECONDS)))
 
 
-def broadcasts_claim(*, session: Session, limit: int) -> list[Broadcast]:
+def batch_claim(*, session: Session, limit: int) -> list[Broadcast]:
     """Take up to `limit` ready broadcasts of the session for this worker, committed before sending.
 
     A row lost with a dying worker twice in a row is taken alone: if it is what kills workers,
     it takes no innocent batch-mates down with it again.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        ready = (
-            Broadcast.objects.select_for_update(skip_locked=True)
-            .filter(session=session, status=Broadcast.Status.QUEUED)
-            .exclude(next_attempt_at__gt=now)
-        )
-        ids = list(ready.filter(error_code=LOST_AGAIN).order_by("id").values_list("id", flat=True)[:1]) or list(
-            ready.order_by("id").values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.QUEUED).update(
-            status=Broadcast.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-        )
-    # Outside the claim: trigger and cancel lock the session row before its broadcasts, so taking
-    # them in the other order here could deadlock. The timestamp only tells the sweeper we are alive.
-    Session.objects.filter(pk=session.pk).update(updated_at=now)
-    return list(Broadcast.objects.filter(id__in=ids, status=Broadcast.Status.SENDING, claimed_at=now))
+    ready = Broadcast.objects.filter(session=session).exclude(next_attempt_at__gt=timezone.now())
+    return broadcasts_claim(session=session, ready=ready, limit=limit, alone={"error_code": LOST_AGAIN})
 
 
 def _wait_for_next_retry(session: Session) -> float | None:
@@ -157,7 +145,7 @@ def outcomes_record(
         broadcast.claimed_at = None
         broadcast.updated_at = now
         if outcome.ok:
-            broadcast.status = Broadcast.Status.SENT
+            broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.SENT)
             broadcast.wamid = outcome.provider_message_id
             broadcast.sent_at = now
             broadcast.error_code = broadcast.error_title = broadcast.error_category = ""
@@ -169,14 +157,14 @@ def outcomes_record(
             broadcast.error_category = outcome.category
             if outcome.timed_out and transport.config.get("onTimeout", "wait") == "wait":
                 # It may have reached Meta: resending would risk a duplicate. Its status webhook settles it.
-                broadcast.status = Broadcast.Status.UNKNOWN
+                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.UNKNOWN)
                 broadcast.next_attempt_at = None
                 tally["unknown"] += 1
             elif outcome.category == AUTH:
                 auth_failure = auth_failure or outcome
                 # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
                 broadcast.attempts -= 1
-                broadcast.status = Broadcast.Status.QUEUED
+                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
                 broadcast.next_attempt_at = None
                 tally["held"] += 1
             else:
@@ -188,12 +176,12 @@ def outcomes_record(
                     retry_after=outcome.retry_after,
                 )
                 if decision.retry:
-                    broadcast.status = Broadcast.Status.QUEUED
+                    broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
                     broadcast.next_attempt_at = decision.not_before
                     tally["retrying"] += 1
                     metrics.retry_observe(transport_id=transport.pk, category=outcome.category)
                 else:
-                    broadcast.status = Broadcast.Status.FAILED
+                    broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.FAILED)
                     broadcast.failed_at = now
                     tally["failed"] += 1
                 _retry_decision_log(session=session, transport=transport, outcome=outcome, retry=decision.retry,
@@ -201,8 +189,16 @@ def outcomes_record(
         changed.append(broadcast)
         logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
 
+    sent = [b for b in changed if b.status == Broadcast.Status.SENT]
     with transaction.atomic():
-        _broadcasts_save(changed, now=now)
+        sent_twice_record(_reached_meta_before(sent))
+        broadcasts_sent_save(sent, now=now)
+        broadcasts_save(
+            [b for b in changed if b.status != Broadcast.Status.SENT],
+            fields=["status", "failed_at", "attempts", "claimed_at", "next_attempt_at", "error_code", "error_title",
+                    "error_category"],
+            now=now,
+        )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
     if tally["retrying"] or tally["held"]:
         tally["cancelled"] = session_cancelled_leftovers_cancel(session=session)
@@ -215,6 +211,21 @@ def outcomes_record(
     if throttled:
         pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
+
+
+def _reached_meta_before(sent: list[Broadcast]) -> list[tuple[Broadcast, str]]:
+    """Of these just-answered broadcasts, those a status webhook already gave another wamid, with it.
+
+    That wamid is an earlier send's, lost with its worker, that Meta reported (by the broadcast's
+    reference) while this resend was on the wire.
+    """
+    if not sent:
+        return []
+    stored = dict(
+        Broadcast.objects.filter(id__in=[b.pk for b in sent]).exclude(wamid__isnull=True).exclude(wamid="")
+        .values_list("id", "wamid")
+    )
+    return [(b, stored[b.pk]) for b in sent if stored.get(b.pk) not in (None, b.wamid)]
 
 
 def _retry_decision_log(
@@ -233,32 +244,10 @@ def _retry_decision_log(
     )
 
 
-def _broadcasts_save(changed: list[Broadcast], *, now) -> None:
-    """Write a batch's outcomes in a few statements: the sent ones share every field but their wamid."""
-    sent = [b for b in changed if b.status == Broadcast.Status.SENT]
-    if sent:
-        Broadcast.objects.filter(id__in=[b.pk for b in sent]).update(
-            status=Broadcast.Status.SENT, sent_at=now, claimed_at=None, next_attempt_at=None,
-            error_code="", error_title="", error_category="", updated_at=now,
-        )
-        Broadcast.objects.bulk_update(sent, ["wamid"], batch_size=1000)
-    others = [b for b in changed if b.status != Broadcast.Status.SENT]
-    if others:
-        Broadcast.objects.bulk_update(
-            others,
-            ["status", "failed_at", "attempts", "claimed_at", "next_attempt_at", "error_code", "error_title",
-             "error_category", "updated_at"],
-            batch_size=1000,
-        )
-
-
 def transport_stop_sending(*, transport: Transport, reason: str) -> None:
     """Stop a transport and its running sessions with a clear reason, instead of failing every recipient."""
     stopped_now = transport_stop(transport_id=transport.pk, reason=reason)
-    now = timezone.now()
-    sessions = Session.objects.filter(transport=transport, status__in=RUNNING).update(
-        status=Session.Status.FAILED, error=f"Transport stopped: {reason}", completed_at=now, updated_at=now
-    )
+    sessions = sessions_stop(transport_id=transport.pk, reason=reason)
     if stopped_now:
         metrics.transport_stop_observe(transport_id=transport.pk)
         logger.error(

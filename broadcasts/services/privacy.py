@@ -9,18 +9,18 @@ Everything is done with bulk statements in batches, never a save per row.
 import hashlib
 import logging
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
-from broadcasts.services.sessions import STAT_KEYS
+from broadcasts.selectors import broadcast_counts_by_session, stats_from_counts
+from broadcasts.services.transitions import ERASED_NOTE, broadcasts_cancel
 from transports.addresses import STRICT_POSSIBLE, AddressError, phone_normalize
 from transports.models import Transport
 from whatsapp_gateway.models import App
@@ -110,17 +110,9 @@ def _sessions_freeze(queryset: QuerySet, *, dry_run: bool) -> int:
         return queryset.count()
     done = 0
     while sessions := list(queryset.only("id", "stats", "message")[: settings.PURGE_BATCH_SIZE]):
-        counts: dict = defaultdict(dict)
-        rows = (
-            Broadcast.objects.filter(session__in=[s.pk for s in sessions])
-            .values_list("session_id", "status")
-            .annotate(n=Count("id"))
-        )
-        for session_id, status, n in rows:
-            counts[session_id][status] = n
+        counts = broadcast_counts_by_session(session_ids=[s.pk for s in sessions])
         for session in sessions:
-            stats = {key: counts[session.pk].get(key.upper(), 0) for key in STAT_KEYS}
-            session.stats = {"total": sum(stats.values()), **stats, "frozen": True}
+            session.stats = {**stats_from_counts(counts.get(session.pk, {})), "frozen": True}
             session.message = _message_without_personal_data(session.message)
         Session.objects.bulk_update(sessions, ["stats", "message"], batch_size=500)
         done += len(sessions)
@@ -209,15 +201,14 @@ def _erase(*, app: App, who: Identifiers) -> dict[str, int]:
     forms, numbers = set(who.addresses), who.numbers
     broadcasts = Broadcast.objects.filter(session__app=app, address__in=forms)
     sessions = _own_sessions_scrub(app=app, forms=forms)
-    cancelled = broadcasts.filter(status=Broadcast.Status.QUEUED).update(
-        status=Broadcast.Status.CANCELLED, updated_at=timezone.now()
-    )
     wamids = _wamids_erase(broadcasts) | set(who.wamids)
     logs = _texts_scrub(
         BroadcastLog.objects.filter(broadcast__in=broadcasts),
         {"message": numbers | wamids, "error_title": numbers},
         request=None, response_body="",
     )
+    # After the logs are scrubbed (its note holds nothing personal), before the rows lose their address.
+    cancelled = broadcasts_cancel(broadcasts=broadcasts, note=ERASED_NOTE)
     anonymized = _texts_scrub(broadcasts, {"error_title": numbers}, address="", params={}, updated_at=timezone.now())
     inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
     events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)

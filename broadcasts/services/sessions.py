@@ -7,11 +7,23 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.models import Broadcast, Session
+from broadcasts.selectors import stats_from_counts
+from broadcasts.services.errors import SessionError
 from broadcasts.services.retry import AUTH, RETRYABLE
+from broadcasts.services.transitions import (
+    SESSION_CANCEL,
+    SESSION_PAUSE,
+    SESSION_RESUME,
+    SESSION_TRIGGER,
+    broadcasts_cancel,
+    broadcasts_requeue,
+    session_locked,
+    session_move,
+)
 from broadcasts.services.validation import (
     MessageChecked,
     RecipientsChecked,
@@ -25,20 +37,7 @@ from whatsapp_gateway.api_input import text_problem
 from whatsapp_gateway.models import App
 
 logger = logging.getLogger("gateway.sessions")
-STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled"]
-UNFINISHED = [Broadcast.Status.QUEUED, Broadcast.Status.SENDING]
-RUNNING = Session.RUNNING
 IDEMPOTENCY_KEY_MAX_LENGTH = Session._meta.get_field("idempotency_key").max_length
-CANCELLED_NOTE = "Cancelled before it was sent."
-
-
-class SessionError(Exception):
-    """A request the gateway refuses; `status` is the HTTP status, `detail` the body."""
-
-    def __init__(self, detail: dict, status: int = 400):
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
 
 
 @dataclass
@@ -111,7 +110,7 @@ def session_create(
                 total=len(checked.valid),
                 idempotency_key=idempotency_key or None,
                 request_fingerprint=fingerprint,
-                stats={**dict.fromkeys(STAT_KEYS, 0), "queued": len(checked.valid), "total": len(checked.valid)},
+                stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
             )
             _broadcasts_insert(session=session, recipients=checked.valid)
             transaction.on_commit(lambda: enqueue_dispatch(session))
@@ -203,52 +202,6 @@ def session_parallelism(remaining: int, transport: Transport) -> int:
     return max(1, min(settings.SESSION_PARALLELISM, batches))
 
 
-def session_stats(*, session: Session) -> dict:
-    """Live counts by status; they add up to `total`. A snapshot is kept once personal data is purged."""
-    return sessions_stats(sessions=[session])[session.pk]
-
-
-def sessions_stats(*, sessions: list[Session]) -> dict:
-    """`session_stats` of many sessions (a page of a list) in one query, by session id."""
-    counts: dict = {session.pk: {} for session in sessions}
-    live = [session.pk for session in sessions if not session.stats.get("frozen")]
-    if live:
-        rows = (
-            Broadcast.objects.filter(session_id__in=live)
-            .values_list("session_id", "status")
-            .annotate(n=Count("id"))
-            .values_list("session_id", "status", "n")
-        )
-        for session_id, status, n in rows:
-            counts[session_id][status] = n
-    result = {}
-    for session in sessions:
-        if session.stats.get("frozen"):
-            result[session.pk] = {key: session.stats.get(key, 0) for key in ["total", *STAT_KEYS]}
-            continue
-        stats = {key: counts[session.pk].get(key.upper(), 0) for key in STAT_KEYS}
-        result[session.pk] = {"total": sum(stats.values()), **stats}
-    return result
-
-
-def session_finish_if_done(*, session_id) -> bool:
-    """Mark a running session COMPLETED (or FAILED when nothing could be sent) once no work is left."""
-    with transaction.atomic():
-        # The session row lock orders this with a concurrent trigger: either the trigger's
-        # re-queued rows are seen here, or the trigger sets the finished session PENDING again.
-        session = Session.objects.select_for_update().filter(pk=session_id).first()
-        if session is None or session.status not in RUNNING:
-            return False
-        if Broadcast.objects.filter(session_id=session_id, status__in=UNFINISHED).exists():
-            return False
-        stats = session_stats(session=session)
-        delivered_any = stats["total"] - stats["failed"] - stats["cancelled"] > 0
-        status = Session.Status.COMPLETED if delivered_any or stats["total"] == 0 else Session.Status.FAILED
-        now = timezone.now()
-        Session.objects.filter(pk=session_id).update(status=status, completed_at=now, stats=stats, updated_at=now)
-    return True
-
-
 def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
     """Re-queue what failed retryably or never finished, within maxAttempts; returns how many.
 
@@ -262,62 +215,31 @@ def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
             {"detail": f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger."},
             status=409,
         )
-    max_attempts = transport.max_attempts
-    now = timezone.now()
-    with transaction.atomic():
-        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
-        if status == Session.Status.CANCELLED:
-            raise SessionError({"detail": "A cancelled session cannot be triggered."}, status=409)
-        if status == Session.Status.PAUSED:
-            raise SessionError({"detail": "The session is paused: resume it to send again."}, status=409)
-        retryable = (
-            Broadcast.objects.filter(session=session, attempts__lt=max_attempts)
-            .filter(
-                Q(status=Broadcast.Status.QUEUED)
-                | Q(status=Broadcast.Status.FAILED, error_category__in=[*RETRYABLE, AUTH])
-                | (Q(status=Broadcast.Status.UNKNOWN) if resend_unknown else Q(pk__in=[]))
-            )
+    with session_locked(session_id=session.pk, move=SESSION_TRIGGER):
+        retryable = Broadcast.objects.filter(session=session, attempts__lt=transport.max_attempts).filter(
+            Q(status=Broadcast.Status.QUEUED)
+            | Q(status=Broadcast.Status.FAILED, error_category__in=[*RETRYABLE, AUTH])
+            | (Q(status=Broadcast.Status.UNKNOWN) if resend_unknown else Q(pk__in=[]))
         )
-        resent = [Broadcast.Status.FAILED, Broadcast.Status.UNKNOWN]
-        failed_ids = list(retryable.filter(status__in=resent).values_list("id", flat=True))
-        requeued = retryable.update(status=Broadcast.Status.QUEUED, next_attempt_at=None, updated_at=now)
-        # A failure sent again must read as such in the message's history.
-        BroadcastLog.objects.bulk_create(
-            [
-                BroadcastLog(
-                    broadcast_id=bid, session=session, kind=BroadcastLog.Kind.NOTE,
-                    status=Broadcast.Status.QUEUED, message="Re-queued by a trigger.",
-                )
-                for bid in failed_ids
-            ],
-            batch_size=5000,
-        )
+        requeued = broadcasts_requeue(broadcasts=retryable)
         if requeued:
-            Session.objects.filter(pk=session.pk).update(
-                status=Session.Status.PENDING, completed_at=None, error="", updated_at=now
-            )
+            session_move(session_id=session.pk, move=SESSION_TRIGGER, completed_at=None, error="")
             transaction.on_commit(lambda: enqueue_dispatch(session))
     return requeued
 
 
 def session_pause(*, session: Session) -> Session:
     """Stop claiming the session's broadcasts until it is resumed; the batch already on the wire finishes."""
-    with transaction.atomic():
-        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
-        if status not in RUNNING:
-            raise SessionError({"detail": f"Only a running session can be paused; this one is {status}."}, status=409)
-        Session.objects.filter(pk=session.pk).update(status=Session.Status.PAUSED, updated_at=timezone.now())
+    with session_locked(session_id=session.pk, move=SESSION_PAUSE):
+        session_move(session_id=session.pk, move=SESSION_PAUSE)
     session.refresh_from_db()
     return session
 
 
 def session_resume(*, session: Session) -> Session:
     """Let a paused session send again, from where it stopped."""
-    with transaction.atomic():
-        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
-        if status != Session.Status.PAUSED:
-            raise SessionError({"detail": f"Only a paused session can be resumed; this one is {status}."}, status=409)
-        Session.objects.filter(pk=session.pk).update(status=Session.Status.PENDING, updated_at=timezone.now())
+    with session_locked(session_id=session.pk, move=SESSION_RESUME):
+        session_move(session_id=session.pk, move=SESSION_RESUME)
         transaction.on_commit(lambda: enqueue_dispatch(session))
     session.refresh_from_db()
     return session
@@ -326,45 +248,8 @@ def session_resume(*, session: Session) -> Session:
 def session_cancel(*, session: Session) -> int:
     """Stop what has not been sent; returns how many broadcasts were cancelled."""
     now = timezone.now()
-    with transaction.atomic():
-        # Locked so a worker recording a retry at this moment sees CANCELLED (see broadcasts_cancel_queued).
-        status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
-        if status in {Session.Status.COMPLETED, Session.Status.CANCELLED}:
-            raise SessionError({"detail": f"The session is already {status}."}, status=409)
-        cancelled = broadcasts_cancel_queued(session=session, now=now)
-        Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now)
+    # Locked so a worker recording a retry at this moment sees CANCELLED (see session_cancelled_leftovers_cancel).
+    with session_locked(session_id=session.pk, move=SESSION_CANCEL):
+        cancelled = broadcasts_cancel(broadcasts=Broadcast.objects.filter(session=session), now=now)
+        session_move(session_id=session.pk, move=SESSION_CANCEL, cancelled_at=now)
     return cancelled
-
-
-def broadcasts_cancel_queued(*, session: Session, now) -> int:
-    """Cancel the session's QUEUED broadcasts, each with a NOTE log; returns how many. Call inside a transaction."""
-    cancelled_ids = list(
-        Broadcast.objects.select_for_update()
-        .filter(session=session, status=Broadcast.Status.QUEUED)
-        .values_list("id", flat=True)
-    )
-    Broadcast.objects.filter(id__in=cancelled_ids).update(status=Broadcast.Status.CANCELLED, updated_at=now)
-    BroadcastLog.objects.bulk_create(
-        [
-            BroadcastLog(
-                broadcast_id=bid, session=session, kind=BroadcastLog.Kind.NOTE,
-                status=Broadcast.Status.CANCELLED, message=CANCELLED_NOTE,
-            )
-            for bid in cancelled_ids
-        ],
-        batch_size=5000,
-    )
-    return len(cancelled_ids)
-
-
-def session_cancelled_leftovers_cancel(*, session: Session) -> int:
-    """After a batch is recorded: retries of a session cancelled mid-batch are cancelled, not left QUEUED.
-
-    The cancel only sees QUEUED rows; the batch in flight comes back afterwards, and without this
-    its retryable failures would sit QUEUED in a session no worker looks at any more.
-    """
-    with transaction.atomic():
-        status = Session.objects.select_for_update().values_list("status", flat=True).filter(pk=session.pk).first()
-        if status != Session.Status.CANCELLED:
-            return 0
-        return broadcasts_cancel_queued(session=session, now=timezone.now())

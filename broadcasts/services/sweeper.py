@@ -17,11 +17,14 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.sessions import enqueue_dispatch
+from broadcasts.services.transitions import LOST, broadcast_move, broadcasts_save
 
 logger = logging.getLogger("gateway.sweeper")
 LOST_IN_FLIGHT = "in-flight-lost"
 # Lost with a dying worker a second time in a row: maybe what kills workers, so it is sent alone.
 LOST_AGAIN = "in-flight-lost-again"
+# A send lost with its worker reached Meta after all, and the message was sent again.
+SENT_TWICE = "sent-twice"
 
 
 @dataclass(frozen=True)
@@ -83,18 +86,17 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
             exhausted = broadcast.attempts >= broadcast.session.transport.max_attempts
             # A session cancelled meanwhile sends nothing more: QUEUED there would never move again.
             cancelled = broadcast.session.status == Session.Status.CANCELLED
-            broadcast.status = (
+            broadcast_move(broadcast, move=LOST, to=(
                 Broadcast.Status.FAILED if exhausted
                 else Broadcast.Status.CANCELLED if cancelled
                 else Broadcast.Status.QUEUED
-            )
+            ))
             broadcast.failed_at = now if exhausted else None
             broadcast.claimed_at = broadcast.next_attempt_at = None
             lost_before = broadcast.error_code in (LOST_IN_FLIGHT, LOST_AGAIN)
             broadcast.error_code = LOST_AGAIN if lost_before else LOST_IN_FLIGHT
             broadcast.error_category = "TRANSIENT"
             broadcast.error_title = "Worker stopped while sending"
-            broadcast.updated_at = now
             logs.append(
                 BroadcastLog(
                     broadcast=broadcast,
@@ -113,19 +115,35 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
                     ),
                 )
             )
-        Broadcast.objects.bulk_update(
+        broadcasts_save(
             rows,
-            [
-                "status",
-                "failed_at",
-                "claimed_at",
-                "next_attempt_at",
-                "error_code",
-                "error_category",
-                "error_title",
-                "updated_at",
-            ],
-            batch_size=1000,
+            fields=["status", "failed_at", "claimed_at", "next_attempt_at", "error_code", "error_category",
+                    "error_title"],
+            now=now,
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
     return dict(Counter(broadcast.session_id for broadcast in rows))
+
+
+def sent_twice_record(sends: list[tuple[Broadcast, str]]) -> int:
+    """Log, once each, that a broadcast also reached Meta as `wamid`: a send whose answer was lost got through.
+
+    Meta has no idempotency key, so a request on the wire when its worker died may be delivered and
+    then resent. The lost send shows up later, in statuses that carry the broadcast's reference:
+    this ATTEMPT row puts its wamid in the history beside the one that was answered. Returns how many.
+    """
+    logs = []
+    for broadcast, wamid in sends:
+        if BroadcastLog.objects.filter(broadcast=broadcast, kind=BroadcastLog.Kind.ATTEMPT, message__contains=wamid
+                                       ).exists():
+            continue
+        logs.append(BroadcastLog(
+            broadcast=broadcast, session_id=broadcast.session_id, kind=BroadcastLog.Kind.ATTEMPT,
+            status=Broadcast.Status.SENT, attempt=broadcast.attempts, error_code=SENT_TWICE,
+            message=f"Also sent as {wamid}: an attempt whose answer was lost reached Meta, "
+            "so the recipient may have this message twice.",
+        ))
+    BroadcastLog.objects.bulk_create(logs)
+    if logs:
+        logger.warning("message sent twice", extra={"broadcasts": [log.broadcast_id for log in logs]})
+    return len(logs)

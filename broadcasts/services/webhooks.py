@@ -40,6 +40,8 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, WebhookEvent
 from broadcasts.services.privacy import payload_without_erased, statuses_of_erased
 from broadcasts.services.sending import broadcast_id_of_reference
+from broadcasts.services.sweeper import sent_twice_record
+from broadcasts.services.transitions import STATUS_TIME_FIELD, broadcast_status_apply, broadcasts_save
 from templates.models import Template
 from transports.engine import transport_secrets
 from transports.models import Transport
@@ -59,21 +61,6 @@ META_STATUSES = {
     "failed": Broadcast.Status.FAILED,
 }
 # The status a broadcast ends in is the highest-ranked one seen (see the module docstring).
-STATUS_RANK = {
-    Broadcast.Status.QUEUED: 0,
-    Broadcast.Status.SENDING: 0,
-    Broadcast.Status.UNKNOWN: 0,
-    Broadcast.Status.SENT: 1,
-    Broadcast.Status.FAILED: 2,
-    Broadcast.Status.DELIVERED: 3,
-    Broadcast.Status.READ: 4,
-}
-STATUS_TIME_FIELD = {
-    Broadcast.Status.SENT: "sent_at",
-    Broadcast.Status.DELIVERED: "delivered_at",
-    Broadcast.Status.READ: "read_at",
-    Broadcast.Status.FAILED: "failed_at",
-}
 # Meta's classification of an asynchronous failure is not retryable by resending the same request:
 # the transports' error catalogue may refine this once the engine exposes it.
 ASYNC_FAILURE_CATEGORY = "PERMANENT"
@@ -424,10 +411,14 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
 
     changed: dict[int, Broadcast] = {}
     changed_fields: set[str] = set()
-    for broadcast in _broadcasts_by_reference(app_id=app_id, events=events, known=broadcasts):
+    answered, also_sent = _broadcasts_by_reference(app_id=app_id, events=events, known=broadcasts)
+    for broadcast in answered:
         broadcasts[broadcast.wamid].append(broadcast)
         changed[broadcast.pk] = broadcast
         changed_fields.add("wamid")
+    for broadcast, wamid in also_sent:
+        broadcasts[wamid].append(broadcast)
+    sent_twice_record(also_sent)
     leftover: list[dict] = []
     logs: dict[tuple[int, str], BroadcastLog] = {}
     for event in events:
@@ -435,7 +426,10 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
             leftover.append(event.raw)
             continue
         for broadcast in broadcasts[event.wamid]:
-            fields = _status_event_apply(broadcast, event)
+            fields = broadcast_status_apply(
+                broadcast, status=event.status, event_at=event.event_at, error_code=event.error_code,
+                error_title=event.error_title, error_category=ASYNC_FAILURE_CATEGORY,
+            )
             if fields:
                 changed[broadcast.pk] = broadcast
                 changed_fields |= fields
@@ -444,10 +438,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
                 status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
                 error_code=event.error_code, error_title=event.error_title, message=event.note(),
             ))
-    if changed:
-        for broadcast in changed.values():
-            broadcast.updated_at = now
-        Broadcast.objects.bulk_update(list(changed.values()), sorted(changed_fields | {"updated_at"}), batch_size=500)
+    broadcasts_save(list(changed.values()), fields=changed_fields, now=now)
     # A replayed event hits the one-status-log-per-broadcast constraint and is skipped by the database.
     BroadcastLog.objects.bulk_create(list(logs.values()), ignore_conflicts=True, batch_size=500)
     counts = {
@@ -459,10 +450,13 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
     return leftover, counts
 
 
-def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> list[Broadcast]:
-    """Broadcasts whose send was never answered (no wamid stored), found by the reference Meta echoed.
+def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> tuple[list[Broadcast], list]:
+    """Broadcasts named by the reference Meta echoed in statuses of a wamid the gateway never stored.
 
-    Each gets the status's wamid, so this status and every later one apply as to any other send.
+    Returns (answered, also_sent). A broadcast without a wamid (its send was never answered) gets the
+    status's wamid, so this status and every later one apply as to any other send. One that has
+    another wamid was sent twice (an attempt whose answer was lost reached Meta): it comes back with
+    that extra wamid, so its statuses apply too and the second send shows in its history.
     """
     wanted = {}
     for event in events:
@@ -470,36 +464,23 @@ def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> list[
         if event.wamid not in known and broadcast_id is not None:
             wanted.setdefault(broadcast_id, event.wamid)
     if not wanted:
-        return []
-    rows = list(
+        return [], []
+    loaded = {row.pk: row for rows in known.values() for row in rows}
+    fetched = (
         Broadcast.objects.select_for_update(of=("self",))
-        .filter(pk__in=list(wanted), session__app_id=app_id)
-        .filter(Q(wamid__isnull=True) | Q(wamid=""))
+        .filter(pk__in=[pk for pk in wanted if pk not in loaded], session__app_id=app_id)
         .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
     )
+    # A row this batch already holds by its own wamid is used as is: two copies could write back a lower status.
+    rows = [*(loaded[pk] for pk in wanted if pk in loaded), *fetched]
+    answered, also_sent = [], []
     for row in rows:
-        row.wamid = wanted[row.pk]
-    return rows
-
-
-def _status_event_apply(broadcast: Broadcast, event: StatusEvent) -> set[str]:
-    """Move the broadcast as the rank rule says; returns the names of the fields that changed."""
-    changed: set[str] = set()
-    current_rank = STATUS_RANK.get(broadcast.status)
-    wins = current_rank is not None and STATUS_RANK[event.status] > current_rank
-    if wins:
-        broadcast.status = event.status
-        changed.add("status")
-        if event.status == Broadcast.Status.FAILED:
-            broadcast.error_code, broadcast.error_title = event.error_code, event.error_title
-            broadcast.error_category = ASYNC_FAILURE_CATEGORY
-            changed |= {"error_code", "error_title", "error_category"}
-    time_field = STATUS_TIME_FIELD[event.status]
-    # A late receipt still records when it happened; a failure that lost to a receipt does not.
-    if getattr(broadcast, time_field) is None and (wins or event.status != Broadcast.Status.FAILED):
-        setattr(broadcast, time_field, event.event_at)
-        changed.add(time_field)
-    return changed
+        if row.wamid:
+            also_sent.append((row, wanted[row.pk]))
+        else:
+            row.wamid = wanted[row.pk]
+            answered.append(row)
+    return answered, also_sent
 
 
 # --- Inbound messages -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session, WebhookEvent
-from broadcasts.services.sessions import session_stats
+from broadcasts.selectors import session_stats
 from transports.models import Transport
 from transports.services import transport_create
 from whatsapp_gateway.models import App

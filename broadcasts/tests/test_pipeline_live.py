@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, TransportPace
+from broadcasts.services.sweeper import SENT_TWICE
 from celery_app import app as celery_app
 from transports.models import Transport
 from whatsapp_gateway.testing import PrivateRabbitMQ, WorkerProcess, whatsapp_transport_via_api
@@ -258,6 +259,12 @@ def test_a_worker_killed_three_times_resends_only_what_was_on_the_wire(api, simu
         )
     )
     assert {to for to, count in received.items() if count > 1} <= noted  # and each duplicate's log says so
+    # Each duplicate is two attempts in its history, with both wamids: the lost send's statuses name it.
+    twice = BroadcastLog.objects.filter(session_id=session["id"], kind="ATTEMPT", error_code=SENT_TWICE)
+    wait_until(lambda: twice.count() >= duplicates, timeout=30, what="the statuses of the lost sends")
+    assert sorted(twice.values_list("broadcast__address", flat=True)) == sorted(
+        to for to, count in received.items() for _ in range(count - 1)
+    )
 
 
 def test_a_big_session_does_not_starve_a_small_one(api, simulator, live):

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
+from broadcasts.selectors import session_stats
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
 from broadcasts.services.sending import SendOutcome
-from broadcasts.services.sessions import session_stats
 from broadcasts.services.webhooks import webhook_event_process
 from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
@@ -283,6 +283,9 @@ def test_erasure_cancels_what_was_not_sent_yet(transport):
     Broadcast.objects.filter(address=ALICE).update(status=Broadcast.Status.QUEUED)
     assert recipient_erase(app=transport.app, address=ALICE).counts["cancelled"] == 1
     assert session_stats(session=session)["cancelled"] == 1
+    # Like a session's cancel, each cancelled message says why in its history.
+    note = BroadcastLog.objects.get(kind=BroadcastLog.Kind.NOTE, status=Broadcast.Status.CANCELLED)
+    assert note.message == "Cancelled before it was sent: the recipient's data was erased."
 
 
 def test_erasure_touches_no_other_app(transport, other_transport):

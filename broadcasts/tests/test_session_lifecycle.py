@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from broadcasts import tasks
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.dispatch import broadcasts_claim, outcomes_record
+from broadcasts.selectors import session_stats
+from broadcasts.services.dispatch import batch_claim, outcomes_record
 from broadcasts.services.sending import SendOutcome
-from broadcasts.services.sessions import session_cancel, session_stats, session_trigger
+from broadcasts.services.sessions import session_cancel, session_trigger
 from broadcasts.services.sweeper import sweep
 from broadcasts.tests.conftest import make_session
 from transports.engine import SendResult
@@ -30,7 +31,7 @@ def _answer(broadcast: Broadcast, *, ok: bool) -> SendOutcome:
 def test_a_retry_of_a_batch_in_flight_at_cancel_is_cancelled_not_left_queued(app, wa_transport):
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 3)
     transport = Transport.objects.get(pk=wa_transport["id"])
-    in_flight = broadcasts_claim(session=session, limit=2)
+    in_flight = batch_claim(session=session, limit=2)
 
     assert session_cancel(session=session) == 1  # only the one not taken by the worker
     # The worker comes back: one was sent, the other failed retryably and would be retried.
@@ -48,7 +49,7 @@ def test_a_retry_of_a_batch_in_flight_at_cancel_is_cancelled_not_left_queued(app
 
 def test_the_sweeper_does_not_resend_a_lost_claim_of_a_cancelled_session(app, wa_transport, settings):
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("QUEUED", "", 0)])
-    broadcasts_claim(session=session, limit=1)
+    batch_claim(session=session, limit=1)
     session_cancel(session=session)
     expired = timezone.now() - timedelta(seconds=settings.CLAIM_LEASE_SECONDS + 1)
     Broadcast.objects.filter(session=session, status="SENDING").update(claimed_at=expired)
@@ -128,7 +129,7 @@ def test_a_provider_that_answers_the_same_message_id_twice_does_not_lose_the_bat
     """Generic API transports take their message id from the answer; a provider may repeat one (a batch id)."""
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 2)
     transport = Transport.objects.get(pk=wa_transport["id"])
-    claimed = broadcasts_claim(session=session, limit=2)
+    claimed = batch_claim(session=session, limit=2)
     outcomes = [_answer(broadcast, ok=True) for broadcast in claimed]
     for outcome in outcomes:
         outcome.result = SendResult(key=0, ok=True, http_status=200, provider_message_id="batch-7")
@@ -145,7 +146,7 @@ def test_the_sweeper_dispatches_what_it_re_queued_in_the_same_pass(
 ):
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("QUEUED", "", 0)])
     Session.objects.filter(pk=session.pk).update(status=Session.Status.PENDING)
-    broadcasts_claim(session=session, limit=1)  # then the worker dies
+    batch_claim(session=session, limit=1)  # then the worker dies
     expired = timezone.now() - timedelta(seconds=settings.CLAIM_LEASE_SECONDS + 1)
     Broadcast.objects.filter(session=session, status="SENDING").update(claimed_at=expired)
     Session.objects.filter(pk=session.pk).update(updated_at=timezone.now())  # not idle long enough to look stale
@@ -156,3 +157,21 @@ def test_the_sweeper_dispatches_what_it_re_queued_in_the_same_pass(
         report = sweep()
     assert (report.requeued_in_flight, report.sessions_resumed) == (1, 1)
     assert published == [str(session.pk)]
+
+
+def test_a_resend_answered_after_the_lost_sends_status_came_shows_both_wamids(app, wa_transport):
+    from broadcasts.services.sweeper import SENT_TWICE
+
+    session = make_session(app, wa_transport["id"], [("QUEUED", "", 1)])
+    transport = Transport.objects.get(pk=wa_transport["id"])
+    (resend,) = batch_claim(session=session, limit=1)
+    # While the resend is on the wire, a status of the lost first send arrives with the broadcast's reference.
+    Broadcast.objects.filter(pk=resend.pk).update(wamid="wamid.FIRST")
+
+    outcomes_record(session=session, transport=transport, outcomes=[_answer(resend, ok=True)], task_id="t")
+
+    resend.refresh_from_db()
+    assert resend.wamid == f"wamid.{resend.pk}"
+    attempts = BroadcastLog.objects.filter(broadcast=resend, kind="ATTEMPT").order_by("id")
+    assert [(log.error_code, "wamid.FIRST" in log.message) for log in attempts] == [(SENT_TWICE, True), ("", False)]
+    assert attempts[1].status == "SENT"

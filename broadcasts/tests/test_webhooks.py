@@ -382,7 +382,7 @@ def test_statuses_meta_has_no_broadcast_state_for_are_ignored(
 
 
 def test_session_stats_count_delivered_and_read(client, transport, session, enqueued, oncommit):
-    from broadcasts.services.sessions import session_stats
+    from broadcasts.selectors import session_stats
 
     for i in range(3):
         Broadcast.objects.create(session=session, address=f"1555010000{i}", status="SENT", wamid=f"wamid.{i}")
@@ -703,8 +703,8 @@ def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_re
     assert status_logs(unknown) == ["SENT", "DELIVERED"]
 
 
-def test_a_reference_to_another_apps_broadcast_or_one_with_a_wamid_changes_nothing(
-    client, app, transport, other_app, other_transport, broadcast, enqueued, oncommit
+def test_a_reference_to_another_apps_broadcast_changes_nothing(
+    client, app, transport, other_app, other_transport, enqueued, oncommit
 ):
     from broadcasts.services.sending import broadcast_reference
 
@@ -712,9 +712,29 @@ def test_a_reference_to_another_apps_broadcast_or_one_with_a_wamid_changes_nothi
     theirs = Broadcast.objects.create(session=charlies, address="15550100009", status="UNKNOWN")
     deliver(client, transport, statuses(
         status("wamid.A", "delivered", 0, biz_opaque_callback_data=broadcast_reference(theirs.pk)),
-        status("wamid.B", "delivered", 0, biz_opaque_callback_data=broadcast_reference(broadcast.pk)),
     ), oncommit)
     theirs.refresh_from_db()
-    broadcast.refresh_from_db()
     assert (theirs.status, theirs.wamid) == ("UNKNOWN", None)
-    assert (broadcast.status, broadcast.wamid) == ("SENT", "wamid.X")
+    assert not BroadcastLog.objects.exists()
+
+
+def test_a_second_wamid_with_a_broadcasts_reference_shows_it_was_sent_twice(
+    client, app, transport, broadcast, enqueued, oncommit
+):
+    """An attempt whose answer was lost reached Meta: its statuses apply, and its wamid joins the history once."""
+    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.sweeper import SENT_TWICE
+
+    reference = broadcast_reference(broadcast.pk)
+    deliver(client, transport, statuses(
+        status("wamid.X", "delivered", 0),
+        status("wamid.LOST", "delivered", 1, biz_opaque_callback_data=reference),
+    ), oncommit)
+    # A later status of the lost send (a new delivery from Meta) adds no second row.
+    deliver(client, transport, statuses(status("wamid.LOST", "read", 2, biz_opaque_callback_data=reference)), oncommit)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.wamid) == ("READ", "wamid.X")
+    twice = BroadcastLog.objects.get(broadcast=broadcast, error_code=SENT_TWICE)
+    assert (twice.kind, twice.status) == ("ATTEMPT", "SENT")
+    assert "wamid.LOST" in twice.message and "twice" in twice.message
+    assert status_logs(broadcast) == ["DELIVERED", "READ"]

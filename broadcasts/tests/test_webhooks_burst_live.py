@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, WebhookEvent
-from broadcasts.services.sessions import session_stats
+from broadcasts.selectors import session_stats
 from broadcasts.tests.test_webhooks import APP_SECRET, T0, VERIFY_TOKEN, sign, status, statuses, wa_config
 from transports.services import transport_create
 

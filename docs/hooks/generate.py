@@ -10,8 +10,9 @@ fails the build (`mkdocs build --strict` turns the error into a failure too).
 
 Generators: env-variables (.env.example), config-fields and config-schema
 (transports.config_schema), error-categories, error-catalogue and error-http-fallback
-(transports.errors), phone-examples (transports.addresses), commands (the project's
-management commands and their help). whatsapp_gateway/tests/test_docs_reference.py tests them.
+(transports.errors), phone-examples (transports.addresses), state-machine
+(broadcasts.services.transitions), commands (the project's management commands and their
+help). whatsapp_gateway/tests/test_docs_reference.py tests them.
 """
 
 from __future__ import annotations
@@ -322,7 +323,24 @@ def render_phone_examples() -> str:
     return "\n".join(out)
 
 
+# --- broadcasts.services.transitions --------------------------------------------------------------
+
+
+def render_state_machine() -> str:
+    from broadcasts.services.transitions import BROADCAST_MOVES, SESSION_MOVES
+
+    def table(title: str, moves) -> list[str]:
+        rows = [f"| {title} move | from | to | made by |", "|---|---|---|---|"]
+        for move in moves:
+            rows.append(f"| {move.name} | {', '.join(f'`{s}`' for s in move.sources)} | "
+                        f"{', '.join(f'`{s}`' for s in move.targets)} | {_cell(move.by)} |")
+        return rows
+
+    return "\n".join([*table("Session", SESSION_MOVES), "", *table("Broadcast", BROADCAST_MOVES)])
+
+
 GENERATORS = {
+    "state-machine": render_state_machine,
     "phone-examples": render_phone_examples,
     "env-variables": render_env_variables,
     "config-fields": render_config_fields,
