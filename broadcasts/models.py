@@ -163,6 +163,16 @@ class TransportPace(models.Model):
     )
     rate_changed_at = models.FloatField(default=0.0, help_text="Unix time effective_rate was last worked out.")
     throttled_at = models.FloatField(default=0.0, help_text="Unix time of the last decrease.")
+    # The circuit breaker: a transport whose requests keep failing on Meta's side pauses itself.
+    failures_in_row = models.PositiveIntegerField(
+        default=0, help_text="Server-side failures (5xx, no answer) since the last success."
+    )
+    circuit_open_until = models.FloatField(
+        default=0.0, help_text="Unix time until which nothing is sent (the circuit is open); then one probe."
+    )
+    circuit_trips = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the circuit opened since the last success: each doubles the wait."
+    )
 
     def __str__(self) -> str:
         return f"Pace of transport {self.transport_id}"

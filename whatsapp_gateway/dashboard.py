@@ -6,7 +6,7 @@ permission DASHBOARD_PERMISSION (superusers have it) on top of the staff login o
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -120,6 +120,18 @@ def throttled_transports() -> list[dict]:
     return sorted(rows, key=lambda row: row["rate"] / row["limit"])
 
 
+def paused_by_circuit() -> list[dict]:
+    """Transports whose requests kept failing on Meta's side: sending nothing until a probe succeeds."""
+    from broadcasts.services.pacing import circuits_tripped
+
+    circuits = circuits_tripped()
+    return [
+        {"transport": transport, "probing": circuits[transport.pk].probing,
+         "until": datetime.fromtimestamp(circuits[transport.pk].open_until, tz=UTC)}
+        for transport in Transport.objects.filter(pk__in=list(circuits)).select_related("app").order_by("name")
+    ]
+
+
 def stopped_transports() -> list[Transport]:
     return list(Transport.objects.filter(stopped_at__isnull=False).select_related("app").order_by("-stopped_at"))
 
@@ -146,6 +158,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict:
         "failures": failures_by_code(now=now),
         "stopped": stopped_transports(),
         "throttled": throttled_transports(),
+        "circuits": paused_by_circuit(),
         "workers": workers(now=now),
     }
 

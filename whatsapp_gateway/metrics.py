@@ -225,6 +225,16 @@ class GatewayCollector(Collector):
             rates.add_metric([str(transport.pk)], lowered.get(transport.pk, transport.rate_limit))
         yield rates
 
+        from broadcasts.services.pacing import circuits_tripped
+
+        circuits = GaugeMetricFamily(
+            "gateway_transport_circuit_open", "1 for each transport whose circuit breaker is open or probing: "
+            "its requests kept failing on Meta's side, so it sends nothing but probes.", labels=["transport"],
+        )
+        for transport_id in sorted(circuits_tripped()):
+            circuits.add_metric([str(transport_id)], 1)
+        yield circuits
+
     def _broker(self):
         try:
             depths = queue_depths()

@@ -243,6 +243,12 @@ RETRY_CHAIN_MAX_WAIT = env.float("RETRY_CHAIN_MAX_WAIT", default=30.0)
 PACE_HORIZON_SECONDS = env.float("PACE_HORIZON_SECONDS", default=1.0)
 # After Meta's throughput error the transport pauses this long before its next send.
 THROTTLE_HOLD_SECONDS = env.float("THROTTLE_HOLD_SECONDS", default=1.0)
+# The circuit breaker: after this many server-side failures in a row (5xx, no answer) a transport sends
+# nothing for CIRCUIT_PROBE_AFTER seconds, then probes with one message; each failed probe doubles the
+# wait, up to CIRCUIT_PROBE_MAX. Failures while it is open never count toward maxAttempts.
+CIRCUIT_FAILURES = env.int("CIRCUIT_FAILURES", default=20)
+CIRCUIT_PROBE_AFTER = env.float("CIRCUIT_PROBE_AFTER", default=15.0)
+CIRCUIT_PROBE_MAX = env.float("CIRCUIT_PROBE_MAX", default=300.0)
 # A broadcast claimed this long ago without an outcome belonged to a worker that died.
 CLAIM_LEASE_SECONDS = env.int("CLAIM_LEASE_SECONDS", default=180)
 # The sweeper runs this often and resumes sessions nobody moved for SWEEPER_STALE_AFTER seconds.

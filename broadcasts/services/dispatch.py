@@ -14,8 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.pacing import pace_backlog, pace_reserve, pace_throttled
-from broadcasts.services.retry import AUTH, THROTTLED, retry_decide
+from broadcasts.services.pacing import (
+    circuit_probe_take,
+    circuit_record,
+    circuit_state,
+    pace_backlog,
+    pace_reserve,
+    pace_throttled,
+)
+from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
 from broadcasts.services.transitions import (
@@ -59,7 +66,14 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         # The transport's slots are taken for a while: free this worker for other transports meanwhile.
         return DispatchResult(countdown=backlog - settings.PACE_HORIZON_SECONDS / 2)
 
-    limit = batch_limit(transport)
+    circuit, probe = circuit_state(transport_id=transport.pk), False
+    if circuit.tripped:
+        if not circuit.probing:
+            return DispatchResult(countdown=circuit.wait(time.time()))
+        if not circuit_probe_take(transport_id=transport.pk):
+            return DispatchResult(countdown=settings.CIRCUIT_PROBE_AFTER)  # another worker is probing
+        probe = True
+    limit = 1 if probe else batch_limit(transport)
     claimed = batch_claim(session=session, limit=limit)
     if not claimed:
         if _session_finish(session):
@@ -77,9 +91,9 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     for outcomes in send_claimed(
         transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot, rate=rate
     ):
-        auth_failure = outcomes_record(session=session, transport=transport, outcomes=outcomes, task_id=task_id) or (
-            auth_failure
-        )
+        auth_failure = outcomes_record(
+            session=session, transport=transport, outcomes=outcomes, task_id=task_id, probe=probe
+        ) or auth_failure
     if auth_failure:
         # After the whole batch: its rows are all recorded (held) before the sessions are stopped.
         transport_stop_sending(transport=transport, reason=f"Meta refused the credentials: {auth_failure.describe()}")
@@ -127,14 +141,18 @@ def _wait_for_next_retry(session: Session) -> float | None:
 
 
 def outcomes_record(
-    *, session: Session, transport: Transport, outcomes: list[SendOutcome], task_id: str
+    *, session: Session, transport: Transport, outcomes: list[SendOutcome], task_id: str, probe: bool = False
 ) -> SendOutcome | None:
     """Write these outcomes' statuses and one attempt log per broadcast, in bulk.
 
     Returns the first outcome that says the transport's credentials were refused (the caller
-    stops the transport), or None.
+    stops the transport), or None. `probe` says this was the one message sent to test a tripped circuit.
     """
     now = timezone.now()
+    circuit = circuit_record(
+        transport_id=transport.pk, failures=sum(map(_server_side_failure, outcomes)),
+        successes=sum(outcome.ok for outcome in outcomes), probe=probe,
+    )
     max_attempts = transport.max_attempts
     auth_failure = None
     throttled = False
@@ -168,12 +186,17 @@ def outcomes_record(
                 broadcast.next_attempt_at = None
                 tally["held"] += 1
             else:
+                retry_after = outcome.retry_after
                 if outcome.category == THROTTLED:
                     throttled = True
                     broadcast.attempts -= 1  # our pace, not the recipient: never counted toward maxAttempts
+                elif circuit.tripped and _server_side_failure(outcome):
+                    # An outage, not the recipient: not counted, and not retried before the circuit lets it.
+                    broadcast.attempts -= 1
+                    retry_after = max(retry_after or 0.0, circuit.wait(time.time()))
                 decision = retry_decide(
                     category=outcome.category, attempts=broadcast.attempts, max_attempts=max_attempts,
-                    retry_after=outcome.retry_after,
+                    retry_after=retry_after,
                 )
                 if decision.retry:
                     broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
@@ -211,6 +234,14 @@ def outcomes_record(
     if throttled:
         pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
+
+
+def _server_side_failure(outcome: SendOutcome) -> bool:
+    """A transient failure on Meta's side or on the way (HTTP 5xx, no answer): what trips the circuit."""
+    status = outcome.result.http_status
+    return not outcome.ok and not outcome.timed_out and outcome.category == TRANSIENT and (
+        status is None or status >= 500
+    )
 
 
 def _reached_meta_before(sent: list[Broadcast]) -> list[tuple[Broadcast, str]]:

@@ -4,10 +4,17 @@ Each batch reserves `count` consecutive slots of 1/rate seconds (a GCRA-style sc
 short row-locked UPDATE per batch, whatever the number of workers. When Meta throttles, the
 rate used is lowered (additive increase, multiplicative decrease), so a limit below the
 transport's own is found instead of being hit again and again.
+
+The same row is the transport's circuit breaker: after CIRCUIT_FAILURES server-side failures
+in a row (HTTP 5xx or no answer, no success between them) nothing is sent for a while, then
+one message probes; a success closes the circuit, a failure opens it again for twice as long.
+An outage then costs a handful of requests instead of every message's attempts.
 """
 
 import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from broadcasts.models import TransportPace
@@ -69,3 +76,70 @@ def pace_backlog(*, transport_id: int) -> float:
     """Seconds of sending already reserved on the transport ahead of now."""
     next_slot = TransportPace.objects.filter(transport_id=transport_id).values_list("next_slot", flat=True).first()
     return max(0.0, (next_slot or 0.0) - time.time())
+
+
+@dataclass(frozen=True)
+class Circuit:
+    open_until: float = 0.0  # Unix time; 0 while the circuit is closed
+    probing: bool = False  # the wait is over but no success came yet: one message may try
+
+    @property
+    def tripped(self) -> bool:
+        return self.open_until > 0
+
+    def wait(self, now: float) -> float:
+        return max(0.0, self.open_until - now)
+
+
+def _circuit(failures_in_row: int, open_until: float, now: float) -> Circuit:
+    if failures_in_row < settings.CIRCUIT_FAILURES:
+        return Circuit()
+    return Circuit(open_until=open_until, probing=open_until <= now)
+
+
+def circuit_state(*, transport_id: int) -> Circuit:
+    row = TransportPace.objects.filter(transport_id=transport_id).values_list(
+        "failures_in_row", "circuit_open_until"
+    ).first()
+    return _circuit(*row, time.time()) if row else Circuit()
+
+
+def circuit_probe_take(*, transport_id: int) -> bool:
+    """Once the wait is over, one worker may send one message; the others wait for its answer."""
+    now = time.time()
+    return bool(
+        TransportPace.objects.filter(
+            transport_id=transport_id, failures_in_row__gte=settings.CIRCUIT_FAILURES, circuit_open_until__lte=now
+        ).update(circuit_open_until=now + settings.CIRCUIT_PROBE_AFTER)
+    )
+
+
+def circuit_record(*, transport_id: int, failures: int, successes: int, probe: bool = False) -> Circuit:
+    """Feed a batch's answers (server-side failures, successes); returns the circuit as it is now.
+
+    A success closes it. Failures open it at the threshold, and again after a failed probe, each
+    time for twice as long; failures of batches sent before it opened change nothing while it is open.
+    """
+    now = time.time()
+    if not failures and not successes:
+        return circuit_state(transport_id=transport_id)
+    with transaction.atomic():
+        pace, _ = TransportPace.objects.select_for_update().get_or_create(transport_id=transport_id)
+        if successes:
+            pace.failures_in_row, pace.circuit_open_until, pace.circuit_trips = 0, 0.0, 0
+        else:
+            pace.failures_in_row += failures
+            if pace.failures_in_row >= settings.CIRCUIT_FAILURES and (probe or pace.circuit_open_until <= now):
+                wait = min(settings.CIRCUIT_PROBE_MAX, settings.CIRCUIT_PROBE_AFTER * 2 ** pace.circuit_trips)
+                pace.circuit_open_until, pace.circuit_trips = now + wait, pace.circuit_trips + 1
+        pace.save(update_fields=["failures_in_row", "circuit_open_until", "circuit_trips"])
+    return _circuit(pace.failures_in_row, pace.circuit_open_until, now)
+
+
+def circuits_tripped() -> dict[int, Circuit]:
+    """Transport id → its circuit, for the transports whose circuit is open or probing."""
+    now = time.time()
+    rows = TransportPace.objects.filter(failures_in_row__gte=settings.CIRCUIT_FAILURES).values_list(
+        "transport_id", "failures_in_row", "circuit_open_until"
+    )
+    return {transport_id: _circuit(failures, until, now) for transport_id, failures, until in rows}

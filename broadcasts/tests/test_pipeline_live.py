@@ -42,6 +42,8 @@ def live(simulator, settings):
         "SWEEPER_INTERVAL": "1",
         "SWEEPER_STALE_AFTER": "2",
         "THROTTLE_HOLD_SECONDS": "0.2",
+        "CIRCUIT_PROBE_AFTER": "0.5",
+        "CIRCUIT_PROBE_MAX": "2",
     }
     worker = WorkerProcess(extra_env=env, beat=True).start()
     worker.env_overrides = env
@@ -165,6 +167,28 @@ def test_throttling_below_the_transports_rate_fails_nothing_and_lowers_the_rate(
     # Throttled attempts never count: nobody used up attempts on them.
     assert max(Broadcast.objects.filter(session_id=session["id"]).values_list("attempts", flat=True)) == 1
     assert TransportPace.objects.get(transport_id=transport["id"]).effective_rate < 80
+
+
+def test_a_storm_of_server_errors_fails_nothing_and_the_circuit_breaker_spares_the_attempts(api, simulator, live):
+    # With 3 attempts and a 0.2–1 s backoff, a 10-second outage would fail every message it meets.
+    simulator.configure(latency_ms=20)
+    transport = transport_for(api, simulator, rate_limit=80, max_attempts=3)
+    session = send(api, transport, numbers(600))
+    wait_until(lambda: len(simulator.messages()) >= 100, timeout=30, what="sending to start")
+    simulator.configure(server_error_rate=1.0, server_error_code=131000)
+    storm = 10.0
+    time.sleep(storm)
+    simulator.configure(server_error_rate=0.0)
+    done = wait_final(api, session["id"], timeout=120)
+
+    assert done["status"] == "COMPLETED" and done["stats"]["failed"] == 0, done["stats"]
+    received = Counter(m["to"].lstrip("+") for m in simulator.messages())
+    assert set(received) == {n.lstrip("+") for n in numbers(600)} and max(received.values()) == 1
+    errors = simulator.stats()["counters"]["faults_server_errors"]
+    # At 80/s the storm would have met 800 requests; open, the transport only probes (0.5 s doubling to 2 s).
+    assert 20 <= errors <= 300, errors
+    attempts = list(Broadcast.objects.filter(session_id=session["id"]).values_list("attempts", flat=True))
+    assert max(attempts) <= 3
 
 
 def test_an_expired_token_stops_the_transport_instead_of_failing_every_recipient(api, simulator, live):
