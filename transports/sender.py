@@ -124,11 +124,31 @@ def _session(runner: _LoopThread, session_key: tuple, *, concurrency: int, timeo
     return session
 
 
-async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, request: PreparedRequest) -> RawAnswer:
+class _Spacing:
+    """Keeps the gaps between a batch's slots when it runs late.
+
+    A request that waited for a free connection (slow answers fill the pool) leaves no sooner
+    after the previous one than their slots are apart, so catching up never bursts above the rate.
+    """
+
+    def __init__(self) -> None:
+        self.last_left = self.last_slot = 0.0
+
+    async def wait(self, slot: float) -> None:
+        at = max(time.time(), slot, self.last_left + (slot - self.last_slot))
+        self.last_left, self.last_slot = at, slot
+        if at > time.time():
+            await asyncio.sleep(at - time.time())
+
+
+async def _send_one(
+    session: aiohttp.ClientSession, gate: asyncio.Semaphore, spacing: _Spacing, request: PreparedRequest
+) -> RawAnswer:
     delay = request.send_at - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
     async with gate:
+        await spacing.wait(request.send_at)
         started = time.perf_counter()
         answer = RawAnswer(key=request.key)
         try:
@@ -158,10 +178,10 @@ _DONE = object()
 
 async def _send_all(runner, session_key, concurrency, timeouts, requests, arrived: queue.SimpleQueue) -> None:
     session = _session(runner, session_key, concurrency=concurrency, timeouts=timeouts)
-    gate = asyncio.Semaphore(concurrency)
+    gate, spacing = asyncio.Semaphore(concurrency), _Spacing()
 
     async def send_and_report(request: PreparedRequest) -> None:
-        arrived.put(await _send_one(session, gate, request))
+        arrived.put(await _send_one(session, gate, spacing, request))
 
     await asyncio.gather(*(send_and_report(request) for request in requests))
 

@@ -1,6 +1,7 @@
 import asyncio
 import json
 import threading
+import time
 
 import pytest
 from aiohttp import web
@@ -31,6 +32,7 @@ class FakeProvider:
                 "query": dict(request.query),
                 "headers": dict(request.headers),
                 "body": json.loads(body) if body else None,
+                "at": time.time(),
             }
         )
         if self.latency:
