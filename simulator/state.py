@@ -18,7 +18,7 @@ from .config import BusinessAccount, PhoneNumber, SimulatorConfig
 from .errors import MetaError, invalid_parameter
 from .limits import TokenBuckets
 from .message_templates import Template, TemplateStore
-from .sends import MediaRef, ParsedSend, parse_send, recipient_digits
+from .sends import MediaRef, ParsedSend, parse_read_receipt, parse_send, recipient_digits
 from .webhooks import WebhookDispatcher
 
 MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -121,6 +121,11 @@ class SimulatorState:
     def send_message(self, phone_number_id: str, payload: object) -> dict:
         """Accept one message (returns Meta's success body) or raise the MetaError Meta would answer."""
         account, number = self.phone_number(phone_number_id)
+        if isinstance(payload, dict) and "status" in payload and "type" not in payload:
+            # Mark as read (and typing indicator) share the messages endpoint but send nothing.
+            parse_read_receipt(payload)
+            self.counters["marked_read"] += 1
+            return {"success": True}
         self.counters["send_requests"] += 1
         mps = number.throughput_mps or self.config.throughput_mps
         if not self.throughput.take(phone_number_id, capacity=mps, rate=mps):
