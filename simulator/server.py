@@ -57,6 +57,12 @@ async def graph_middleware(request: web.Request, handler):
         return await handler(request)
     except MetaError as error:
         return error_response(state, error)
+    except web.HTTPNotFound:
+        # Graph answers JSON for every path, never a plain-text 404.
+        return error_response(state, MetaError(2500, message=f"Unknown path components: {request.path}"))
+    except web.HTTPMethodNotAllowed:
+        method = request.method.lower()
+        return error_response(state, MetaError(100, message=f"Unsupported {method} request.", subcode=33))
 
 
 async def read_json(request: web.Request) -> dict:
