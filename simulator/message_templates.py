@@ -24,6 +24,7 @@ LANGUAGES = frozenset(
 )
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+TEMPLATE_LIMIT = 250  # templates one business account may hold (Meta's figure for a new account)
 # Meta writes an authentication template's texts itself; these are its English wording.
 AUTH_BODY = "*{{1}}* is your verification code."
 AUTH_SECURITY = " For your security, do not share this code."
@@ -139,6 +140,24 @@ class TemplateStore:
         for template in doomed:
             del self.templates[template.id]
         return doomed
+
+    def summary(self, *, waba_id: str, filters: dict[str, str], fields: list[str]) -> dict:
+        """The list's `summary=` counts: matches, all templates of the account, its limit, translations complete."""
+        mine = [t for t in self.templates.values() if t.waba_id == waba_id]
+        languages_by_name: dict[str, set[str]] = {}
+        for template in mine:
+            languages_by_name.setdefault(template.name, set()).add(template.language)
+        every_language = set().union(*languages_by_name.values()) if languages_by_name else set()
+        known = {
+            "total_count": sum(1 for t in mine if _matches(t, filters)),
+            "message_template_count": len(mine),
+            "message_template_limit": TEMPLATE_LIMIT,
+            "are_translations_complete": all(langs == every_language for langs in languages_by_name.values()),
+        }
+        unknown = [name for name in fields if name not in known]
+        if unknown:
+            raise invalid_parameter(f"summary field(s) not supported: {', '.join(unknown)}")
+        return {name: known[name] for name in fields}
 
     def page(self, *, waba_id: str, filters: dict[str, str], limit: int, after: str | None, before: str | None):
         """One page of the filtered list: (templates, before-cursor, after-cursor, has_previous, has_next)."""

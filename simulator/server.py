@@ -137,6 +137,9 @@ async def list_templates(request: web.Request) -> web.Response:
         if has_previous:
             paging["previous"] = str(request.url.with_query({**query, "limit": str(limit), "before": before}))
         body["paging"] = paging
+    summary = [name for name in request.query.get("summary", "").split(",") if name]
+    if summary:
+        body["summary"] = state.templates.summary(waba_id=waba_id, filters=dict(request.query), fields=summary)
     return json_response(body)
 
 

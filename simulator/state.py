@@ -258,8 +258,12 @@ class SimulatorState:
             raise invalid_parameter(f"an inbound {kind} message needs its {kind} content")
         else:
             message.update({"type": kind, kind: _inbound_content(kind, data[kind], self._next_media_id)})
-        if data.get("context_wamid"):
-            message["context"] = {"from": number.display_phone_number, "id": data["context_wamid"]}
+        context = data.get("context_wamid")
+        if not context and kind in ("button", "interactive"):
+            # A tap always answers a message the business sent: the last one to this user, as a user would.
+            context = self._last_wamid_to(sender) or self._new_wamid(number.display_phone_number)
+        if context:
+            message["context"] = {"from": number.display_phone_number, "id": context}
         value = {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.id},
@@ -271,6 +275,9 @@ class SimulatorState:
         self.webhooks.schedule(0.0, lambda: (account.id, "messages", f"inbound:{wamid}", value))
         self.counters["inbound"] += 1
         return {"id": wamid}
+
+    def _last_wamid_to(self, wa_id: str) -> str | None:
+        return next((record["wamid"] for record in reversed(self.messages) if record["wa_id"] == wa_id), None)
 
     def _next_media_id(self) -> str:
         return str(next(self._media_ids))

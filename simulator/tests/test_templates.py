@@ -235,3 +235,13 @@ def test_it_lists_the_quality_score_with_its_date(graph):
 
     assert template["quality_score"]["score"] == "GREEN"
     assert isinstance(template["quality_score"]["date"], int) and template["quality_score"]["date"] > 1_600_000_000
+
+
+def test_it_answers_the_summary_counts_clients_ask_for(graph):
+    fields = "total_count,message_template_count,message_template_limit,are_translations_complete"
+
+    summary = graph.templates(status="APPROVED", summary=fields, limit=2).json()["summary"]
+
+    assert summary == {"total_count": 8, "message_template_count": len(SEEDED), "message_template_limit": 250,
+                       "are_translations_complete": True}
+    assert_meta_error(graph.templates(summary="bogus"), 100, 400)
