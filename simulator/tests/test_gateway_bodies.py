@@ -1,9 +1,12 @@
-"""The gateway's own message builder against the simulator: every body it builds for a template is accepted."""
+"""The gateway against the simulator: every body its builder makes is accepted, every webhook its parser reads."""
 
 import pytest
+import requests
 
+from broadcasts.services.webhooks import webhook_payload_parse
 from transports.whatsapp import whatsapp_payload
 
+from .helpers import PHONE_ID
 from .test_template_buttons import approved
 
 TO = "14155550123"
@@ -37,3 +40,21 @@ def test_builder_bodies_with_a_copy_code_button_and_a_language_policy_are_accept
     response = graph.send(whatsapp_payload(to=TO, message=message))
 
     assert response.status_code == 200, response.text
+
+
+def test_the_gateways_webhook_parser_reads_every_webhook_the_simulator_sends(graph, sim, receiver):
+    sim.configure(status_delays_s={"sent": 0.0, "delivered": 0.0, "read": 0.0}, webhook_flush_interval_s=0.2)
+    wamid = graph.send(whatsapp_payload(to=TO, message={"meta": {"templateName": "hello_world"}})).json()
+    requests.post(f"{sim.base_url}/_sim/inbound", json={"from": TO, "text": "STOP"}, timeout=5)
+    requests.post(f"{sim.base_url}/_sim/templates/status", json={"name": "old_promo", "status": "APPROVED"}, timeout=5)
+
+    receiver.wait_for(lambda: len(receiver.requests) >= 3)
+    parsed = [webhook_payload_parse(request["json"], phone_number_ids={PHONE_ID}) for request in receiver.requests]
+
+    statuses = [item for payload in parsed for item in payload.statuses]
+    assert sorted(s["status"] for s in statuses) == ["delivered", "read", "sent"]
+    assert {s["id"] for s in statuses} == {wamid["messages"][0]["id"]}
+    [(_number, message, names)] = [item for payload in parsed for item in payload.inbound]
+    assert message["text"] == {"body": "STOP"} and names == {TO: "Test User"}
+    assert [t["message_template_name"] for payload in parsed for t in payload.template_status] == ["old_promo"]
+    assert all(not payload.ignored and not payload.foreign_numbers for payload in parsed)
