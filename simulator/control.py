@@ -5,6 +5,7 @@ import json
 from aiohttp import web
 
 from .errors import MetaError
+from .message_templates import CATEGORIES
 
 TEMPLATE_STATUSES = ("APPROVED", "REJECTED", "PAUSED", "DISABLED", "PENDING", "IN_APPEAL", "FLAGGED", "REINSTATED")
 
@@ -86,6 +87,23 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
             state.set_template_status(template, data["status"], str(data.get("reason", "NONE")))
         return _json({"updated": [template.id for template in found]})
 
+    async def template_category(request: web.Request) -> web.Response:
+        """Recategorise a template (e.g. UTILITY to MARKETING) and send the category-update webhook, as Meta would."""
+        state = request.app[state_key]
+        data = await _body(request)
+        if data is None or data.get("category") not in CATEGORIES or not data.get("name"):
+            return _bad_request(f'send {{"name": ..., "category": one of {", ".join(CATEGORIES)}}}')
+        found = state.templates.find(
+            waba_id=str(data.get("waba_id") or state.config.business_account_id),
+            name=data["name"],
+            language=data.get("language"),
+        )
+        if not found:
+            return _json({"error": "no such template"}, status=404)
+        for template in found:
+            state.set_template_category(template, data["category"])
+        return _json({"updated": [template.id for template in found]})
+
     app.router.add_get("/_sim/health", health)
     app.router.add_get("/_sim/messages", messages)
     app.router.add_post("/_sim/reset", reset)
@@ -95,3 +113,4 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
     app.router.add_get("/_sim/webhooks", webhooks)
     app.router.add_post("/_sim/inbound", inbound)
     app.router.add_post("/_sim/templates/status", template_status)
+    app.router.add_post("/_sim/templates/category", template_category)

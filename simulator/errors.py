@@ -21,6 +21,7 @@ CATALOGUE: dict[int, tuple[int, str]] = {
     190: (401, "Error validating access token"),
     200: (403, "Requires whatsapp_business_management permission"),
     368: (403, "Temporarily blocked for policies violations"),
+    2500: (400, "Unknown path components"),
     80007: (400, "Rate limit issues"),
     130429: (400, "Rate limit hit"),
     130472: (400, "User's number is part of an experiment"),

@@ -3,6 +3,7 @@
 import base64
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 
 from .errors import MetaError, invalid_parameter
@@ -22,6 +23,12 @@ LANGUAGES = frozenset(
     "es_EC es_HN es_MX es_PA es_PE es_ES es_UY sw sv ta te th tr uk ur uz vi zu".split()
 )
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+TEMPLATE_LIMIT = 250  # templates one business account may hold (Meta's figure for a new account)
+# Meta writes an authentication template's texts itself; these are its English wording.
+AUTH_BODY = "*{{1}}* is your verification code."
+AUTH_SECURITY = " For your security, do not share this code."
+AUTH_FOOTER = "This code expires in {minutes} minutes."
 
 
 @dataclass
@@ -41,6 +48,7 @@ class Template:
     header_variables: list[str] = field(default_factory=list)
     body_variables: list[str] = field(default_factory=list)
     buttons: list[dict] = field(default_factory=list)
+    quality_date: int = field(default_factory=lambda: int(time.time()))
 
     def __post_init__(self):
         for component in self.components:
@@ -63,7 +71,7 @@ class Template:
             "category": self.category,
             "parameter_format": self.parameter_format,
             "components": self.components,
-            "quality_score": {"score": self.quality},
+            "quality_score": {"score": self.quality, "date": self.quality_date},
             "rejected_reason": self.rejected_reason,
         }
 
@@ -132,6 +140,24 @@ class TemplateStore:
         for template in doomed:
             del self.templates[template.id]
         return doomed
+
+    def summary(self, *, waba_id: str, filters: dict[str, str], fields: list[str]) -> dict:
+        """The list's `summary=` counts: matches, all templates of the account, its limit, translations complete."""
+        mine = [t for t in self.templates.values() if t.waba_id == waba_id]
+        languages_by_name: dict[str, set[str]] = {}
+        for template in mine:
+            languages_by_name.setdefault(template.name, set()).add(template.language)
+        every_language = set().union(*languages_by_name.values()) if languages_by_name else set()
+        known = {
+            "total_count": sum(1 for t in mine if _matches(t, filters)),
+            "message_template_count": len(mine),
+            "message_template_limit": TEMPLATE_LIMIT,
+            "are_translations_complete": all(langs == every_language for langs in languages_by_name.values()),
+        }
+        unknown = [name for name in fields if name not in known]
+        if unknown:
+            raise invalid_parameter(f"summary field(s) not supported: {', '.join(unknown)}")
+        return {name: known[name] for name in fields}
 
     def page(self, *, waba_id: str, filters: dict[str, str], limit: int, after: str | None, before: str | None):
         """One page of the filtered list: (templates, before-cursor, after-cursor, has_previous, has_next)."""
@@ -227,6 +253,8 @@ def check_new_template(payload: dict) -> tuple[str, str, str, str, list[dict]]:
     for kind in ("HEADER", "FOOTER", "BUTTONS"):
         if kinds.count(kind) > 1:
             raise invalid_parameter(f"at most one {kind} component is allowed")
+    if category == "AUTHENTICATION":
+        return name, language, category, "POSITIONAL", _authentication_components(kinds, components)
     normalised = []
     for kind, component in zip(kinds, components, strict=True):
         checker = _COMPONENT_CHECKS.get(kind)
@@ -235,6 +263,46 @@ def check_new_template(payload: dict) -> tuple[str, str, str, str, list[dict]]:
         checker(component, parameter_format)
         normalised.append({**component, "type": kind})
     return name, language, category, parameter_format, normalised
+
+
+def _authentication_components(kinds: list[str], components: list[dict]) -> list[dict]:
+    """An authentication template: Meta's fixed body and footer texts, and exactly one OTP button.
+
+    The request only chooses options (`add_security_recommendation`, `code_expiration_minutes`, the OTP kind);
+    Meta writes the texts, with the code as {{1}}.
+    """
+    by_kind = dict(zip(kinds, components, strict=True))
+    unknown = set(by_kind) - {"BODY", "FOOTER", "BUTTONS"}
+    if unknown:
+        raise invalid_parameter(f"an AUTHENTICATION template has no {', '.join(sorted(unknown))} component")
+    body = by_kind["BODY"]
+    security = body.get("add_security_recommendation", False)
+    if not isinstance(security, bool):
+        raise invalid_parameter("BODY add_security_recommendation must be true or false")
+    normalised = [{"type": "BODY", "text": AUTH_BODY + (AUTH_SECURITY if security else ""),
+                   "add_security_recommendation": security}]
+    if "FOOTER" in by_kind:
+        minutes = by_kind["FOOTER"].get("code_expiration_minutes")
+        if minutes is not None:
+            if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 90:
+                raise invalid_parameter("FOOTER code_expiration_minutes must be a whole number from 1 to 90")
+            normalised.append({"type": "FOOTER", "text": AUTH_FOOTER.format(minutes=minutes),
+                               "code_expiration_minutes": minutes})
+    buttons = (by_kind.get("BUTTONS") or {}).get("buttons")
+    if not isinstance(buttons, list) or len(buttons) != 1 or not isinstance(buttons[0], dict) \
+            or str(buttons[0].get("type", "")).upper() != "OTP":
+        raise invalid_parameter("an AUTHENTICATION template needs exactly one OTP button")
+    otp = buttons[0]
+    otp_type = str(otp.get("otp_type", "")).upper()
+    if otp_type not in OTP_TYPES:
+        raise invalid_parameter(f"OTP button otp_type must be one of {', '.join(OTP_TYPES)}")
+    if otp_type in ("ONE_TAP", "ZERO_TAP") and not otp.get("supported_apps") and not otp.get("package_name"):
+        raise invalid_parameter(f"a {otp_type} OTP button needs supported_apps")
+    text = otp.get("text") or ("Autofill" if otp_type != "COPY_CODE" else "Copy code")
+    if not isinstance(text, str) or len(text) > 25:
+        raise invalid_parameter("OTP button text must be at most 25 characters")
+    normalised.append({"type": "BUTTONS", "buttons": [{**otp, "type": "OTP", "otp_type": otp_type, "text": text}]})
+    return normalised
 
 
 def _check_variables(text: str, parameter_format: str, where: str, component: dict, *, max_count: int | None = None):
@@ -297,14 +365,23 @@ def _check_buttons(component: dict, parameter_format: str):
         kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
         if kind not in BUTTON_TYPES:
             raise invalid_parameter(f"button type must be one of {', '.join(BUTTON_TYPES)}")
-        if not button.get("text") and kind not in ("OTP", "COPY_CODE"):
-            raise invalid_parameter("every button needs text")
+        if kind == "OTP":
+            raise invalid_parameter("OTP buttons are only for AUTHENTICATION templates")
+        if kind == "COPY_CODE":
+            # Meta labels a copy-code button itself; the request gives the sample code.
+            example = button.get("example")
+            if not isinstance(example, str) or not 1 <= len(example) <= 15:
+                raise invalid_parameter("COPY_CODE button needs example, a sample code of at most 15 characters")
+        elif not isinstance(button.get("text"), str) or not button["text"] or len(button["text"]) > 25:
+            raise invalid_parameter(f"{kind} button needs text of at most 25 characters")
         if kind == "URL":
             url = button.get("url", "")
             if not str(url).startswith(("https://", "http://")):
                 raise invalid_parameter("URL button needs an http(s) url")
             if variables_in(url) and not button.get("example"):
                 raise invalid_parameter("URL button with a variable needs an example")
+        if kind == "FLOW" and not any(button.get(key) for key in ("flow_id", "flow_name", "flow_json")):
+            raise invalid_parameter("FLOW button needs flow_id, flow_name or flow_json")
         if kind == "PHONE_NUMBER" and not button.get("phone_number"):
             raise invalid_parameter("PHONE_NUMBER button needs phone_number")
 

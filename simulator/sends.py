@@ -1,11 +1,10 @@
 """Validation of `POST /{version}/{phone-number-id}/messages` payloads, the way Meta answers them."""
 
-import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import MetaError, invalid_parameter
+from .message_kinds import OTHER_CHECKS, check_coordinates
 from .message_templates import Template, TemplateStore
 
 MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
@@ -64,8 +63,12 @@ def parse_send(payload: object, *, waba_id: str, templates: TemplateStore) -> Pa
     elif message_type in MEDIA_TYPES:
         send.media.append(_media_ref(message_type, body))
     elif message_type in OTHER_TYPES:
-        if not isinstance(body, dict):
-            raise MetaError(131008, f"The parameter {message_type} is required.")
+        OTHER_CHECKS[message_type](body)
+        if message_type == "interactive":
+            header = body.get("header") or {}
+            kind = header.get("type") if isinstance(header, dict) else None
+            if kind in ("image", "video", "document"):
+                send.media.append(_media_ref(kind, header.get(kind)))
     else:
         raise MetaError(131051, f"message type ({message_type}) is not supported")
     return send
@@ -76,6 +79,19 @@ def _check_text(body: object) -> None:
         raise MetaError(131008, "The parameter text['body'] is required.")
     if len(body["body"]) > TEXT_LIMIT:
         raise invalid_parameter(f"text['body'] must be at most {TEXT_LIMIT} characters")
+
+
+def parse_read_receipt(payload: object) -> None:
+    """A mark-as-read (optionally with a typing indicator): `{"status": "read", "message_id": …}`."""
+    if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
+        raise invalid_parameter("The parameter messaging_product is required and must be 'whatsapp'.")
+    if payload.get("status") != "read":
+        raise invalid_parameter(f"status ({payload.get('status')}) is not valid; only read can be set")
+    if not isinstance(payload.get("message_id"), str) or not payload["message_id"]:
+        raise invalid_parameter("The parameter message_id is required.")
+    indicator = payload.get("typing_indicator")
+    if indicator is not None and (not isinstance(indicator, dict) or indicator.get("type") != "text"):
+        raise invalid_parameter("typing_indicator['type'] must be text")
 
 
 def _media_ref(kind: str, body: object) -> MediaRef:
@@ -150,22 +166,58 @@ def _check_text_parameters(template: Template, where: str, variables: list[str],
             )
 
 
-_VALUE_KEYS: dict[str, Callable[[dict], bool]] = {
-    "text": lambda p: isinstance(p.get("text"), str),
-    "currency": lambda p: isinstance(p.get("currency"), dict) and "fallback_value" in p["currency"],
-    "date_time": lambda p: isinstance(p.get("date_time"), dict) and "fallback_value" in p["date_time"],
-    "payload": lambda p: isinstance(p.get("payload"), str),
-    "coupon_code": lambda p: isinstance(p.get("coupon_code"), str),
+CURRENCY_FIELDS = ("fallback_value", "code", "amount_1000")
+# Parameter types each kind of place takes; `action` belongs to catalog, multi-product and flow buttons only.
+TEXT_PARAMETER_TYPES = ("text", "currency", "date_time")
+BUTTON_PARAMETER_TYPES = {
+    "URL": ("text",), "QUICK_REPLY": ("payload", "text"), "COPY_CODE": ("coupon_code",),
+    "OTP": ("text",), "CATALOG": ("action",), "MPM": ("action",), "FLOW": ("action",),
 }
 
 
-def _check_parameter_value(parameter: dict, where: str) -> None:
+def _check_parameter_value(
+    parameter: dict, where: str, allowed: tuple[str, ...] = TEXT_PARAMETER_TYPES, button_type: str = ""
+) -> None:
     kind = parameter.get("type")
-    check = _VALUE_KEYS.get(kind)
-    if check is None:
+    if kind not in allowed:
         raise MetaError(132012, f"{where}: parameter type ({kind}) does not match the template")
-    if not check(parameter):
-        raise MetaError(131008, f"{where}: parameter of type {kind} needs its {kind} value")
+    value = parameter.get(kind)
+    if kind in ("text", "payload", "coupon_code"):
+        if not isinstance(value, str):
+            raise MetaError(131008, f"{where}: parameter of type {kind} needs its {kind} value")
+    elif not isinstance(value, dict):
+        raise MetaError(131008, f"{where}: parameter of type {kind} needs its {kind} object")
+    elif kind == "currency":
+        for key in CURRENCY_FIELDS:
+            if value.get(key) in (None, ""):
+                raise MetaError(131008, f"{where}: currency['{key}'] is required")
+        if not isinstance(value["amount_1000"], int) or isinstance(value["amount_1000"], bool):
+            raise MetaError(131009, f"{where}: currency['amount_1000'] must be a whole number")
+    elif kind == "date_time" and value.get("fallback_value") in (None, ""):
+        raise MetaError(131008, f"{where}: date_time['fallback_value'] is required")
+    elif kind == "action" and button_type == "MPM":
+        _check_products(value, where)
+
+
+def _check_products(action: dict, where: str) -> None:
+    """A multi-product button's action: a thumbnail and up to 10 sections of at most 30 products in all."""
+    sections = action.get("sections")
+    if not action.get("thumbnail_product_retailer_id"):
+        raise MetaError(131008, f"{where}: action['thumbnail_product_retailer_id'] is required")
+    if not isinstance(sections, list) or not sections:
+        raise MetaError(131008, f"{where}: action['sections'] is required")
+    if len(sections) > 10:
+        raise MetaError(131009, f"{where}: at most 10 sections")
+    items = 0
+    for index, section in enumerate(sections):
+        products = section.get("product_items") if isinstance(section, dict) else None
+        if not isinstance(products, list) or not products:
+            raise MetaError(131008, f"{where}: sections[{index}]['product_items'] is required")
+        if not all(isinstance(item, dict) and item.get("product_retailer_id") for item in products):
+            raise MetaError(131008, f"{where}: every product item needs product_retailer_id")
+        items += len(products)
+    if items > 30:
+        raise MetaError(131009, f"{where}: at most 30 products in all sections")
 
 
 def _check_header_parameters(template: Template, components: list[dict], send: ParsedSend) -> None:
@@ -179,27 +231,11 @@ def _check_header_parameters(template: Template, components: list[dict], send: P
                 132012, f"header: Format mismatch, expected {header_format}, received {received.upper()}"
             )
         if expected_kind == "location":
-            _check_location(parameters[0].get("location"))
+            check_coordinates(parameters[0].get("location"), "header: location", require_names=True)
         else:
             send.media.append(_media_ref(expected_kind, parameters[0].get(expected_kind)))
         return
     _check_text_parameters(template, "header", template.header_variables, parameters)
-
-
-def _check_location(location: object) -> None:
-    """A location header's map: coordinates in range, with the name and address shown under it."""
-    if not isinstance(location, dict):
-        raise MetaError(131008, "header: parameter of type location needs its location value")
-    for key in ("latitude", "longitude", "name", "address"):
-        if location.get(key) in (None, ""):
-            raise MetaError(131008, f"header: location['{key}'] is required")
-    for key, limit in (("latitude", 90), ("longitude", 180)):
-        try:
-            value = float(location[key])
-        except (TypeError, ValueError, OverflowError):
-            value = math.nan
-        if not -limit <= value <= limit:
-            raise MetaError(131009, f"header: location['{key}'] must be a number from -{limit} to {limit}")
 
 
 def _check_button_parameters(template: Template, components: list[dict]) -> None:
@@ -213,19 +249,30 @@ def _check_button_parameters(template: Template, components: list[dict]) -> None
             raise invalid_parameter(f"button index ({index}) does not match a button of the template")
         seen.add(index)
         button = template.buttons[index]
+        button_type = str(button.get("type", "")).upper()
         sub_type = str(component.get("sub_type", "")).upper()
-        if sub_type != button.get("type"):
+        # An authentication template's OTP button is sent as a url button carrying the code.
+        if sub_type != button_type and not (button_type == "OTP" and sub_type == "URL"):
             raise MetaError(
-                132012, f"button {index}: sub_type {sub_type or 'UNKNOWN'} does not match {button.get('type')}"
+                132012, f"button {index}: sub_type {sub_type or 'UNKNOWN'} does not match {button_type}"
             )
         parameters = _single([component], f"button {index}")
-        if sub_type == "URL":
+        expected = None
+        if button_type == "URL":
             expected = len(re.findall(r"{{\s*[^{}\s]+\s*}}", button.get("url", "")))
-            if len(parameters) != expected:
-                raise _count_mismatch(f"button {index}", len(parameters), expected)
+        elif button_type in ("OTP", "COPY_CODE", "MPM"):
+            expected = 1
+        elif len(parameters) > 1:
+            raise _count_mismatch(f"button {index}", len(parameters), 1)
+        if expected is not None and len(parameters) != expected:
+            raise _count_mismatch(f"button {index}", len(parameters), expected)
         for parameter in parameters:
-            _check_parameter_value(parameter, f"button {index}")
-    # A URL button with a variable cannot be sent without its value.
+            _check_parameter_value(
+                parameter, f"button {index}", BUTTON_PARAMETER_TYPES.get(button_type, ()), button_type
+            )
+    # A URL button with a variable, an OTP button or a copy-code button cannot be sent without its value.
     for index, button in enumerate(template.buttons):
-        if button.get("type") == "URL" and "{{" in button.get("url", "") and index not in seen:
+        needs_value = button.get("type") in ("OTP", "COPY_CODE", "MPM") or (
+            button.get("type") == "URL" and "{{" in button.get("url", ""))
+        if needs_value and index not in seen:
             raise _count_mismatch(f"button {index}", 0, 1)

@@ -57,6 +57,12 @@ async def graph_middleware(request: web.Request, handler):
         return await handler(request)
     except MetaError as error:
         return error_response(state, error)
+    except web.HTTPNotFound:
+        # Graph answers JSON for every path, never a plain-text 404.
+        return error_response(state, MetaError(2500, message=f"Unknown path components: {request.path}"))
+    except web.HTTPMethodNotAllowed:
+        method = request.method.lower()
+        return error_response(state, MetaError(100, message=f"Unsupported {method} request.", subcode=33))
 
 
 async def read_json(request: web.Request) -> dict:
@@ -131,6 +137,9 @@ async def list_templates(request: web.Request) -> web.Response:
         if has_previous:
             paging["previous"] = str(request.url.with_query({**query, "limit": str(limit), "before": before}))
         body["paging"] = paging
+    summary = [name for name in request.query.get("summary", "").split(",") if name]
+    if summary:
+        body["summary"] = state.templates.summary(waba_id=waba_id, filters=dict(request.query), fields=summary)
     return json_response(body)
 
 

@@ -18,7 +18,7 @@ from .config import BusinessAccount, PhoneNumber, SimulatorConfig
 from .errors import MetaError, invalid_parameter
 from .limits import TokenBuckets
 from .message_templates import Template, TemplateStore
-from .sends import MediaRef, ParsedSend, parse_send, recipient_digits
+from .sends import MediaRef, ParsedSend, parse_read_receipt, parse_send, recipient_digits
 from .webhooks import WebhookDispatcher
 
 MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -36,6 +36,14 @@ MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "sticker": (("image/webp",), 500 * 1024),
 }
 MAX_STORED_MEDIA = 10_000
+INBOUND_KINDS = (
+    "text", "button", "image", "video", "audio", "document", "sticker", "location", "contacts", "reaction",
+    "interactive", "order",
+)
+INBOUND_MEDIA_TYPES = {
+    "image": "image/jpeg", "video": "video/mp4", "audio": "audio/ogg", "document": "application/pdf",
+    "sticker": "image/webp",
+}
 MESSAGE_FILTERS = ("to", "phone_number_id", "type", "template", "language", "status", "wamid")
 
 
@@ -121,6 +129,11 @@ class SimulatorState:
     def send_message(self, phone_number_id: str, payload: object) -> dict:
         """Accept one message (returns Meta's success body) or raise the MetaError Meta would answer."""
         account, number = self.phone_number(phone_number_id)
+        if isinstance(payload, dict) and "status" in payload and "type" not in payload:
+            # Mark as read (and typing indicator) share the messages endpoint but send nothing.
+            parse_read_receipt(payload)
+            self.counters["marked_read"] += 1
+            return {"success": True}
         self.counters["send_requests"] += 1
         mps = number.throughput_mps or self.config.throughput_mps
         if not self.throughput.take(phone_number_id, capacity=mps, rate=mps):
@@ -201,15 +214,19 @@ class SimulatorState:
                 record["status"] = status
                 self.counters[f"status_{status}"] += 1
                 item = {"id": record["wamid"], "status": status, "timestamp": str(int(time.time())),
-                        "recipient_id": record["wa_id"]}
+                        "recipient_id": record["wa_id"], "recipient_user_id": user_id(record["wa_id"])}
                 if tracker:
                     item["biz_opaque_callback_data"] = tracker
                 if error is not None:
                     item["errors"] = [error.webhook_error()]
                 else:
                     item.update(_pricing(record["wamid"], category, status))
-                value = {"messaging_product": "whatsapp", "metadata": metadata, "statuses": [item]}
-                return account.id, "messages", number.id, value
+                value = {
+                    "messaging_product": "whatsapp", "metadata": metadata,
+                    "contacts": [{"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}], "statuses": [item],
+                }
+                # Statuses of one number may share a POST; inbound messages never share theirs.
+                return account.id, "messages", f"statuses:{number.id}", value
             return apply
 
         if failure is not None:
@@ -221,27 +238,49 @@ class SimulatorState:
 
     # ------------------------------------------------------------------ inbound
     def inbound_message(self, data: dict) -> dict:
-        """Queue an inbound user message webhook (POST /_sim/inbound); returns its wamid."""
+        """Queue an inbound user message webhook (POST /_sim/inbound); returns its wamid.
+
+        `text` or `button` are shortcuts; otherwise `type` names any inbound kind and the field of that name
+        holds its content, as Meta sends it (`{"type": "image", "image": {...}}`).
+        """
         phone_number_id = str(data.get("phone_number_id") or self.config.phone_number_id)
         account, number = self.phone_number(phone_number_id)
         sender = recipient_digits(str(data.get("from", "")))
         wamid = self._new_wamid(sender)
         message = {"from": sender, "id": wamid, "timestamp": str(int(time.time()))}
-        if "button" in data:
-            message.update(type="button", button=data["button"])
+        kind = data.get("type") or ("button" if "button" in data else "text")
+        if kind == "text":
+            text = data.get("text")
+            message.update(type="text", text=text if isinstance(text, dict) else {"body": str(text or "")})
+        elif kind not in INBOUND_KINDS:
+            raise invalid_parameter(f"type ({kind}) is not an inbound message kind: {', '.join(INBOUND_KINDS)}")
+        elif not isinstance(data.get(kind), dict | list):
+            raise invalid_parameter(f"an inbound {kind} message needs its {kind} content")
         else:
-            message.update(type="text", text={"body": str(data.get("text", ""))})
-        if data.get("context_wamid"):
-            message["context"] = {"from": number.display_phone_number, "id": data["context_wamid"]}
+            message.update({"type": kind, kind: _inbound_content(kind, data[kind], self._next_media_id)})
+        context = data.get("context_wamid")
+        if not context and kind in ("button", "interactive"):
+            # A tap always answers a message the business sent: the last one to this user, as a user would.
+            context = self._last_wamid_to(sender) or self._new_wamid(number.display_phone_number)
+        if context:
+            message["context"] = {"from": number.display_phone_number, "id": context}
         value = {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.id},
-            "contacts": [{"profile": {"name": str(data.get("name", "Test User"))}, "wa_id": sender}],
+            "contacts": [
+                {"profile": {"name": str(data.get("name", "Test User"))}, "wa_id": sender, "user_id": user_id(sender)}
+            ],
             "messages": [message],
         }
-        self.webhooks.schedule(0.0, lambda: (account.id, "messages", number.id, value))
+        self.webhooks.schedule(0.0, lambda: (account.id, "messages", f"inbound:{wamid}", value))
         self.counters["inbound"] += 1
         return {"id": wamid}
+
+    def _last_wamid_to(self, wa_id: str) -> str | None:
+        return next((record["wamid"] for record in reversed(self.messages) if record["wa_id"] == wa_id), None)
+
+    def _next_media_id(self) -> str:
+        return str(next(self._media_ids))
 
     # ------------------------------------------------------------------ media
     def upload_media(self, phone_number_id: str, *, messaging_product: str | None, mime_type: str | None,
@@ -258,7 +297,7 @@ class SimulatorState:
             raise MetaError(131053, f"Param file must be a file with one of the supported types, got {mime_type}")
         if len(content) > MEDIA_RULES[kind][1] or not content:
             raise MetaError(131053, f"{kind} files must be between 1 byte and {MEDIA_RULES[kind][1]} bytes")
-        media_id = str(next(self._media_ids))
+        media_id = self._next_media_id()
         self.media[media_id] = {
             "id": media_id, "mime_type": mime_type, "file_size": len(content), "messaging_product": "whatsapp",
             "sha256": hashlib.sha256(content).hexdigest(), "phone_number_id": phone_number_id,
@@ -283,6 +322,17 @@ class SimulatorState:
         outcome = self._template_event(template, status, reason)()
         if outcome is not None:
             self.webhooks.schedule(0.0, lambda: outcome)
+
+    def set_template_category(self, template: Template, category: str) -> None:
+        """Recategorise a template now, as Meta's review does, and send `template_category_update`."""
+        previous, template.category = template.category, category
+        value = {
+            "message_template_id": int(template.id), "message_template_name": template.name,
+            "message_template_language": template.language, "previous_category": previous,
+            "new_category": category,
+        }
+        key = f"template:{next(self._wamid_counter)}"
+        self.webhooks.schedule(0.0, lambda: (template.waba_id, "template_category_update", key, value))
 
     def _template_event(self, template: Template, status: str, reason: str):
         def apply():
@@ -328,6 +378,22 @@ class SimulatorState:
         """Periodic: drop rate-limit buckets that are full again, so memory does not grow with recipients."""
         self.pairs.forget_full()
         self.throughput.forget_full()
+
+
+def user_id(wa_id: str) -> str:
+    """A business-scoped user id (BSUID) for a number, stable across runs: country letters, a dot, digits."""
+    digest = int(hashlib.sha256(f"bsuid:{wa_id}".encode()).hexdigest(), 16)
+    return f"US.{digest % 10**20:020d}"
+
+
+def _inbound_content(kind: str, content: dict | list, new_media_id) -> dict | list:
+    """Inbound media always has the id, mime_type and sha256 Meta sends; other kinds go out as given."""
+    if kind not in INBOUND_MEDIA_TYPES or not isinstance(content, dict):
+        return content
+    return {
+        "id": new_media_id(), "mime_type": INBOUND_MEDIA_TYPES[kind],
+        "sha256": hashlib.sha256(kind.encode()).hexdigest(), **content,
+    }
 
 
 def _unknown_object(object_id: str, method: str) -> MetaError:

@@ -29,8 +29,11 @@ def sign(body: bytes, app_secret: str) -> str:
 
 
 def envelope(waba_id: str, field: str, value: dict) -> dict:
-    change = {"field": field, "value": value}
-    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
+    """Meta's envelope: one entry with one change; account-level fields (templates…) also carry `entry.time`."""
+    entry: dict = {"id": waba_id, "changes": [{"field": field, "value": value}]}
+    if field != "messages":
+        entry = {"id": waba_id, "time": int(time.time()), "changes": entry["changes"]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
 
 
 # A scheduled event is a plain tuple (due, seq, apply): tuples compare in C, which matters at 9,000 events/s.
@@ -146,12 +149,13 @@ class WebhookDispatcher:
 
 
 def _merge(items: list[dict]) -> dict:
-    """Items of one group share metadata; statuses and messages are concatenated into one `value`."""
+    """Statuses of one number share metadata: their lists are concatenated into one `value`, each contact once.
+
+    Only statuses are grouped (inbound messages have a group of their own each), so a value never holds both.
+    """
     if len(items) == 1:
         return items[0]
-    value = {key: val for key, val in items[0].items() if key not in ("statuses", "messages", "contacts")}
-    for key in ("statuses", "messages", "contacts"):
-        merged = [entry for item in items for entry in item.get(key, [])]
-        if merged:
-            value[key] = merged
+    value = {key: val for key, val in items[0].items() if key not in ("statuses", "contacts")}
+    value["contacts"] = list({c["wa_id"]: c for item in items for c in item.get("contacts", [])}.values())
+    value["statuses"] = [status for item in items for status in item.get("statuses", [])]
     return value

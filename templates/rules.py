@@ -8,7 +8,9 @@ NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 CATEGORIES = {"MARKETING", "UTILITY", "AUTHENTICATION"}
 HEADER_FORMATS = {"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"}
-BUTTON_TYPES = {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "OTP", "FLOW"}
+BUTTON_TYPES = {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "OTP", "FLOW", "CATALOG", "MPM"}
+# Meta labels these buttons itself: a copy-code button takes a sample code, an OTP button its kind.
+BUTTONS_WITHOUT_TEXT = {"OTP", "COPY_CODE"}
 LIMITS = {"HEADER": 60, "BODY": 1024, "FOOTER": 60}
 MAX_BUTTONS = 10
 BUTTON_TEXT_LIMIT = 25
@@ -155,7 +157,9 @@ def _buttons_errors(buttons) -> list[str]:
         if kind not in BUTTON_TYPES:
             problems.append(f"Button {index}: type must be one of {', '.join(sorted(BUTTON_TYPES))}.")
             continue
-        if not button.get("text") and kind != "OTP":
+        if kind == "COPY_CODE" and not (isinstance(button.get("example"), str) and 1 <= len(button["example"]) <= 15):
+            problems.append(f"Button {index}: a COPY_CODE button needs example, a sample code of 1-15 characters.")
+        if not button.get("text") and kind not in BUTTONS_WITHOUT_TEXT:
             problems.append(f"Button {index}: text is required.")
         elif len(str(button.get("text") or "")) > BUTTON_TEXT_LIMIT:
             problems.append(f"Button {index}: text is longer than {BUTTON_TEXT_LIMIT} characters.")

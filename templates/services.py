@@ -255,11 +255,20 @@ def template_delete(*, template: Template) -> None:
     template.delete()
 
 
-def template_for_send(*, transport: Transport, name: str, language: str) -> tuple[Template | None, str]:
+def language_code(language) -> str:
+    """The code of a send's language: `"en_US"`, or Meta's object form `{"code": "en_US", "policy": …}`."""
+    if isinstance(language, dict):
+        language = language.get("code")
+    return language if isinstance(language, str) and language else "en_US"
+
+
+def template_for_send(*, transport: Transport, name: str, language) -> tuple[Template | None, str]:
     """The stored template; when it is unknown here, sync once before giving up (it may be new at Meta).
 
-    Returns the template (or None) and, when that sync failed, why.
+    `language` is a code or Meta's `{"code", "policy"}`. Returns the template (or None) and, when that sync
+    failed, why.
     """
+    language = language_code(language)
     found = Template.objects.filter(transport=transport, name=name, language=language).first()
     if found is not None or not transport.config.get("businessAccountId"):
         return found, ""
@@ -271,8 +280,9 @@ def template_for_send(*, transport: Transport, name: str, language: str) -> tupl
     return Template.objects.filter(transport=transport, name=name, language=language).first(), ""
 
 
-def template_usable(*, transport: Transport, name: str, language: str) -> tuple[Template | None, list[str]]:
+def template_usable(*, transport: Transport, name: str, language) -> tuple[Template | None, list[str]]:
     """The APPROVED template a send may use, or why it may not (unknown in that language, not approved)."""
+    language = language_code(language)
     # Meta's names are lower-case and exact, so "Order_Update" is a typo for a stored "order_update": say so.
     near = set(Template.objects.filter(transport=transport, name__iexact=name).values_list("name", flat=True))
     if near and name not in near:

@@ -1,6 +1,7 @@
 """Every Meta error the simulator imitates, with Meta's body and HTTP status."""
 
 import pytest
+import requests
 
 from .helpers import TOKEN, body_params, template_message, text_message
 
@@ -181,3 +182,19 @@ def test_it_sends_nothing_for_a_rejected_request(graph, sim):
 
     assert sim.messages() == []
     assert sim.stats()["counters"].get("accepted", 0) == 0
+
+
+@pytest.mark.parametrize("path", ["/v23.0/100000000000001/nonsense", "/v23.0/a/b/c/d", "/favicon.ico"])
+def test_an_unknown_graph_path_answers_metas_json_error(graph, path):
+    response = requests.get(graph.base_url + path, headers=graph.headers(), timeout=5)
+
+    assert response.headers["Content-Type"].startswith("application/json")
+    error = assert_meta_error(response, 2500, 400)
+    assert error["message"].startswith("Unknown path components")
+
+
+def test_an_unsupported_method_answers_metas_json_error(graph):
+    response = requests.put(f"{graph.base_url}/v23.0/100000000000001/messages", headers=graph.headers(), timeout=5)
+
+    error = assert_meta_error(response, 100, 400)
+    assert "Unsupported put request" in error["message"]

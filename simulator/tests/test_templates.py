@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 import requests
 
 from .helpers import WABA_ID, body_params, template_message
@@ -177,3 +178,70 @@ def test_it_keeps_each_business_accounts_templates_apart(graph, sim):
 
     assert graph.templates(waba_id="200000000000002").json()["data"] == []
     assert graph.send(template_message("hello_world"), phone_id="100000000000002").status_code == 404
+
+
+def test_it_accepts_authentication_templates_without_body_or_footer_text(graph, sim):
+    payload = {"name": "login_code", "language": "en_US", "category": "AUTHENTICATION", "components": [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 5},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
+    ]}
+
+    response = graph.create_template(payload)
+
+    assert response.status_code == 200, response.text
+    [listed] = graph.templates(name="login_code").json()["data"]
+    body = next(c for c in listed["components"] if c["type"] == "BODY")
+    footer = next(c for c in listed["components"] if c["type"] == "FOOTER")
+    # Meta writes these texts itself: the code, the security line, the expiry.
+    assert "{{1}}" in body["text"] and body["add_security_recommendation"] is True
+    assert "5" in footer["text"]
+
+
+def test_it_still_requires_body_text_outside_authentication(graph):
+    payload = new_template(components=[{"type": "BODY", "add_security_recommendation": True}])
+
+    assert_meta_error(graph.create_template(payload), 100, 400)
+
+
+def test_it_refuses_an_authentication_template_without_an_otp_button(graph):
+    payload = {"name": "login_code", "language": "en_US", "category": "AUTHENTICATION", "components": [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Hi"}]},
+    ]}
+
+    assert_meta_error(graph.create_template(payload), 100, 400)
+
+
+@pytest.mark.parametrize("buttons", [
+    [{"type": "CATALOG", "text": "View catalog"}],
+    [{"type": "MPM", "text": "View items"}],
+    [{"type": "COPY_CODE", "example": "SPRING25"}],
+    [{"type": "FLOW", "text": "Sign up", "flow_id": "1234567890", "flow_action": "navigate"}],
+])
+def test_it_accepts_catalog_multi_product_copy_code_and_flow_buttons(graph, buttons):
+    payload = new_template(name="button_kinds", components=[
+        {"type": "BODY", "text": "See what is new, {{1}}.", "example": {"body_text": [["Ana"]]}},
+        {"type": "BUTTONS", "buttons": buttons},
+    ])
+
+    response = graph.create_template(payload)
+
+    assert response.status_code == 200, response.text
+
+
+def test_it_lists_the_quality_score_with_its_date(graph):
+    [template] = graph.templates(name="hello_world").json()["data"]
+
+    assert template["quality_score"]["score"] == "GREEN"
+    assert isinstance(template["quality_score"]["date"], int) and template["quality_score"]["date"] > 1_600_000_000
+
+
+def test_it_answers_the_summary_counts_clients_ask_for(graph):
+    fields = "total_count,message_template_count,message_template_limit,are_translations_complete"
+
+    summary = graph.templates(status="APPROVED", summary=fields, limit=2).json()["summary"]
+
+    assert summary == {"total_count": 8, "message_template_count": len(SEEDED), "message_template_limit": 250,
+                       "are_translations_complete": True}
+    assert_meta_error(graph.templates(summary="bogus"), 100, 400)

@@ -4,7 +4,10 @@ import hashlib
 import hmac
 import time
 
+import pytest
 import requests
+
+from simulator.state import user_id
 
 from .helpers import APP_SECRET, PHONE_ID, WABA_ID, template_message, text_message
 
@@ -117,7 +120,8 @@ def test_it_posts_an_inbound_user_message(sim, receiver):
 
     assert response.status_code == 200
     [value] = receiver.wait_for(lambda: receiver.changes("messages"))
-    assert value["contacts"] == [{"profile": {"name": "Ana"}, "wa_id": "14155550123"}]
+    ana = {"profile": {"name": "Ana"}, "wa_id": "14155550123", "user_id": user_id("14155550123")}
+    assert value["contacts"] == [ana]
     assert value["messages"][0]["text"] == {"body": "STOP"}
     assert value["messages"][0]["from"] == "14155550123"
     assert value["messages"][0]["id"] == response.json()["id"]
@@ -130,3 +134,116 @@ def test_it_answers_sends_before_any_webhook_is_posted(graph, sim, receiver):
 
     assert receiver.requests == []
     receiver.wait_for(lambda: receiver.requests)
+
+
+def inbound(sim, **data):
+    response = requests.post(f"{sim.base_url}/_sim/inbound", json={"from": "+14155550123", **data}, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+def all_changes(receiver) -> list[dict]:
+    entries = [entry for request in receiver.requests for entry in request["json"]["entry"]]
+    return [change for entry in entries for change in entry["changes"]]
+
+
+def test_template_status_webhooks_carry_the_entry_time(graph, sim, receiver):
+    requests.post(f"{sim.base_url}/_sim/templates/status", json={"name": "hello_world", "status": "PAUSED"}, timeout=5)
+
+    request = receiver.wait_for(lambda: receiver.requests)[0]
+    [entry] = request["json"]["entry"]
+    assert entry["changes"][0]["field"] == "message_template_status_update"
+    assert isinstance(entry["time"], int) and abs(entry["time"] - time.time()) < 60
+
+
+def test_statuses_and_inbound_messages_of_one_number_arrive_in_separate_changes(graph, sim, receiver):
+    sim.configure(status_delays_s={"sent": 0.0}, webhook_flush_interval_s=0.3)
+    graph.send(text_message())
+    inbound(sim, text="hi")
+
+    receiver.wait_for(lambda: len(all_changes(receiver)) >= 2)
+    changes = all_changes(receiver)
+    assert [change["field"] for change in changes] == ["messages", "messages"]
+    kinds = sorted(key for change in changes for key in ("statuses", "messages") if key in change["value"])
+    assert kinds == ["messages", "statuses"]  # never both in one value
+    assert len(receiver.requests) == 2  # and one change per payload, as Meta posts them
+
+
+def test_inbound_messages_name_the_sender_by_wa_id_and_user_id(sim, receiver):
+    inbound(sim, text="hi", name="Ana")
+
+    [value] = receiver.wait_for(lambda: receiver.changes("messages"))
+    [contact] = value["contacts"]
+    assert contact["wa_id"] == "14155550123"
+    assert contact["user_id"].startswith("US.") and contact["user_id"][3:].isdigit()
+    assert contact["profile"] == {"name": "Ana"}
+
+
+def test_status_webhooks_name_the_recipient_by_wa_id_and_user_id(graph, sim, receiver):
+    sim.configure(status_delays_s={"sent": 0.0})
+    graph.send(text_message())
+
+    [value] = receiver.wait_for(lambda: receiver.changes("messages"))
+    assert value["contacts"][0]["wa_id"] == "14155550123"
+    assert value["statuses"][0]["recipient_user_id"] == value["contacts"][0]["user_id"]
+
+
+def test_the_same_number_always_has_the_same_user_id(sim, receiver):
+    inbound(sim, text="one")
+    inbound(sim, text="two")
+
+    values = receiver.wait_for(lambda: len(receiver.changes("messages")) == 2 and receiver.changes("messages"))
+    assert values[0]["contacts"][0]["user_id"] == values[1]["contacts"][0]["user_id"]
+
+
+@pytest.mark.parametrize("kind, content", [
+    ("image", {"id": "1234", "mime_type": "image/jpeg", "sha256": "abc", "caption": "look"}),
+    ("video", {"id": "1235", "mime_type": "video/mp4", "sha256": "abc"}),
+    ("audio", {"id": "1236", "mime_type": "audio/ogg", "sha256": "abc", "voice": True}),
+    ("document", {"id": "1237", "mime_type": "application/pdf", "sha256": "abc", "filename": "a.pdf"}),
+    ("sticker", {"id": "1238", "mime_type": "image/webp", "sha256": "abc", "animated": False}),
+    ("location", {"latitude": 37.48, "longitude": -122.14, "name": "HQ"}),
+    ("contacts", [{"name": {"formatted_name": "Bo", "first_name": "Bo"}, "phones": [{"phone": "+1 415 555 0100"}]}]),
+    ("reaction", {"message_id": "wamid.ABC", "emoji": "\U0001f44d"}),
+    ("interactive", {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes"}}),
+    ("interactive", {"type": "list_reply", "list_reply": {"id": "r1", "title": "Row 1", "description": "d"}}),
+])
+def test_it_posts_inbound_messages_of_every_kind(sim, receiver, kind, content):
+    wamid = inbound(sim, type=kind, **{kind: content})
+
+    [value] = receiver.wait_for(lambda: receiver.changes("messages"))
+    [message] = value["messages"]
+    assert message["id"] == wamid and message["type"] == kind
+    assert message[kind] == content
+
+
+def test_inbound_media_gets_an_id_mime_type_and_hash_when_left_out(sim, receiver):
+    inbound(sim, type="image", image={"caption": "look"})
+
+    [value] = receiver.wait_for(lambda: receiver.changes("messages"))
+    image = value["messages"][0]["image"]
+    assert image["caption"] == "look" and image["id"] and image["mime_type"] == "image/jpeg" and image["sha256"]
+
+
+def test_an_inbound_message_of_an_unknown_kind_is_refused(sim):
+    response = requests.post(f"{sim.base_url}/_sim/inbound", json={"from": "14155550123", "type": "telepathy"},
+                             timeout=5)
+
+    assert response.status_code == 400
+
+
+def test_a_template_category_change_sends_metas_category_webhook(graph, sim, receiver):
+    response = requests.post(f"{sim.base_url}/_sim/templates/category",
+                             json={"name": "order_confirmation", "category": "MARKETING"}, timeout=5)
+
+    assert response.status_code == 200, response.text
+    request = receiver.wait_for(lambda: receiver.requests)[0]
+    [entry] = request["json"]["entry"]
+    change = entry["changes"][0]
+    assert change["field"] == "template_category_update" and isinstance(entry["time"], int)
+    assert change["value"]["previous_category"] == "UTILITY"
+    assert change["value"]["new_category"] == "MARKETING"
+    assert change["value"]["message_template_name"] == "order_confirmation"
+    assert isinstance(change["value"]["message_template_id"], int)
+    [listed] = graph.templates(name="order_confirmation").json()["data"]
+    assert listed["category"] == "MARKETING"

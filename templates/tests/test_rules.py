@@ -81,6 +81,26 @@ def test_it_checks_buttons_as_meta_does(button, words):
     assert any(words in message for message in errors["components"]), errors
 
 
+@pytest.mark.parametrize(
+    "button",
+    [
+        {"type": "COPY_CODE", "example": "SPRING25"},
+        {"type": "CATALOG", "text": "View catalog"},
+        {"type": "MPM", "text": "View items"},
+        {"type": "FLOW", "text": "Sign up", "flow_id": "1234567890"},
+    ],
+)
+def test_it_accepts_copy_code_catalog_multi_product_and_flow_buttons(button):
+    errors = template_definition_errors({**VALID, "components": [BODY, {"type": "BUTTONS", "buttons": [button]}]})
+    assert errors == {}
+
+
+def test_a_copy_code_button_needs_its_sample_code():
+    button = {"type": "COPY_CODE", "text": "Copy"}
+    errors = template_definition_errors({**VALID, "components": [BODY, {"type": "BUTTONS", "buttons": [button]}]})
+    assert any("example" in message for message in errors["components"]), errors
+
+
 def test_an_authentication_template_needs_no_body_text():
     definition = {
         **VALID,

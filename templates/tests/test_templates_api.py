@@ -144,6 +144,18 @@ def test_a_send_with_the_wrong_parameter_count_is_refused_and_nothing_reaches_me
     assert simulator.messages() == []
 
 
+def test_a_language_given_as_code_and_policy_finds_the_template(api, sim_transport):
+    # Meta's send body takes {"code", "policy"}; the builder passes it on, so the check must read its code.
+    language = {"code": "en_US", "policy": "deterministic"}
+    response = _session(api, sim_transport, {"templateName": "order_confirmation", "language": language,
+                                             "parameters": ["Ana", "B-1", "Fri"]})
+    assert response.status_code == 202, response.content
+    unknown = _session(api, sim_transport, {"templateName": "order_confirmation", "language": {"code": "pt_BR"},
+                                            "parameters": ["Ana", "B-1", "Fri"]})
+    assert unknown.status_code == 400
+    assert "does not exist in pt_BR" in unknown.json()["message"][0]
+
+
 def test_an_unknown_template_is_looked_up_at_meta_once_then_refused(api, sim_transport):
     response = _session(api, sim_transport, {"templateName": "no_such_template"})
     assert response.status_code == 400

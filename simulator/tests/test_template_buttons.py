@@ -1,0 +1,126 @@
+"""Templates with every button kind: created as Meta accepts them, then sent with the parameters Meta expects."""
+
+import pytest
+import requests
+
+from .helpers import template_message
+from .test_errors import assert_meta_error
+
+BODY = {"type": "BODY", "text": "Hi {{1}}, see what is new.", "example": {"body_text": [["Ana"]]}}
+SPRING = {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}
+
+
+def approved(graph, sim, name: str, buttons: list[dict], *, category: str = "MARKETING",
+             components: list[dict] | None = None) -> None:
+    """Create a template at the simulator and approve it now, as Meta's review would."""
+    payload = {"name": name, "language": "en_US", "category": category,
+               "components": components or [BODY, {"type": "BUTTONS", "buttons": buttons}]}
+    created = graph.create_template(payload)
+    assert created.status_code == 200, created.text
+    changed = requests.post(f"{sim.base_url}/_sim/templates/status", json={"name": name, "status": "APPROVED"},
+                            timeout=5)
+    assert changed.status_code == 200
+
+
+def button(sub_type: str, parameters: list[dict] | None, index: int = 0) -> dict:
+    component = {"type": "button", "sub_type": sub_type, "index": index}
+    if parameters is not None:
+        component["parameters"] = parameters
+    return component
+
+
+# ------------------------------------------------------------------------------------- action parameters
+def test_catalog_buttons_take_an_action_parameter(graph, sim):
+    approved(graph, sim, "catalog_offer", [{"type": "CATALOG", "text": "View catalog"}])
+    action = {"type": "action", "action": {"thumbnail_product_retailer_id": "SKU-1"}}
+
+    with_thumbnail = graph.send(template_message("catalog_offer", [SPRING, button("catalog", [action])]))
+    without = graph.send(template_message("catalog_offer", [SPRING, button("catalog", None)]))
+
+    assert with_thumbnail.status_code == 200, with_thumbnail.text
+    assert without.status_code == 200, without.text
+
+
+def test_multi_product_buttons_take_an_action_with_sections(graph, sim):
+    approved(graph, sim, "product_picks", [{"type": "MPM", "text": "View items"}])
+    action = {"type": "action", "action": {
+        "thumbnail_product_retailer_id": "SKU-1",
+        "sections": [{"title": "Picks", "product_items": [{"product_retailer_id": "SKU-1"},
+                                                          {"product_retailer_id": "SKU-2"}]}]}}
+
+    response = graph.send(template_message("product_picks", [SPRING, button("mpm", [action])]))
+
+    assert response.status_code == 200, response.text
+
+
+def test_multi_product_buttons_without_sections_are_refused(graph, sim):
+    approved(graph, sim, "product_picks", [{"type": "MPM", "text": "View items"}])
+    action = {"type": "action", "action": {"thumbnail_product_retailer_id": "SKU-1"}}
+
+    assert_meta_error(graph.send(template_message("product_picks", [SPRING, button("mpm", [action])])), 131008, 400)
+
+
+def test_flow_buttons_take_an_action_parameter(graph, sim):
+    approved(graph, sim, "signup_flow", [{"type": "FLOW", "text": "Sign up", "flow_id": "1234567890"}])
+    action = {"type": "action", "action": {"flow_token": "tok-1", "flow_action_data": {"step": "start"}}}
+
+    response = graph.send(template_message("signup_flow", [SPRING, button("flow", [action])]))
+
+    assert response.status_code == 200, response.text
+
+
+def test_an_action_parameter_on_a_quick_reply_button_is_refused(graph):
+    action = {"type": "action", "action": {"flow_token": "x"}}
+    components = [{"type": "body", "parameters": [{"type": "text", "text": "B-1"}]},
+                  button("url", [{"type": "text", "text": "B-1"}]), button("quick_reply", [action], index=1)]
+
+    assert_meta_error(graph.send(template_message("shipping_update", components)), 132012, 400)
+
+
+# ------------------------------------------------------------------------------------- copy code, OTP
+def test_copy_code_buttons_need_no_text_and_take_a_coupon_code(graph, sim):
+    approved(graph, sim, "coupon_offer", [{"type": "COPY_CODE", "example": "SPRING25"}])
+    coupon = {"type": "coupon_code", "coupon_code": "SPRING25"}
+
+    response = graph.send(template_message("coupon_offer", [SPRING, button("copy_code", [coupon])]))
+
+    assert response.status_code == 200, response.text
+
+
+def test_authentication_templates_send_the_code_in_body_and_button(graph, sim):
+    components = [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 10},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
+    ]
+    approved(graph, sim, "login_code", [], category="AUTHENTICATION", components=components)
+    code = [{"type": "text", "text": "123456"}]
+
+    ok = graph.send(template_message("login_code", [{"type": "body", "parameters": code}, button("url", code)]))
+    no_code = graph.send(template_message("login_code", [button("url", code)]))
+
+    assert ok.status_code == 200, ok.text
+    assert_meta_error(no_code, 132000, 400)
+
+
+# ------------------------------------------------------------------------------------- currency
+def test_currency_parameters_need_fallback_code_and_amount(graph, sim):
+    approved(graph, sim, "price_drop", [{"type": "QUICK_REPLY", "text": "Buy"}])
+    full = {"type": "currency", "currency": {"fallback_value": "$10.99", "code": "USD", "amount_1000": 10990}}
+
+    response = graph.send(template_message("price_drop", [{"type": "body", "parameters": [full]}]))
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("dropped", ["fallback_value", "code", "amount_1000"])
+def test_currency_parameters_missing_a_field_are_refused(graph, sim, dropped):
+    approved(graph, sim, "price_drop", [{"type": "QUICK_REPLY", "text": "Buy"}])
+    currency = {"fallback_value": "$10.99", "code": "USD", "amount_1000": 10990}
+    del currency[dropped]
+
+    response = graph.send(template_message("price_drop", [{"type": "body", "parameters": [
+        {"type": "currency", "currency": currency}]}]))
+
+    error = assert_meta_error(response, 131008, 400)
+    assert dropped in error["error_data"]["details"]
