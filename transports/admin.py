@@ -1,17 +1,13 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from templates.admin import sync_and_report
-from transports.addresses import AddressError
 from transports.config_schema import config_errors
-from transports.management.commands.send_test_message import describe_result
 from transports.models import Transport
 from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_env_errors, secrets_merged
-from transports.services import send_test_message, transport_resume
+from transports.services import transport_resume
 from whatsapp_gateway.api_input import JSONFormField
 
 
@@ -77,27 +73,6 @@ class TransportForm(forms.ModelForm):
         return transport
 
 
-class SendTestMessageForm(forms.Form):
-    to = forms.CharField(help_text="Phone number, e.g. +15550100001")
-    template = forms.CharField(required=False, help_text="Template name; blank sends a text message.")
-    language = forms.CharField(initial="en_US")
-    params = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Body parameters, one per line (name=value for named).",
-    )
-    header = JSONFormField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='Template header, e.g. {"type": "image", "link": "https://example.com/a.jpg"}.',
-    )
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_header(self):
-        header = self.cleaned_data["header"]
-        if header is not None and not isinstance(header, dict):
-            raise forms.ValidationError("Give a JSON object with a type.")
-        return header
-
-
 @admin.register(Transport)
 class TransportAdmin(admin.ModelAdmin):
     form = TransportForm
@@ -107,7 +82,8 @@ class TransportAdmin(admin.ModelAdmin):
     search_fields = ["name", "app__name"]
     readonly_fields = ["secret_names", "stopped_at", "stopped_reason", "created_at", "updated_at"]
     list_select_related = ["app"]
-    actions = ["send_test_message_action", "resume_sending", "sync_templates"]
+    # Apps built on transports add theirs with transport_admin_action (test sends, template sync).
+    actions = ["resume_sending"]
 
     @admin.action(description="Resume sending (after fixing what stopped it)")
     def resume_sending(self, request, queryset):
@@ -121,35 +97,15 @@ class TransportAdmin(admin.ModelAdmin):
                 transport, failed,
             ))
 
-    @admin.action(description="Sync message templates from Meta")
-    def sync_templates(self, request, queryset):
-        sync_and_report(self, request, queryset)
-
     @admin.display(description="Stored secrets")
     def secret_names(self, transport: Transport) -> str:
         return ", ".join(sorted(secrets_decrypt(transport.encrypted_secrets))) or "-"
 
-    @admin.action(description="Send a test message")
-    def send_test_message_action(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one transport.", messages.WARNING)
-            return None
-        transport = queryset.get()
-        form = SendTestMessageForm(request.POST if "confirm" in request.POST else None)
-        context = {**self.admin_site.each_context(request), "transport": transport, "form": form, "title": "Send test"}
-        if form.is_bound and form.is_valid():
-            data = form.cleaned_data
-            try:
-                result, session = send_test_message(
-                    transport=transport, to=data["to"], template=data["template"] or None,
-                    language=data["language"] or "en_US", params=[p for p in data["params"].splitlines() if p.strip()],
-                    text=data["text"] or None, header=data["header"] or None,
-                )
-            except (AddressError, ValueError) as error:
-                form.add_error(None, str(error))
-            else:
-                context.update(
-                    result=result, summary=describe_result(result),
-                    session_url=reverse("admin:broadcasts_session_change", args=[session.pk]),
-                )
-        return TemplateResponse(request, "admin/transports/send_test_message.html", context)
+
+def transport_admin_action(action):
+    """Add an admin action to the transport list, for the apps built on transports; returns it (a decorator).
+
+    Transports imports nothing of sessions or templates, so their actions are added from their own apps.
+    """
+    TransportAdmin.actions = [*TransportAdmin.actions, action]
+    return action
