@@ -14,19 +14,17 @@ from django.conf import settings
 
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
-from transports.config_schema import config_errors, config_with_defaults
+from transports.config_schema import config_with_defaults
 from transports.errors import PERMANENT, error_classify
-from transports.graph import graph_request
-from transports.network import UnsafeURLError, URLGuard, header_problem, url_check
+from transports.network import UnsafeURLError, URLGuard, header_problem
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
-from transports.secrets import secrets_decrypt, secrets_resolve
+from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
 from transports.whatsapp import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
-    "AddressError", "Outgoing", "SendResult", "UnsafeURLError", "address_normalize", "config_errors",
-    "graph_request", "message_check", "recipient_params_check", "send_batch", "send_batch_stream", "transport_secrets",
-    "url_check",
+    "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
+    "send_batch", "send_batch_stream", "send_one",
 ]
 
 WHATSAPP_PAYLOAD = "whatsapp.payload"
@@ -57,11 +55,6 @@ class SendResult:
     duration_ms: int = 0
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
-
-
-def transport_secrets(transport) -> dict:
-    """The transport's secrets decrypted, with `env:NAME` references resolved from the environment."""
-    return secrets_resolve(secrets_decrypt(transport.encrypted_secrets))
 
 
 def _config(transport) -> dict:

@@ -10,6 +10,7 @@ import requests
 
 from transports.models import Transport
 from transports.network import UnsafeURLError, guarded_session, url_check
+from transports.secrets import transport_secrets
 
 _http = guarded_session()
 
@@ -41,8 +42,6 @@ def graph_request(
     files: dict | None = None, data: dict | None = None,
 ) -> GraphAnswer:
     """Call `{baseUrl}/{apiVersion}/{path}` with the transport's access token; never raises for HTTP errors."""
-    from transports.engine import transport_secrets
-
     config = transport.config
     url = f"{config['baseUrl'].rstrip('/')}/{config['apiVersion']}/{path.lstrip('/')}"
     try:

@@ -145,6 +145,28 @@ def transport_update(
     return transport
 
 
+def whatsapp_transport_from_settings(*, app, name: str, settings, phone_strictness: str = "possible") -> Transport:
+    """The app's transport called `name`, created from the WHATSAPP_* settings when it does not exist.
+
+    Built with phoneStrictness "possible" so Meta's +1 555 test numbers (and DEV_PHONE) work.
+    """
+    existing = Transport.objects.filter(app=app, name=name).first()
+    if existing is not None:
+        return existing
+    config, secrets = whatsapp_cloud_expand({
+        "phone_number_id": settings.WHATSAPP_PHONE_NUMBER_ID,
+        "business_account_id": settings.WHATSAPP_BUSINESS_ACCOUNT_ID,
+        "api_version": settings.WHATSAPP_API_VERSION,
+        "base_url": settings.WHATSAPP_API_BASE_URL,
+        "access_token": settings.WHATSAPP_ACCESS_TOKEN,
+        "app_secret": settings.WHATSAPP_APP_SECRET,
+        "verify_token": settings.WHATSAPP_VERIFY_TOKEN,
+        "phone_strictness": phone_strictness,
+        "default_region": getattr(settings, "PHONE_DEFAULT_REGION", None) or None,
+    })
+    return transport_create(app=app, name=name, config=config, secrets=secrets, operator=True)
+
+
 def transports_config_problems(*, network: bool = True) -> dict[Transport, list[str]]:
     """Stored transports whose config would fail at send time (e.g. edited by hand in the database).
 

@@ -41,9 +41,9 @@ from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, WebhookEv
 from broadcasts.services.privacy import payload_without_erased, statuses_of_erased
 from broadcasts.services.sending import broadcast_id_of_reference
 from templates.models import Template
-from transports.engine import transport_secrets
 from transports.models import Transport
 from transports.redaction import mask_phone
+from transports.secrets import transport_secrets
 from whatsapp_gateway import metrics
 from whatsapp_gateway.api_input import JSONInputError, json_loads
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from broadcasts.services.manual_sends import send_test_message
 from transports.models import Transport
-from transports.presets import whatsapp_transport_from_settings
+from transports.services import whatsapp_transport_from_settings
 
 TO = "15550100001"
 

@@ -2,8 +2,8 @@ import json
 
 from django.utils import timezone
 
-from transports.engine import transport_secrets
 from transports.models import Transport
+from transports.secrets import transport_secrets
 
 WITH_TOKEN = {
     "request": {"url": "https://93.184.216.34/s", "headers": {"Authorization": "Bearer {%secrets.accessToken%}"}}

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from transports.engine import transport_secrets
 from transports.models import Transport
+from transports.secrets import transport_secrets
 
 
 def test_create_whatsapp_transport_is_idempotent_by_name(app, capsys, settings, monkeypatch):

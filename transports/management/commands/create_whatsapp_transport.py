@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from transports.presets import whatsapp_transport_from_settings
+from transports.services import whatsapp_transport_from_settings
 from whatsapp_gateway.checks import whatsapp_settings_problems
 from whatsapp_gateway.models import App
 
