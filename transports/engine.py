@@ -15,12 +15,13 @@ from django.conf import settings
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
 from transports.config_schema import config_with_defaults
-from transports.errors import PERMANENT, error_classify
+from transports.errors import ErrorCategory
 from transports.network import UnsafeURLError, URLGuard, header_problem
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
-from transports.whatsapp import TEXT_LIMIT, BuildError, whatsapp_payload
+from transports.whatsapp.catalogue import error_classify
+from transports.whatsapp.payloads import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
     "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
@@ -49,7 +50,7 @@ class SendResult:
     error_subcode: str = ""
     error_title: str = ""
     error_details: str = ""
-    category: str = ""  # "" when ok, else TRANSIENT, THROTTLED, PERMANENT or AUTH
+    category: str = ""  # "" when ok, else an ErrorCategory
     retry_after: float | None = None
     timed_out: bool = False  # no answer in time: the message may have been sent
     duration_ms: int = 0
@@ -218,7 +219,9 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
     rules = config["response"]
     excerpt = redact_text(answer.body[:RESPONSE_EXCERPT_LIMIT], secrets)
     if answer.refused:
-        return _failed(answer.key, title=redact_text(answer.refused, secrets), category=PERMANENT, request=request)
+        return _failed(
+            answer.key, title=redact_text(answer.refused, secrets), category=ErrorCategory.PERMANENT, request=request
+        )
     if answer.http_status is None:
         category, hint = error_classify(http_status=None)
         return SendResult(
@@ -271,14 +274,14 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
         try:
             request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
         except (placeholders.PlaceholderError, BuildError, ValueError, TypeError) as error:
-            refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT))
+            refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=ErrorCategory.PERMANENT))
             continue
         try:
             guard.check(request.url)
         except UnsafeURLError as error:
             # This message's URL, not the transport's credentials: fail it alone, keep the transport sending.
             refused.append(_failed(
-                item.key, title=redact_text(f"Refused URL: {error}", secrets), category=PERMANENT,
+                item.key, title=redact_text(f"Refused URL: {error}", secrets), category=ErrorCategory.PERMANENT,
                 request=log_request,
             ))
             continue

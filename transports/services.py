@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from transports.config_schema import config_errors
 from transports.models import Transport
-from transports.presets import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
 from transports.secrets import (
     secret_env_name,
     secrets_decrypt,
@@ -15,6 +14,7 @@ from transports.secrets import (
     secrets_merged,
     secrets_rotate,
 )
+from transports.whatsapp.preset import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
 from whatsapp_gateway.models import App
 
 

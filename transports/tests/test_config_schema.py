@@ -1,5 +1,5 @@
 from transports.config_schema import config_errors, config_with_defaults
-from transports.presets import whatsapp_cloud_config
+from transports.whatsapp.preset import whatsapp_cloud_config
 
 MINIMAL = {
     "request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}
