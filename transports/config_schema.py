@@ -10,10 +10,16 @@ from jsonschema import Draft202012Validator
 
 from transports import placeholders
 from transports.addresses import PHONE_REGIONS
+from transports.errors import ERROR_RULE_CATEGORIES
 from transports.network import UnsafeURLError, header_problem, url_check
 from whatsapp_gateway.api_input import JSONInputError, json_check
 
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
+# An error code as a provider writes it: a number or text (compared as text), as long as a broadcast keeps.
+_ERROR_CODES = {
+    "type": "array", "maxItems": 1000,
+    "items": {"type": ["integer", "string"], "minLength": 1, "maxLength": 32},
+}
 
 CONFIG_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -93,6 +99,14 @@ CONFIG_SCHEMA: dict = {
                 "errorDetailsPath": {"type": "string", "default": "error.error_data.details"},
             },
         },
+        "errorRules": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: _ERROR_CODES for name in ERROR_RULE_CATEGORIES},
+            "description": "Generic transports: error codes (read at response.errorCodePath) that decide the "
+            "category before the HTTP status does: permanent, retryable (transient), throttled, auth (stops the "
+            "transport). Not with a preset, which reads its provider's own catalogue.",
+        },
         "preset": {"enum": ["whatsapp_cloud"]},
         "baseUrl": {"type": "string", "pattern": "^https?://"},
         "apiVersion": {"type": "string", "pattern": "^v[0-9]+\\.[0-9]+$"},
@@ -133,6 +147,10 @@ def _rule(error) -> str:
         return f"must match {error.validator_value}"
     if error.validator == "minLength":
         return "must not be empty"
+    if error.validator == "maxLength":
+        return f"must be at most {error.validator_value} characters"
+    if error.validator == "maxItems":
+        return f"must have at most {error.validator_value} items"
     return error.message
 
 
@@ -158,6 +176,7 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
         errors.append(f"{field}: {_rule(error)}")
     if errors:
         return errors
+    errors.extend(_error_rules_errors(config))
     region = config.get("defaultRegion")
     if region and region not in PHONE_REGIONS:
         errors.append(f"defaultRegion: must be a region code such as US, GB or IN ({region} is not one)")
@@ -179,6 +198,22 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
     if errors or not network:
         return errors
     errors.extend(_url_errors(config))
+    return errors
+
+
+def _error_rules_errors(config: dict) -> list[str]:
+    rules = config.get("errorRules")
+    if rules is None:
+        return []
+    if "preset" in config:
+        return [f"errorRules: not with preset {config['preset']}, which reads its provider's own error catalogue"]
+    errors, seen = [], {}
+    for name in ERROR_RULE_CATEGORIES:
+        for code in rules.get(name) or ():
+            text = str(code).strip()
+            if text in seen and seen[text] != name:
+                errors.append(f"errorRules.{name}: code {text} is in errorRules.{seen[text]} too")
+            seen.setdefault(text, name)
     return errors
 
 

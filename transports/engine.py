@@ -14,13 +14,13 @@ from django.conf import settings
 
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
+from transports.classification import failure_classify
 from transports.config_schema import config_with_defaults
 from transports.errors import ErrorCategory
 from transports.network import UnsafeURLError, URLGuard, header_problem
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
-from transports.whatsapp.catalogue import error_classify
 from transports.whatsapp.payloads import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
@@ -223,7 +223,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
             answer.key, title=redact_text(answer.refused, secrets), category=ErrorCategory.PERMANENT, request=request
         )
     if answer.http_status is None:
-        category, hint = error_classify(http_status=None)
+        category, hint = failure_classify(config, http_status=None)
         return SendResult(
             key=answer.key, ok=False, http_status=None, provider_message_id=None,
             error_title=redact_text(answer.network_error, secrets)[:255], category=category, retry_after=hint,
@@ -242,7 +242,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         )
     code = _path_value(data, rules["errorCodePath"])
     code = "" if code is None else str(code)
-    category, hint = error_classify(http_status=answer.http_status, code=code)
+    category, hint = failure_classify(config, http_status=answer.http_status, code=code)
     header_hint = _retry_after_header(answer.headers.get("Retry-After", ""))
     title = _path_value(data, rules["errorTitlePath"])
     subcode = _path_value(data, rules["errorSubcodePath"])

@@ -20,3 +20,23 @@ def http_status_category(http_status: int | None) -> ErrorCategory:
     if http_status in (401, 403):
         return ErrorCategory.AUTH
     return ErrorCategory.PERMANENT
+
+
+# A generic transport's `errorRules`: provider error codes (read at response.errorCodePath) per category.
+ERROR_RULE_CATEGORIES = {
+    "permanent": ErrorCategory.PERMANENT,
+    "retryable": ErrorCategory.TRANSIENT,
+    "throttled": ErrorCategory.THROTTLED,
+    "auth": ErrorCategory.AUTH,
+}
+
+
+def error_rules_category(rules: dict | None, code: object) -> ErrorCategory | None:
+    """The category `rules` give the error `code` (codes compare as text: 190 matches "190"), or None."""
+    if not rules or code in ("", None):
+        return None
+    wanted = str(code).strip()
+    for name, category in ERROR_RULE_CATEGORIES.items():
+        if any(str(listed).strip() == wanted for listed in rules.get(name) or ()):
+            return category
+    return None

@@ -44,6 +44,7 @@ from templates.models import Template
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.secrets import transport_secrets
+from transports.whatsapp.catalogue import failed_status_category
 from whatsapp_gateway import metrics
 from whatsapp_gateway.api_input import JSONInputError, json_loads
 
@@ -74,9 +75,6 @@ STATUS_TIME_FIELD = {
     Broadcast.Status.READ: "read_at",
     Broadcast.Status.FAILED: "failed_at",
 }
-# Meta's classification of an asynchronous failure is not retryable by resending the same request:
-# the transports' error catalogue may refine this once the engine exposes it.
-ASYNC_FAILURE_CATEGORY = "PERMANENT"
 WAMID_CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
@@ -492,7 +490,7 @@ def _status_event_apply(broadcast: Broadcast, event: StatusEvent) -> set[str]:
         changed.add("status")
         if event.status == Broadcast.Status.FAILED:
             broadcast.error_code, broadcast.error_title = event.error_code, event.error_title
-            broadcast.error_category = ASYNC_FAILURE_CATEGORY
+            broadcast.error_category = failed_status_category(event.error_code)
             changed |= {"error_code", "error_title", "error_category"}
     time_field = STATUS_TIME_FIELD[event.status]
     # A late receipt still records when it happened; a failure that lost to a receipt does not.

@@ -107,3 +107,10 @@ def error_classify(*, http_status: int | None, code: object = "") -> tuple[Error
     if entry is not None:
         return entry.category, entry.retry_after
     return http_status_category(http_status), None
+
+
+def failed_status_category(code: object) -> ErrorCategory:
+    """The category of a `failed` status webhook's error: the catalogue's (131000 is TRANSIENT, so a
+    trigger sends it again), PERMANENT for a code it does not know (Meta took the message and gave up)."""
+    entry = catalogue_entry(code)
+    return entry.category if entry is not None else PERMANENT
