@@ -8,13 +8,13 @@ import copy
 
 from jsonschema import Draft202012Validator
 
-from transports import placeholders
-from transports.addresses import PHONE_REGIONS
+from transports import defaults, placeholders
+from transports.addresses import ADDRESS_KINDS, PHONE, PHONE_REGIONS, REGION_PATTERN, STRICT_VALID, STRICTNESS
 from transports.errors import ERROR_RULE_CATEGORIES
 from transports.network import UnsafeURLError, header_problem, url_check
+from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, WHATSAPP_CLOUD
 from whatsapp_gateway.api_input import JSONInputError, json_check
 
-_POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 # An error code as a provider writes it: a number or text (compared as text), as long as a broadcast keeps.
 _ERROR_CODES = {
     "type": "array", "maxItems": 1000,
@@ -52,36 +52,48 @@ CONFIG_SCHEMA: dict = {
                 },
             },
         },
-        "validationAddress": {"enum": ["PHONE", "EMAIL", "NONE"], "default": "PHONE"},
+        "validationAddress": {"enum": list(ADDRESS_KINDS), "default": PHONE},
         "phoneStrictness": {
-            "enum": ["valid", "possible"], "default": "valid",
+            "enum": list(STRICTNESS), "default": STRICT_VALID,
             "description": "possible accepts any number of the right length, e.g. Meta's +1 555 test numbers.",
         },
         "defaultRegion": {
-            "type": "string", "pattern": "^[A-Z]{2}$",
+            "type": "string", "pattern": REGION_PATTERN,
             "description": "Region for numbers without a country code; default settings.PHONE_DEFAULT_REGION.",
         },
         "validationContent": {"enum": ["TEXT", "JSON", "NONE"], "default": "TEXT"},
-        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+        "maxAttempts": {
+            "type": "integer", "minimum": defaults.MAX_ATTEMPTS_MIN, "maximum": defaults.MAX_ATTEMPTS_MAX,
+            "default": defaults.MAX_ATTEMPTS,
+        },
         "onTimeout": {
             "enum": ["wait", "resend"], "default": "wait",
             "description": "A request answered after the read timeout may have been sent: wait marks it UNKNOWN "
             "for its status webhook to settle; resend retries it (a duplicate if it had arrived).",
         },
-        "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
+        "rateLimit": {
+            "type": "number", "minimum": defaults.RATE_LIMIT_MIN, "maximum": defaults.RATE_LIMIT_MAX,
+            "default": defaults.RATE_LIMIT, "description": "Messages per second.",
+        },
         "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
         # Bounded like every number here: a countdown of 1e308 seconds overflows every re-queue.
         "batchDelay": {
             "type": ["number", "null"], "minimum": 0, "maximum": 3600, "default": None,
             "description": "Seconds between batches.",
         },
-        "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "concurrency": {
+            "type": "integer", "minimum": defaults.CONCURRENCY_MIN, "maximum": defaults.CONCURRENCY_MAX,
+            "default": defaults.CONCURRENCY,
+        },
         "timeouts": {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "connect": {**_POSITIVE_NUMBER, "maximum": 60, "default": 5},
-                "read": {**_POSITIVE_NUMBER, "maximum": 300, "default": 15},
+                name: {
+                    "type": "number", "minimum": defaults.TIMEOUT_MIN, "maximum": defaults.TIMEOUT_MAX[name],
+                    "default": default,
+                }
+                for name, default in defaults.TIMEOUTS.items()
             },
         },
         "response": {
@@ -107,14 +119,14 @@ CONFIG_SCHEMA: dict = {
             "category before the HTTP status does: permanent, retryable (transient), throttled, auth (stops the "
             "transport). Not with a preset, which reads its provider's own catalogue.",
         },
-        "preset": {"enum": ["whatsapp_cloud"]},
+        "preset": {"enum": [WHATSAPP_CLOUD]},
         "baseUrl": {"type": "string", "pattern": "^https?://"},
-        "apiVersion": {"type": "string", "pattern": "^v[0-9]+\\.[0-9]+$"},
-        "phoneNumberId": {"type": "string", "pattern": "^[0-9]+$"},
-        "businessAccountId": {"type": "string", "pattern": "^[0-9]+$"},
+        "apiVersion": {"type": "string", "pattern": API_VERSION_PATTERN},
+        "phoneNumberId": {"type": "string", "pattern": GRAPH_ID_PATTERN},
+        "businessAccountId": {"type": "string", "pattern": GRAPH_ID_PATTERN},
     },
     "additionalProperties": True,
-    "if": {"required": ["preset"], "properties": {"preset": {"const": "whatsapp_cloud"}}},
+    "if": {"required": ["preset"], "properties": {"preset": {"const": WHATSAPP_CLOUD}}},
     "then": {"required": ["baseUrl", "apiVersion", "phoneNumberId"]},
 }
 
