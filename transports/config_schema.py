@@ -12,6 +12,7 @@ from transports import defaults, placeholders
 from transports.addresses import ADDRESS_KINDS, PHONE, PHONE_REGIONS, REGION_PATTERN, STRICT_VALID, STRICTNESS
 from transports.errors import ERROR_RULE_CATEGORIES
 from transports.network import UnsafeURLError, header_problem, url_check
+from transports.providers import BUILDERS
 from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, WHATSAPP_CLOUD
 from whatsapp_gateway.api_input import JSONInputError, json_check
 
@@ -134,7 +135,7 @@ RESPONSE_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["re
 TIMEOUT_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["timeouts"]["properties"].items()}
 
 _VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
-_ROOT_PLACEHOLDERS = ("address", "message", "recipient", "transport", "secrets", "whatsapp")
+_ROOT_PLACEHOLDERS = ("address", "message", "recipient", "transport", "secrets", *BUILDERS)
 
 
 def _field(path) -> str:
@@ -205,8 +206,8 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
             errors.append(f"request: placeholder {{%{path}%}} names no key of this config")
         elif root == "secrets" and secrets is not None and rest.split(".")[0] not in secrets:
             errors.append(f"request: placeholder {{%{path}%}} names no secret of this transport")
-        elif root == "whatsapp" and path != "whatsapp.payload":
-            errors.append(f"request: unknown placeholder {{%{path}%}} (only whatsapp.payload)")
+        elif root in BUILDERS and path != BUILDERS[root].placeholder:
+            errors.append(f"request: unknown placeholder {{%{path}%}} (only {BUILDERS[root].placeholder})")
     if errors or not network:
         return errors
     errors.extend(_url_errors(config))

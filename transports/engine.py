@@ -14,21 +14,19 @@ from django.conf import settings
 
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
-from transports.classification import failure_classify
+from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
 from transports.config_schema import config_with_defaults
 from transports.errors import ErrorCategory
 from transports.network import UnsafeURLError, URLGuard, header_problem
+from transports.providers import BUILDERS, failure_classify, payload_builder
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
-from transports.whatsapp.payloads import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
     "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
     "send_batch", "send_batch_stream", "send_one",
 ]
-
-WHATSAPP_PAYLOAD = "whatsapp.payload"
 
 
 @dataclass
@@ -77,17 +75,17 @@ def address_normalize(transport, raw) -> str:
     )
 
 
-def _uses_whatsapp_builder(config: dict) -> bool:
-    return WHATSAPP_PAYLOAD in placeholders.placeholder_paths(config["request"])
+def _builder(config: dict) -> PayloadBuilder | None:
+    return payload_builder(config["request"])
 
 
 def _content_errors(config: dict, message: dict) -> list[str]:
     kind = config["validationContent"]
     content = message.get("content")
-    meta = message.get("meta") or {}
     if kind == "TEXT":
-        if meta.get("templateName") and _uses_whatsapp_builder(config):
-            return []  # a template message: its text lives at Meta, the content is not sent
+        builder = _builder(config)
+        if builder is not None and not builder.sends_content(message):
+            return []  # e.g. a template message: its text lives at the provider, the content is not sent
         if not isinstance(content, str) or not content.strip():
             return ["message.content: must be non-empty text"]
         if len(content) > TEXT_LIMIT:
@@ -102,7 +100,9 @@ def _content_errors(config: dict, message: dict) -> list[str]:
     return []
 
 
-def _context(*, config, message, address, params, secrets, with_whatsapp: bool, reference: str = "") -> dict:
+def _context(
+    *, config, message, address, params, secrets, builder: PayloadBuilder | None, reference: str = ""
+) -> dict:
     context = {
         "address": address,
         "message": {"content": message.get("content", ""), "meta": message.get("meta") or {}},
@@ -110,9 +110,9 @@ def _context(*, config, message, address, params, secrets, with_whatsapp: bool, 
         "transport": {"config": config},
         "secrets": secrets,
     }
-    if with_whatsapp:
-        context["whatsapp"] = {
-            "payload": lambda: whatsapp_payload(to=address, message=message, params=params, callback_data=reference)
+    if builder is not None:
+        context[builder.name] = {
+            "payload": lambda: builder.build(to=address, message=message, params=params, callback_data=reference)
         }
     return context
 
@@ -127,15 +127,16 @@ def message_check(transport, message: dict) -> list[str]:
         return errors
     secrets = {name: "x" for name in secrets_decrypt(transport.encrypted_secrets)}
     context = _context(
-        config=config, message=message, address="0", params={}, secrets=secrets, with_whatsapp=False
+        config=config, message=message, address="0", params={}, secrets=secrets, builder=None
     )
     errors = [
         f"unknown placeholder {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", "whatsapp"))
+        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", *BUILDERS))
     ]
-    if _uses_whatsapp_builder(config):
+    builder = _builder(config)
+    if builder is not None:
         try:
-            whatsapp_payload(to="0", message=message, params={})
+            builder.build(to="0", message=message, params={})
         except BuildError as error:
             errors.append(f"message.{error}")
     return errors
@@ -152,9 +153,10 @@ def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
         for path in placeholders.unknown_paths(config["request"], context)
         if path.startswith("recipient.")
     ]
-    if params and _uses_whatsapp_builder(config):
+    builder = _builder(config)
+    if params and builder is not None:
         try:
-            whatsapp_payload(to="0", message=message, params=params)
+            builder.build(to="0", message=message, params=params)
         except BuildError as error:
             errors.append(f"params: {error}")
     return errors
@@ -170,11 +172,13 @@ def _failed(key, *, title: str, category: str, request: dict | None = None, deta
     )
 
 
-def _prepare(config, message, item: Outgoing, secrets: dict, with_whatsapp: bool) -> tuple[PreparedRequest, dict]:
+def _prepare(
+    config, message, item: Outgoing, secrets: dict, builder: PayloadBuilder | None
+) -> tuple[PreparedRequest, dict]:
     """The request for one recipient and its redacted copy for the log; raises on a render problem."""
     context = _context(
         config=config, message=message, address=item.address, params=item.params or {}, secrets=secrets,
-        with_whatsapp=with_whatsapp, reference=item.reference,
+        builder=builder, reference=item.reference,
     )
     spec = config["request"]
     url = placeholders.render_string(spec["url"], context, url=True)
@@ -265,14 +269,14 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
     """
     config = _config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
-    with_whatsapp = _uses_whatsapp_builder(config)
+    builder = _builder(config)
     refused: list[SendResult] = []
     prepared: list[PreparedRequest] = []
     logged: dict[int, dict] = {}
     guard = URLGuard()
     for position, item in enumerate(outgoing):
         try:
-            request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
+            request, log_request = _prepare(config, message, item, secrets, builder)
         except (placeholders.PlaceholderError, BuildError, ValueError, TypeError) as error:
             refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=ErrorCategory.PERMANENT))
             continue

@@ -3,9 +3,9 @@
 import pytest
 
 from transports import engine
-from transports.classification import failure_classify
 from transports.config_schema import config_errors
 from transports.errors import ErrorCategory
+from transports.providers import failure_classify
 from transports.tests.conftest import make_transport
 from transports.whatsapp.preset import whatsapp_cloud_config
 

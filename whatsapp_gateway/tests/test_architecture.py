@@ -112,6 +112,15 @@ def test_transports_imports_nothing_from_the_apps_built_on_it():
     assert {module: names for module, names in wrong.items() if names} == {}
 
 
+def test_the_generic_engine_imports_nothing_of_meta():
+    # Meta's parts (transports/whatsapp/) reach the engine only through transports/providers.py.
+    generic = ["transports.engine", "transports.sender", "transports.network", "transports.placeholders",
+               "transports.builders", "transports.errors", "transports.redaction", "transports.secrets"]
+    meta = {module: sorted(n for n in _imports(module, deferred=True) if n.startswith("transports.whatsapp"))
+            for module in generic}
+    assert meta == {module: [] for module in generic}
+
+
 def test_no_first_party_import_cycle_at_module_level():
     graph = {module: _imports(module, deferred=False) for module in MODULES}
     cycles = _cycles(graph)
