@@ -153,8 +153,8 @@ def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
         for path in placeholders.unknown_paths(config["request"], context)
         if path.startswith("recipient.")
     ]
-    builder = _builder(config)
-    if params and builder is not None:
+    builder = _builder(config) if params else None  # asked per recipient: only when there is something to check
+    if builder is not None:
         try:
             builder.build(to="0", message=message, params=params)
         except BuildError as error:
