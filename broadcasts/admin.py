@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from broadcasts import admin_test_messages  # noqa: F401 — adds "Send a test message" to the transport list
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session

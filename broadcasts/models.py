@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from transports.errors import ErrorCategory
 from transports.models import Transport
 from whatsapp_gateway.models import App
 
@@ -87,7 +88,8 @@ class Broadcast(models.Model):
     error_code = models.CharField(max_length=32, blank=True, default="")
     error_title = models.CharField(max_length=255, blank=True, default="")
     error_category = models.CharField(
-        max_length=10, blank=True, default="", help_text="TRANSIENT, THROTTLED, PERMANENT or AUTH."
+        max_length=10, blank=True, default="", choices=ErrorCategory.choices,
+        help_text="How its last failure was read; empty when none.",
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

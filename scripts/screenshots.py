@@ -10,7 +10,6 @@ downloaded). Nothing outside the temporary folder and docs/img/ is touched.
 """
 
 import argparse
-import json
 import os
 import signal
 import socket
@@ -196,21 +195,14 @@ def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
         snap("admin-home")
 
         # Creating a WhatsApp transport: the form, filled.
-        page.goto(f"{admin}transports/transport/add/")
+        page.goto(f"{admin}transports/transport/add/?preset=whatsapp_cloud")
         page.select_option("#id_app", label="demo")
         page.fill("#id_name", "whatsapp-admin")
-        config = {
-            "preset": "whatsapp_cloud", "baseUrl": stack.sim, "apiVersion": "v23.0",
-            "phoneNumberId": "100000000000001", "businessAccountId": "200000000000001",
-            "phoneStrictness": "possible", "rateLimit": 80,
-            "request": {
-                "url": "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/"
-                       "{%transport.config.phoneNumberId%}/messages",
-                "headers": {"Authorization": "Bearer {%secrets.accessToken%}", "Content-Type": "application/json"},
-                "body": "{%whatsapp.payload%}",
-            },
-        }
-        page.fill("#id_config", json.dumps(config, indent=2))
+        page.fill("#id_phone_number_id", "100000000000001")
+        page.fill("#id_business_account_id", "200000000000001")
+        page.fill("#id_rate_limit", "80")
+        page.select_option("#id_phone_strictness", "possible")
+        page.fill("#id_base_url", stack.sim)
         page.fill("#id_access_token", "demo-access-token")
         page.fill("#id_app_secret", "demo-app-secret")
         page.fill("#id_verify_token", "demo-verify-token")

@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from templates.models import Template
 from templates.requirements import requirements_of
 from templates.services import TemplateError, template_delete, template_submit, templates_sync
+from transports.admin import transport_admin_action
 from whatsapp_gateway.api_input import JSONFormField
 
 
@@ -53,6 +54,12 @@ def sync_and_report(model_admin, request, transports) -> None:
                     f"{transport}: {skipped['name']} ({skipped['language']}) skipped: {skipped['reason']}",
                     messages.WARNING,
                 )
+
+
+@transport_admin_action
+@admin.action(description="Sync message templates from Meta")
+def sync_templates(model_admin, request, queryset):
+    sync_and_report(model_admin, request, queryset)
 
 
 @admin.register(Template)

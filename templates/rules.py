@@ -3,6 +3,7 @@
 import re
 
 from templates.requirements import VARIABLE, variables_in
+from transports.addresses import PHONE_DIGITS
 
 NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
@@ -163,7 +164,7 @@ def _buttons_errors(buttons) -> list[str]:
             problems.append(f"Button {index}: text is required.")
         elif len(str(button.get("text") or "")) > BUTTON_TEXT_LIMIT:
             problems.append(f"Button {index}: text is longer than {BUTTON_TEXT_LIMIT} characters.")
-        if kind == "PHONE_NUMBER" and not re.fullmatch(r"\+?\d{6,20}", str(button.get("phone_number", ""))):
+        if kind == "PHONE_NUMBER" and not re.fullmatch(rf"\+?{PHONE_DIGITS}", str(button.get("phone_number", ""))):
             problems.append(f"Button {index}: a PHONE_NUMBER button needs phone_number, e.g. 15550051310.")
         if kind == "URL" and not str(button.get("url", "")).startswith("https://"):
             problems.append(f"Button {index}: url must start with https://.")

@@ -7,7 +7,17 @@ from phonenumbers import NumberParseException, ValidationResult
 
 PHONE, EMAIL, NONE = "PHONE", "EMAIL", "NONE"
 STRICT_VALID, STRICT_POSSIBLE = "valid", "possible"
+STRICTNESS = (STRICT_VALID, STRICT_POSSIBLE)
+ADDRESS_KINDS = (PHONE, EMAIL, NONE)
+# A phone number as digits (after an optional +), as Meta's bodies, logs and template buttons write one.
+PHONE_DIGITS = r"\d{6,20}"
+# Keys under which Meta's bodies carry the person's number, and their business-scoped user id (BSUID).
+META_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to")
+META_USER_ID_KEYS = ("user_id", "recipient_user_id", "parent_user_id")
+# Keys under which Meta's bodies and ours carry a phone number.
+PHONE_KEYS = frozenset({*META_NUMBER_KEYS, "address", "phone"})
 PHONE_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+REGION_PATTERN = r"^[A-Z]{2}$"  # a region code such as US; PHONE_REGIONS says which exist
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

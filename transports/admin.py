@@ -1,30 +1,86 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from templates.admin import sync_and_report
-from transports.addresses import AddressError
-from transports.config_schema import config_errors
-from transports.management.commands.send_test_message import describe_result
+from transports import defaults
+from transports.addresses import STRICT_VALID, STRICTNESS
 from transports.models import Transport
-from transports.secrets import secrets_decrypt, secrets_encrypt, secrets_env_errors, secrets_merged
-from transports.services import send_test_message, transport_resume
+from transports.secrets import secrets_decrypt
+from transports.services import (
+    TransportConfigInvalid,
+    TransportNameTaken,
+    transport_config_from_shorthand,
+    transport_create,
+    transport_resume,
+    transport_update,
+)
+from transports.whatsapp.preset import (
+    API_VERSION_PATTERN,
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    GRAPH_ID_PATTERN,
+    SHORTHAND_OPTIONS,
+    SHORTHAND_SECRETS,
+    WHATSAPP_CLOUD,
+    whatsapp_cloud_options,
+)
 from whatsapp_gateway.api_input import JSONFormField
 
+# Form field → secret name: the WhatsApp secrets have fields of their own in both forms.
+_SECRET_FIELDS = SHORTHAND_SECRETS
+_FIELD_OF_SECRET = {name: field for field, name in _SECRET_FIELDS.items()}
+_KEEP_HELP = "Leave blank to keep the stored value; env:NAME for a variable listed in TRANSPORT_SECRET_ENV_NAMES."
 
-class TransportForm(forms.ModelForm):
-    """Config checked against the published schema; secrets are write-only (blank keeps the stored value)."""
 
-    access_token = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="accessToken secret, or env:NAME for a variable listed in TRANSPORT_SECRET_ENV_NAMES. "
-        "Leave blank to keep the stored value.",
+def _secret_field(label: str, help_text: str = _KEEP_HELP) -> forms.CharField:
+    # What the operator typed comes back after a validation error; a stored secret is never rendered.
+    return forms.CharField(
+        label=label, required=False, widget=forms.PasswordInput(render_value=True), help_text=help_text
     )
-    app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
-    verify_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
+
+
+class _ThroughServicesForm(forms.ModelForm):
+    """A transport form saved by transport_create / transport_update: the services check the config,
+    merge and encrypt the secrets and refuse a taken name, and their errors show on the form's fields."""
+
+    access_token = _secret_field("Access token")
+    app_secret = _secret_field("App secret", "Checks the signature of Meta's webhooks. " + _KEEP_HELP)
+    verify_token = _secret_field("Verify token", "Answers Meta's webhook handshake. " + _KEEP_HELP)
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors:
+            return
+        stored = Transport.objects.get(pk=self.instance.pk) if self.instance.pk else None
+        try:
+            self.instance = self.services_save(self.cleaned_data, stored)
+        except TransportConfigInvalid as error:
+            for problem in error.errors:
+                field, message = self.error_field(problem)
+                self.add_error(field, message)
+        except TransportNameTaken as error:
+            self.add_error("name", str(error))
+
+    def services_save(self, data: dict, stored: Transport | None) -> Transport:
+        raise NotImplementedError
+
+    def error_field(self, problem: str) -> tuple[str | None, str]:
+        """The form field a service's "field: rule" problem belongs to, and the message to show there."""
+        raise NotImplementedError
+
+    def typed_secrets(self, data: dict) -> dict:
+        return {name: data[field] for field, name in _SECRET_FIELDS.items() if data.get(field)}
+
+    def save(self, commit=True):
+        self.save_m2m = lambda: None  # no relations to save; the services saved the transport in _post_clean
+        return self.instance
+
+
+class TransportForm(_ThroughServicesForm):
+    """Any API transport as its JSON config; secrets are write-only (blank keeps the stored value)."""
+
     other_secrets = JSONFormField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text='Any other secrets as a JSON object, e.g. {"apiKey": "…"}; null removes one. '
@@ -34,8 +90,10 @@ class TransportForm(forms.ModelForm):
     class Meta:
         model = Transport
         fields = ["app", "name", "kind", "config", "is_active"]
-
-    _SECRET_FIELDS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
+        help_texts = {
+            "config": "Request, validation, limits and response rules (the schema: /api/v1/transports/schema). "
+            "For Meta's Cloud API, Add WhatsApp transport writes it for you.",
+        }
 
     def clean_other_secrets(self):
         value = self.cleaned_data["other_secrets"]
@@ -45,61 +103,100 @@ class TransportForm(forms.ModelForm):
             raise forms.ValidationError('Give a JSON object of names to text values (or null), e.g. {"apiKey": "…"}.')
         return value
 
-    def secrets_after_save(self) -> dict:
-        """The stored secrets with this form's changes: the named fields, then the other secrets (null removes)."""
-        data = self.cleaned_data
-        stored = secrets_decrypt(self.instance.encrypted_secrets) if self.instance.pk else {}
-        given = {name: data[field] for field, name in self._SECRET_FIELDS.items() if data.get(field)}
-        return secrets_merged(stored, {**(data.get("other_secrets") or {}), **given})
+    def services_save(self, data: dict, stored: Transport | None) -> Transport:
+        secrets = {**data["other_secrets"], **self.typed_secrets(data)}
+        if stored is None:
+            return transport_create(
+                app=data["app"], name=data["name"], config=data["config"], secrets=secrets,
+                is_active=data["is_active"], operator=True,
+            )
+        return transport_update(
+            transport=stored, name=data["name"], config=data["config"], secrets=secrets,
+            is_active=data["is_active"], operator=True,
+        )
 
-    def clean(self):
-        cleaned = super().clean()
-        config = cleaned.get("config")
-        if config is not None and "other_secrets" in cleaned:
-            errors = config_errors(config, secrets=dict.fromkeys(self.secrets_after_save(), ""))
-            if errors:
-                self.add_error("config", errors)
-        # Operators may name environment variables, but only those TRANSPORT_SECRET_ENV_NAMES lists.
-        for field, name in self._SECRET_FIELDS.items():
-            for error in secrets_env_errors({name: cleaned.get(field)}, operator=True):
-                self.add_error(field, error.split(": ", 1)[1])
-        for error in secrets_env_errors(cleaned.get("other_secrets") or {}, operator=True, field="other_secrets"):
-            self.add_error("other_secrets", error)
-        return cleaned
-
-    def save(self, commit=True):
-        secrets = self.secrets_after_save()  # read before super().save() can touch the instance
-        transport = super().save(commit=False)
-        if secrets != secrets_decrypt(transport.encrypted_secrets):
-            transport.encrypted_secrets = secrets_encrypt(secrets)
-        if commit:
-            transport.save()
-        return transport
+    def error_field(self, problem: str) -> tuple[str | None, str]:
+        field, _, rule = problem.partition(": ")
+        if field.startswith("secrets."):
+            name = field.removeprefix("secrets.")
+            return (_FIELD_OF_SECRET[name], rule) if name in _FIELD_OF_SECRET else ("other_secrets", problem)
+        return "config", problem
 
 
-class SendTestMessageForm(forms.Form):
-    to = forms.CharField(help_text="Phone number, e.g. +15550100001")
-    template = forms.CharField(required=False, help_text="Template name; blank sends a text message.")
-    language = forms.CharField(initial="en_US")
-    params = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Body parameters, one per line (name=value for named).",
+class WhatsAppTransportForm(_ThroughServicesForm):
+    """Meta's Cloud API by its ids, token and rate: the preset writes the config, so no JSON is pasted."""
+
+    phone_number_id = forms.RegexField(GRAPH_ID_PATTERN, max_length=32, label="Phone number id")
+    business_account_id = forms.RegexField(
+        GRAPH_ID_PATTERN, max_length=32, required=False, label="WhatsApp Business Account id",
+        help_text="Needed to sync templates.",
     )
-    header = JSONFormField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='Template header, e.g. {"type": "image", "link": "https://example.com/a.jpg"}.',
+    access_token = _secret_field("Access token", "Required on a new transport. " + _KEEP_HELP)
+    rate_limit = forms.FloatField(
+        required=False, min_value=defaults.RATE_LIMIT_MIN, max_value=defaults.RATE_LIMIT_MAX,
+        label="Rate limit", help_text=f"Messages per second (default {defaults.RATE_LIMIT}, Meta's first tier).",
     )
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    phone_strictness = forms.ChoiceField(
+        choices=[(value, value) for value in STRICTNESS], initial=STRICT_VALID,
+        help_text="possible accepts Meta's +1 555 test numbers.",
+    )
+    api_version = forms.RegexField(API_VERSION_PATTERN, required=False, help_text=f"Default {DEFAULT_API_VERSION}.")
+    base_url = forms.URLField(
+        required=False, assume_scheme="https", label="Graph API URL", help_text=f"Default {DEFAULT_BASE_URL}."
+    )
 
-    def clean_header(self):
-        header = self.cleaned_data["header"]
-        if header is not None and not isinstance(header, dict):
-            raise forms.ValidationError("Give a JSON object with a type.")
-        return header
+    class Meta:
+        model = Transport
+        fields = ["app", "name", "is_active"]
+
+    _OPTIONS = ("phone_number_id", "business_account_id", "rate_limit", "phone_strictness", "api_version", "base_url")
+    _OPTION_OF_KEY = {key: option for option, key in SHORTHAND_OPTIONS.items()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for option, value in whatsapp_cloud_options(self.instance.config).items():
+                if option in self.fields:
+                    self.initial.setdefault(option, value)
+
+    def services_save(self, data: dict, stored: Transport | None) -> Transport:
+        # Left blank, an option keeps its stored value (or the preset's default); the WABA id can be cleared.
+        options = {o: data[o] for o in self._OPTIONS if data.get(o) not in (None, "") or o == "business_account_id"}
+        if stored is None:
+            shorthand = {**options, **{field: data[field] for field in _SECRET_FIELDS if data.get(field)}}
+            return transport_create(
+                app=data["app"], name=data["name"], whatsapp_cloud=shorthand, is_active=data["is_active"],
+                operator=True,
+            )
+        stored_secrets = secrets_decrypt(stored.encrypted_secrets)
+        config, _ = transport_config_from_shorthand(
+            whatsapp_cloud={**whatsapp_cloud_options(stored.config), **options}, token_required=False
+        )
+        # What the preset does not write (onTimeout, batchSize… set as JSON) stays as it was.
+        extras = {k: v for k, v in stored.config.items() if k not in config and k not in self._OPTION_OF_KEY}
+        if "accessToken" not in stored_secrets and not data.get("access_token"):
+            raise TransportConfigInvalid(["whatsapp_cloud.access_token: is required"])
+        return transport_update(
+            transport=stored, name=data["name"], config={**extras, **config}, secrets=self.typed_secrets(data),
+            is_active=data["is_active"], operator=True,
+        )
+
+    def error_field(self, problem: str) -> tuple[str | None, str]:
+        field, _, rule = problem.partition(": ")
+        if field.startswith("whatsapp_cloud."):
+            field = field.removeprefix("whatsapp_cloud.")
+        elif field.startswith("secrets."):
+            field = _FIELD_OF_SECRET.get(field.removeprefix("secrets."), "")
+        else:
+            field = self._OPTION_OF_KEY.get(field.split(".")[0], "")
+        return (field, rule) if field in self.fields else (None, problem)
 
 
 @admin.register(Transport)
 class TransportAdmin(admin.ModelAdmin):
+    """A WhatsApp transport gets the WhatsApp form (add/?preset=whatsapp_cloud, and its change page);
+    any other, or ?config=json on either page, the JSON config form."""
+
     form = TransportForm
     formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
     list_display = ["name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "created_at"]
@@ -107,7 +204,8 @@ class TransportAdmin(admin.ModelAdmin):
     search_fields = ["name", "app__name"]
     readonly_fields = ["secret_names", "stopped_at", "stopped_reason", "created_at", "updated_at"]
     list_select_related = ["app"]
-    actions = ["send_test_message_action", "resume_sending", "sync_templates"]
+    # Apps built on transports add theirs with transport_admin_action (test sends, template sync).
+    actions = ["resume_sending"]
 
     @admin.action(description="Resume sending (after fixing what stopped it)")
     def resume_sending(self, request, queryset):
@@ -121,35 +219,30 @@ class TransportAdmin(admin.ModelAdmin):
                 transport, failed,
             ))
 
-    @admin.action(description="Sync message templates from Meta")
-    def sync_templates(self, request, queryset):
-        sync_and_report(self, request, queryset)
+    def whatsapp_form_wanted(self, request, obj=None) -> bool:
+        if request.GET.get("config") == "json":
+            return False
+        if obj is None:
+            return request.GET.get("preset") == WHATSAPP_CLOUD
+        return obj.config.get("preset") == WHATSAPP_CLOUD
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self.whatsapp_form_wanted(request, obj):
+            kwargs["form"] = WhatsAppTransportForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing left to do: the form saved the transport through the services when it was validated."""
 
     @admin.display(description="Stored secrets")
     def secret_names(self, transport: Transport) -> str:
         return ", ".join(sorted(secrets_decrypt(transport.encrypted_secrets))) or "-"
 
-    @admin.action(description="Send a test message")
-    def send_test_message_action(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one transport.", messages.WARNING)
-            return None
-        transport = queryset.get()
-        form = SendTestMessageForm(request.POST if "confirm" in request.POST else None)
-        context = {**self.admin_site.each_context(request), "transport": transport, "form": form, "title": "Send test"}
-        if form.is_bound and form.is_valid():
-            data = form.cleaned_data
-            try:
-                result, session = send_test_message(
-                    transport=transport, to=data["to"], template=data["template"] or None,
-                    language=data["language"] or "en_US", params=[p for p in data["params"].splitlines() if p.strip()],
-                    text=data["text"] or None, header=data["header"] or None,
-                )
-            except (AddressError, ValueError) as error:
-                form.add_error(None, str(error))
-            else:
-                context.update(
-                    result=result, summary=describe_result(result),
-                    session_url=reverse("admin:broadcasts_session_change", args=[session.pk]),
-                )
-        return TemplateResponse(request, "admin/transports/send_test_message.html", context)
+
+def transport_admin_action(action):
+    """Add an admin action to the transport list, for the apps built on transports; returns it (a decorator).
+
+    Transports imports nothing of sessions or templates, so their actions are added from their own apps.
+    """
+    TransportAdmin.actions = [*TransportAdmin.actions, action]
+    return action

@@ -8,12 +8,19 @@ import copy
 
 from jsonschema import Draft202012Validator
 
-from transports import placeholders
-from transports.addresses import PHONE_REGIONS
+from transports import defaults, placeholders
+from transports.addresses import ADDRESS_KINDS, PHONE, PHONE_REGIONS, REGION_PATTERN, STRICT_VALID, STRICTNESS
+from transports.errors import ERROR_RULE_CATEGORIES
 from transports.network import UnsafeURLError, header_problem, url_check
+from transports.providers import BUILDERS
+from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, WHATSAPP_CLOUD
 from whatsapp_gateway.api_input import JSONInputError, json_check
 
-_POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
+# An error code as a provider writes it: a number or text (compared as text), as long as a broadcast keeps.
+_ERROR_CODES = {
+    "type": "array", "maxItems": 1000,
+    "items": {"type": ["integer", "string"], "minLength": 1, "maxLength": 32},
+}
 
 CONFIG_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -46,36 +53,48 @@ CONFIG_SCHEMA: dict = {
                 },
             },
         },
-        "validationAddress": {"enum": ["PHONE", "EMAIL", "NONE"], "default": "PHONE"},
+        "validationAddress": {"enum": list(ADDRESS_KINDS), "default": PHONE},
         "phoneStrictness": {
-            "enum": ["valid", "possible"], "default": "valid",
+            "enum": list(STRICTNESS), "default": STRICT_VALID,
             "description": "possible accepts any number of the right length, e.g. Meta's +1 555 test numbers.",
         },
         "defaultRegion": {
-            "type": "string", "pattern": "^[A-Z]{2}$",
+            "type": "string", "pattern": REGION_PATTERN,
             "description": "Region for numbers without a country code; default settings.PHONE_DEFAULT_REGION.",
         },
         "validationContent": {"enum": ["TEXT", "JSON", "NONE"], "default": "TEXT"},
-        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+        "maxAttempts": {
+            "type": "integer", "minimum": defaults.MAX_ATTEMPTS_MIN, "maximum": defaults.MAX_ATTEMPTS_MAX,
+            "default": defaults.MAX_ATTEMPTS,
+        },
         "onTimeout": {
             "enum": ["wait", "resend"], "default": "wait",
             "description": "A request answered after the read timeout may have been sent: wait marks it UNKNOWN "
             "for its status webhook to settle; resend retries it (a duplicate if it had arrived).",
         },
-        "rateLimit": {**_POSITIVE_NUMBER, "maximum": 10000, "default": 80, "description": "Messages per second."},
+        "rateLimit": {
+            "type": "number", "minimum": defaults.RATE_LIMIT_MIN, "maximum": defaults.RATE_LIMIT_MAX,
+            "default": defaults.RATE_LIMIT, "description": "Messages per second.",
+        },
         "batchSize": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "default": None},
         # Bounded like every number here: a countdown of 1e308 seconds overflows every re-queue.
         "batchDelay": {
             "type": ["number", "null"], "minimum": 0, "maximum": 3600, "default": None,
             "description": "Seconds between batches.",
         },
-        "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "concurrency": {
+            "type": "integer", "minimum": defaults.CONCURRENCY_MIN, "maximum": defaults.CONCURRENCY_MAX,
+            "default": defaults.CONCURRENCY,
+        },
         "timeouts": {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "connect": {**_POSITIVE_NUMBER, "maximum": 60, "default": 5},
-                "read": {**_POSITIVE_NUMBER, "maximum": 300, "default": 15},
+                name: {
+                    "type": "number", "minimum": defaults.TIMEOUT_MIN, "maximum": defaults.TIMEOUT_MAX[name],
+                    "default": default,
+                }
+                for name, default in defaults.TIMEOUTS.items()
             },
         },
         "response": {
@@ -93,14 +112,22 @@ CONFIG_SCHEMA: dict = {
                 "errorDetailsPath": {"type": "string", "default": "error.error_data.details"},
             },
         },
-        "preset": {"enum": ["whatsapp_cloud"]},
+        "errorRules": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: _ERROR_CODES for name in ERROR_RULE_CATEGORIES},
+            "description": "Generic transports: error codes (read at response.errorCodePath) that decide the "
+            "category before the HTTP status does: permanent, retryable (transient), throttled, auth (stops the "
+            "transport). Not with a preset, which reads its provider's own catalogue.",
+        },
+        "preset": {"enum": [WHATSAPP_CLOUD]},
         "baseUrl": {"type": "string", "pattern": "^https?://"},
-        "apiVersion": {"type": "string", "pattern": "^v[0-9]+\\.[0-9]+$"},
-        "phoneNumberId": {"type": "string", "pattern": "^[0-9]+$"},
-        "businessAccountId": {"type": "string", "pattern": "^[0-9]+$"},
+        "apiVersion": {"type": "string", "pattern": API_VERSION_PATTERN},
+        "phoneNumberId": {"type": "string", "pattern": GRAPH_ID_PATTERN},
+        "businessAccountId": {"type": "string", "pattern": GRAPH_ID_PATTERN},
     },
     "additionalProperties": True,
-    "if": {"required": ["preset"], "properties": {"preset": {"const": "whatsapp_cloud"}}},
+    "if": {"required": ["preset"], "properties": {"preset": {"const": WHATSAPP_CLOUD}}},
     "then": {"required": ["baseUrl", "apiVersion", "phoneNumberId"]},
 }
 
@@ -108,7 +135,7 @@ RESPONSE_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["re
 TIMEOUT_DEFAULTS = {k: v["default"] for k, v in CONFIG_SCHEMA["properties"]["timeouts"]["properties"].items()}
 
 _VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
-_ROOT_PLACEHOLDERS = ("address", "message", "recipient", "transport", "secrets", "whatsapp")
+_ROOT_PLACEHOLDERS = ("address", "message", "recipient", "transport", "secrets", *BUILDERS)
 
 
 def _field(path) -> str:
@@ -133,6 +160,10 @@ def _rule(error) -> str:
         return f"must match {error.validator_value}"
     if error.validator == "minLength":
         return "must not be empty"
+    if error.validator == "maxLength":
+        return f"must be at most {error.validator_value} characters"
+    if error.validator == "maxItems":
+        return f"must have at most {error.validator_value} items"
     return error.message
 
 
@@ -158,6 +189,7 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
         errors.append(f"{field}: {_rule(error)}")
     if errors:
         return errors
+    errors.extend(_error_rules_errors(config))
     region = config.get("defaultRegion")
     if region and region not in PHONE_REGIONS:
         errors.append(f"defaultRegion: must be a region code such as US, GB or IN ({region} is not one)")
@@ -174,11 +206,27 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
             errors.append(f"request: placeholder {{%{path}%}} names no key of this config")
         elif root == "secrets" and secrets is not None and rest.split(".")[0] not in secrets:
             errors.append(f"request: placeholder {{%{path}%}} names no secret of this transport")
-        elif root == "whatsapp" and path != "whatsapp.payload":
-            errors.append(f"request: unknown placeholder {{%{path}%}} (only whatsapp.payload)")
+        elif root in BUILDERS and path != BUILDERS[root].placeholder:
+            errors.append(f"request: unknown placeholder {{%{path}%}} (only {BUILDERS[root].placeholder})")
     if errors or not network:
         return errors
     errors.extend(_url_errors(config))
+    return errors
+
+
+def _error_rules_errors(config: dict) -> list[str]:
+    rules = config.get("errorRules")
+    if rules is None:
+        return []
+    if "preset" in config:
+        return [f"errorRules: not with preset {config['preset']}, which reads its provider's own error catalogue"]
+    errors, seen = [], {}
+    for name in ERROR_RULE_CATEGORIES:
+        for code in rules.get(name) or ():
+            text = str(code).strip()
+            if text in seen and seen[text] != name:
+                errors.append(f"errorRules.{name}: code {text} is in errorRules.{seen[text]} too")
+            seen.setdefault(text, name)
     return errors
 
 

@@ -14,22 +14,19 @@ from django.conf import settings
 
 from transports import placeholders
 from transports.addresses import AddressError, address_normalize_with
-from transports.config_schema import config_errors, config_with_defaults
-from transports.errors import PERMANENT, error_classify
-from transports.graph import graph_request
-from transports.network import UnsafeURLError, URLGuard, header_problem, url_check
+from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
+from transports.config_schema import config_with_defaults
+from transports.errors import ErrorCategory
+from transports.network import UnsafeURLError, URLGuard, header_problem
+from transports.providers import BUILDERS, failure_classify, payload_builder
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
-from transports.secrets import secrets_decrypt, secrets_resolve
+from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
-from transports.whatsapp import TEXT_LIMIT, BuildError, whatsapp_payload
 
 __all__ = [
-    "AddressError", "Outgoing", "SendResult", "UnsafeURLError", "address_normalize", "config_errors",
-    "graph_request", "message_check", "recipient_params_check", "send_batch", "send_batch_stream", "transport_secrets",
-    "url_check",
+    "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
+    "send_batch", "send_batch_stream", "send_one",
 ]
-
-WHATSAPP_PAYLOAD = "whatsapp.payload"
 
 
 @dataclass
@@ -51,17 +48,12 @@ class SendResult:
     error_subcode: str = ""
     error_title: str = ""
     error_details: str = ""
-    category: str = ""  # "" when ok, else TRANSIENT, THROTTLED, PERMANENT or AUTH
+    category: str = ""  # "" when ok, else an ErrorCategory
     retry_after: float | None = None
     timed_out: bool = False  # no answer in time: the message may have been sent
     duration_ms: int = 0
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
-
-
-def transport_secrets(transport) -> dict:
-    """The transport's secrets decrypted, with `env:NAME` references resolved from the environment."""
-    return secrets_resolve(secrets_decrypt(transport.encrypted_secrets))
 
 
 def _config(transport) -> dict:
@@ -83,17 +75,17 @@ def address_normalize(transport, raw) -> str:
     )
 
 
-def _uses_whatsapp_builder(config: dict) -> bool:
-    return WHATSAPP_PAYLOAD in placeholders.placeholder_paths(config["request"])
+def _builder(config: dict) -> PayloadBuilder | None:
+    return payload_builder(config["request"])
 
 
 def _content_errors(config: dict, message: dict) -> list[str]:
     kind = config["validationContent"]
     content = message.get("content")
-    meta = message.get("meta") or {}
     if kind == "TEXT":
-        if meta.get("templateName") and _uses_whatsapp_builder(config):
-            return []  # a template message: its text lives at Meta, the content is not sent
+        builder = _builder(config)
+        if builder is not None and not builder.sends_content(message):
+            return []  # e.g. a template message: its text lives at the provider, the content is not sent
         if not isinstance(content, str) or not content.strip():
             return ["message.content: must be non-empty text"]
         if len(content) > TEXT_LIMIT:
@@ -108,7 +100,9 @@ def _content_errors(config: dict, message: dict) -> list[str]:
     return []
 
 
-def _context(*, config, message, address, params, secrets, with_whatsapp: bool, reference: str = "") -> dict:
+def _context(
+    *, config, message, address, params, secrets, builder: PayloadBuilder | None, reference: str = ""
+) -> dict:
     context = {
         "address": address,
         "message": {"content": message.get("content", ""), "meta": message.get("meta") or {}},
@@ -116,9 +110,9 @@ def _context(*, config, message, address, params, secrets, with_whatsapp: bool, 
         "transport": {"config": config},
         "secrets": secrets,
     }
-    if with_whatsapp:
-        context["whatsapp"] = {
-            "payload": lambda: whatsapp_payload(to=address, message=message, params=params, callback_data=reference)
+    if builder is not None:
+        context[builder.name] = {
+            "payload": lambda: builder.build(to=address, message=message, params=params, callback_data=reference)
         }
     return context
 
@@ -133,15 +127,16 @@ def message_check(transport, message: dict) -> list[str]:
         return errors
     secrets = {name: "x" for name in secrets_decrypt(transport.encrypted_secrets)}
     context = _context(
-        config=config, message=message, address="0", params={}, secrets=secrets, with_whatsapp=False
+        config=config, message=message, address="0", params={}, secrets=secrets, builder=None
     )
     errors = [
         f"unknown placeholder {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", "whatsapp"))
+        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", *BUILDERS))
     ]
-    if _uses_whatsapp_builder(config):
+    builder = _builder(config)
+    if builder is not None:
         try:
-            whatsapp_payload(to="0", message=message, params={})
+            builder.build(to="0", message=message, params={})
         except BuildError as error:
             errors.append(f"message.{error}")
     return errors
@@ -158,9 +153,10 @@ def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
         for path in placeholders.unknown_paths(config["request"], context)
         if path.startswith("recipient.")
     ]
-    if params and _uses_whatsapp_builder(config):
+    builder = _builder(config) if params else None  # asked per recipient: only when there is something to check
+    if builder is not None:
         try:
-            whatsapp_payload(to="0", message=message, params=params)
+            builder.build(to="0", message=message, params=params)
         except BuildError as error:
             errors.append(f"params: {error}")
     return errors
@@ -176,11 +172,13 @@ def _failed(key, *, title: str, category: str, request: dict | None = None, deta
     )
 
 
-def _prepare(config, message, item: Outgoing, secrets: dict, with_whatsapp: bool) -> tuple[PreparedRequest, dict]:
+def _prepare(
+    config, message, item: Outgoing, secrets: dict, builder: PayloadBuilder | None
+) -> tuple[PreparedRequest, dict]:
     """The request for one recipient and its redacted copy for the log; raises on a render problem."""
     context = _context(
         config=config, message=message, address=item.address, params=item.params or {}, secrets=secrets,
-        with_whatsapp=with_whatsapp, reference=item.reference,
+        builder=builder, reference=item.reference,
     )
     spec = config["request"]
     url = placeholders.render_string(spec["url"], context, url=True)
@@ -225,9 +223,11 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
     rules = config["response"]
     excerpt = redact_text(answer.body[:RESPONSE_EXCERPT_LIMIT], secrets)
     if answer.refused:
-        return _failed(answer.key, title=redact_text(answer.refused, secrets), category=PERMANENT, request=request)
+        return _failed(
+            answer.key, title=redact_text(answer.refused, secrets), category=ErrorCategory.PERMANENT, request=request
+        )
     if answer.http_status is None:
-        category, hint = error_classify(http_status=None)
+        category, hint = failure_classify(config, http_status=None)
         return SendResult(
             key=answer.key, ok=False, http_status=None, provider_message_id=None,
             error_title=redact_text(answer.network_error, secrets)[:255], category=category, retry_after=hint,
@@ -246,7 +246,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         )
     code = _path_value(data, rules["errorCodePath"])
     code = "" if code is None else str(code)
-    category, hint = error_classify(http_status=answer.http_status, code=code)
+    category, hint = failure_classify(config, http_status=answer.http_status, code=code)
     header_hint = _retry_after_header(answer.headers.get("Retry-After", ""))
     title = _path_value(data, rules["errorTitlePath"])
     subcode = _path_value(data, rules["errorSubcodePath"])
@@ -269,23 +269,23 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
     """
     config = _config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
-    with_whatsapp = _uses_whatsapp_builder(config)
+    builder = _builder(config)
     refused: list[SendResult] = []
     prepared: list[PreparedRequest] = []
     logged: dict[int, dict] = {}
     guard = URLGuard()
     for position, item in enumerate(outgoing):
         try:
-            request, log_request = _prepare(config, message, item, secrets, with_whatsapp)
+            request, log_request = _prepare(config, message, item, secrets, builder)
         except (placeholders.PlaceholderError, BuildError, ValueError, TypeError) as error:
-            refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=PERMANENT))
+            refused.append(_failed(item.key, title=redact_text(str(error), secrets), category=ErrorCategory.PERMANENT))
             continue
         try:
             guard.check(request.url)
         except UnsafeURLError as error:
             # This message's URL, not the transport's credentials: fail it alone, keep the transport sending.
             refused.append(_failed(
-                item.key, title=redact_text(f"Refused URL: {error}", secrets), category=PERMANENT,
+                item.key, title=redact_text(f"Refused URL: {error}", secrets), category=ErrorCategory.PERMANENT,
                 request=log_request,
             ))
             continue

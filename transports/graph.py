@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import requests
 
+from transports.defaults import TIMEOUTS
 from transports.models import Transport
 from transports.network import UnsafeURLError, guarded_session, url_check
+from transports.secrets import transport_secrets
 
 _http = guarded_session()
 
@@ -41,8 +43,6 @@ def graph_request(
     files: dict | None = None, data: dict | None = None,
 ) -> GraphAnswer:
     """Call `{baseUrl}/{apiVersion}/{path}` with the transport's access token; never raises for HTTP errors."""
-    from transports.engine import transport_secrets
-
     config = transport.config
     url = f"{config['baseUrl'].rstrip('/')}/{config['apiVersion']}/{path.lstrip('/')}"
     try:
@@ -55,7 +55,8 @@ def graph_request(
         response = _http.request(
             method, url, params=params, json=json, files=files, data=data,
             headers={"Authorization": f"Bearer {token}"},
-            timeout=(timeouts.get("connect", 5), timeouts.get("read", 15)), allow_redirects=False,
+            timeout=(timeouts.get("connect", TIMEOUTS["connect"]), timeouts.get("read", TIMEOUTS["read"])),
+            allow_redirects=False,
         )
     except requests.RequestException as error:
         return GraphAnswer(ok=False, http_status=None, body={}, error_title=f"Network error: {type(error).__name__}")

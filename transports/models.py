@@ -3,10 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from transports import defaults
 from whatsapp_gateway.models import App
-
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_RATE_LIMIT = 80.0  # Meta's default per-number throughput tier, messages/second
 
 
 class Transport(models.Model):
@@ -41,11 +39,11 @@ class Transport(models.Model):
 
     @property
     def max_attempts(self) -> int:
-        return int(self.config.get("maxAttempts", DEFAULT_MAX_ATTEMPTS))
+        return int(self.config.get("maxAttempts", defaults.MAX_ATTEMPTS))
 
     @property
     def rate_limit(self) -> float:
-        return float(self.config.get("rateLimit", DEFAULT_RATE_LIMIT))
+        return float(self.config.get("rateLimit", defaults.RATE_LIMIT))
 
     @property
     def batch_size(self) -> int:

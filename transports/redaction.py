@@ -4,6 +4,8 @@ import json
 import re
 from urllib.parse import quote, quote_plus
 
+from transports.addresses import PHONE_DIGITS, PHONE_KEYS
+
 REDACTED = "[REDACTED]"
 
 # Header and query/body keys whose values are secret whatever they contain.
@@ -73,14 +75,12 @@ RESPONSE_EXCERPT_LIMIT = 2000
 
 # --- Personal data: template parameters and phone numbers -------------------------------------
 
-# Keys under which Meta's bodies (and ours) carry a phone number.
-PHONE_KEYS = frozenset({"to", "wa_id", "recipient_id", "from", "input", "address", "phone"})
 # Keys of a WhatsApp parameter object that describe it rather than hold the person's data.
 _PARAMETER_SHAPE_KEYS = frozenset({"type", "parameter_name", "sub_type", "index"})
 _NOT_PERSONAL_KEYS = _PARAMETER_SHAPE_KEYS | {"language", "templateName", "code", "policy"}
-_PHONE_VALUE = re.compile(r"^\+?\d{6,20}$")
+_PHONE_VALUE = re.compile(rf"^\+?{PHONE_DIGITS}$")
 _PHONE_KEYS_PATTERN = "|".join(sorted(PHONE_KEYS))
-_PHONE_IN_JSON_TEXT = re.compile(rf'("(?:{_PHONE_KEYS_PATTERN})"\s*:\s*")(\+?\d{{6,20}})(")')
+_PHONE_IN_JSON_TEXT = re.compile(rf'("(?:{_PHONE_KEYS_PATTERN})"\s*:\s*")(\+?{PHONE_DIGITS})(")')
 
 
 def parameter_values(*sources) -> list[str]:

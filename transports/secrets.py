@@ -1,6 +1,7 @@
-"""Transport secrets at rest: a JSON object encrypted with Fernet (key from the environment)."""
+"""Transport secrets at rest: a JSON object encrypted with Fernet (key from the environment), and reading them."""
 
 import json
+import os
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -63,11 +64,14 @@ def secrets_env_errors(secrets: dict, *, operator: bool, field: str = "secrets")
 def secrets_resolve(secrets: dict) -> dict:
     """`secrets` with `env:NAME` references resolved: the variable's value for a name listed in
     TRANSPORT_SECRET_ENV_NAMES, "" for any other (so a stored reference can never read the rest)."""
-    import os
-
     allowed = set(settings.TRANSPORT_SECRET_ENV_NAMES)
     resolved = {}
     for key, value in secrets.items():
         env_name = secret_env_name(value)
         resolved[key] = value if env_name is None else os.environ.get(env_name, "") if env_name in allowed else ""
     return resolved
+
+
+def transport_secrets(transport) -> dict:
+    """The transport's secrets decrypted, with `env:NAME` references resolved from the environment."""
+    return secrets_resolve(secrets_decrypt(transport.encrypted_secrets))

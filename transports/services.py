@@ -1,4 +1,4 @@
-"""Transport services: create, update, stop and resume transports; send a test message."""
+"""Transport services: create, update, stop and resume transports."""
 
 from cryptography.fernet import InvalidToken
 from django.db import IntegrityError, transaction
@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from transports.config_schema import config_errors
 from transports.models import Transport
-from transports.presets import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
 from transports.secrets import (
     secret_env_name,
     secrets_decrypt,
@@ -15,6 +14,7 @@ from transports.secrets import (
     secrets_merged,
     secrets_rotate,
 )
+from transports.whatsapp.preset import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
 from whatsapp_gateway.models import App
 
 
@@ -145,6 +145,28 @@ def transport_update(
     return transport
 
 
+def whatsapp_transport_from_settings(*, app, name: str, settings, phone_strictness: str = "possible") -> Transport:
+    """The app's transport called `name`, created from the WHATSAPP_* settings when it does not exist.
+
+    Built with phoneStrictness "possible" so Meta's +1 555 test numbers (and DEV_PHONE) work.
+    """
+    existing = Transport.objects.filter(app=app, name=name).first()
+    if existing is not None:
+        return existing
+    config, secrets = whatsapp_cloud_expand({
+        "phone_number_id": settings.WHATSAPP_PHONE_NUMBER_ID,
+        "business_account_id": settings.WHATSAPP_BUSINESS_ACCOUNT_ID,
+        "api_version": settings.WHATSAPP_API_VERSION,
+        "base_url": settings.WHATSAPP_API_BASE_URL,
+        "access_token": settings.WHATSAPP_ACCESS_TOKEN,
+        "app_secret": settings.WHATSAPP_APP_SECRET,
+        "verify_token": settings.WHATSAPP_VERIFY_TOKEN,
+        "phone_strictness": phone_strictness,
+        "default_region": getattr(settings, "PHONE_DEFAULT_REGION", None) or None,
+    })
+    return transport_create(app=app, name=name, config=config, secrets=secrets, operator=True)
+
+
 def transports_config_problems(*, network: bool = True) -> dict[Transport, list[str]]:
     """Stored transports whose config would fail at send time (e.g. edited by hand in the database).
 
@@ -207,51 +229,3 @@ def transport_resume(*, transport: Transport) -> Transport:
     transport.stopped_reason = ""
     transport.save(update_fields=["stopped_at", "stopped_reason", "updated_at"])
     return transport
-
-
-def test_send_message_build(
-    *, to: str, template: str | None = None, language: str = "en_US", params=(), text: str | None = None,
-    header: dict | None = None,
-) -> dict:
-    """The message a test send uses: a template (params positional, or named when given as name=value,
-    and its header: media, text or location, as in a session's message.meta.header) or text."""
-    if template:
-        values = list(params or ())
-        named = values and all(isinstance(v, str) and "=" in v for v in values)
-        parameters = dict(v.split("=", 1) for v in values) if named else values
-        meta = {"templateName": template, "language": language}
-        if parameters:
-            meta["parameters"] = parameters
-        if header:
-            meta["header"] = header
-        return {"content": "", "meta": meta}
-    return {"content": text or "Test message from WhatsApp Gateway", "meta": {}}
-
-
-def send_test_message(
-    *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
-    text: str | None = None, header: dict | None = None,
-):
-    """Send one message now; return the engine's SendResult (Meta's answer, secrets redacted) and its session.
-
-    Raises AddressError for a bad number and ValueError for a message the transport or the template
-    check refuses (the same check a session gets), so no Meta call is wasted on a template error.
-    What was sent is recorded as a one-recipient test session, so its webhooks find it.
-    """
-    # Templates and broadcasts build on transports: imported at use.
-    from broadcasts.services.manual_sends import test_message_record
-    from templates.services import template_send_errors
-    from transports import engine
-
-    address = engine.address_normalize(transport, to)
-    message = test_send_message_build(
-        to=to, template=template, language=language, params=params, text=text, header=header
-    )
-    problems = engine.message_check(transport, message) or template_send_errors(
-        transport=transport, meta=message["meta"]
-    )
-    if problems:
-        raise ValueError("; ".join(problems))
-    result = engine.send_one(transport, message, address)
-    session = test_message_record(transport=transport, message=message, address=address, result=result)
-    return result, session

@@ -68,7 +68,7 @@ def _demo_key_ensure(*, app: App, key: str) -> None:
 
 def _demo_transport(*, app: App) -> int | None:
     try:
-        from transports.presets import whatsapp_transport_from_settings
+        from transports.services import whatsapp_transport_from_settings
     except ImportError:  # the preset arrives with the transport engine
         return None
     transport = app.transports.filter(name="whatsapp-demo").first()

@@ -3,12 +3,13 @@
 import logging
 import re
 
+from transports.addresses import PHONE_DIGITS
 from transports.redaction import mask_phone, redact_text
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 # An admin search (`?q=`) is often a full phone number; any other query value that is one gets masked.
 _SEARCH_QUERY = re.compile(r"([?&]q=)[^&\s\"']*")
-_PHONE_IN_QUERY = re.compile(r"(=(?:%2B|\+)?)(\d{6,20})(?=[&\s\"'#]|$)")
+_PHONE_IN_QUERY = re.compile(rf"(=(?:%2B|\+)?)({PHONE_DIGITS})(?=[&\s\"'#]|$)")
 
 
 class KeyValueFormatter(logging.Formatter):

@@ -56,7 +56,7 @@ def transport_credentials_check(transport: Transport) -> tuple[bool, str]:
 
 
 def test_send_check(transport: Transport, *, to: str, template: str, language: str) -> tuple[bool, str]:
-    from transports.services import send_test_message
+    from broadcasts.services.manual_sends import send_test_message
 
     result, _session = send_test_message(transport=transport, to=to, template=template, language=language)
     if result.ok:

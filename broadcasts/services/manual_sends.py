@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.sending import SendOutcome
+from templates.services import template_send_errors
+from transports import engine
 from transports.models import Transport
 
 
@@ -31,3 +33,56 @@ def test_message_record(*, transport: Transport, message: dict, address: str, re
         )
         SendOutcome(broadcast=broadcast, result=result).log_row(session=session, attempt=1, task_id="").save()
     return session
+
+
+def test_send_message_build(
+    *, to: str, template: str | None = None, language: str = "en_US", params=(), text: str | None = None,
+    header: dict | None = None,
+) -> dict:
+    """The message a test send uses: a template (params positional, or named when given as name=value,
+    and its header: media, text or location, as in a session's message.meta.header) or text."""
+    if template:
+        values = list(params or ())
+        named = values and all(isinstance(v, str) and "=" in v for v in values)
+        parameters = dict(v.split("=", 1) for v in values) if named else values
+        meta = {"templateName": template, "language": language}
+        if parameters:
+            meta["parameters"] = parameters
+        if header:
+            meta["header"] = header
+        return {"content": "", "meta": meta}
+    return {"content": text or "Test message from WhatsApp Gateway", "meta": {}}
+
+
+def send_test_message(
+    *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
+    text: str | None = None, header: dict | None = None,
+) -> tuple[engine.SendResult, Session]:
+    """Send one message now; return the engine's SendResult (Meta's answer, secrets redacted) and its session.
+
+    Raises AddressError for a bad number and ValueError for a message the transport or the template
+    check refuses (the same check a session gets), so no Meta call is wasted on a template error.
+    What was sent is recorded as a one-recipient test session, so its webhooks find it.
+    """
+    address = engine.address_normalize(transport, to)
+    message = test_send_message_build(
+        to=to, template=template, language=language, params=params, text=text, header=header
+    )
+    problems = engine.message_check(transport, message) or template_send_errors(
+        transport=transport, meta=message["meta"]
+    )
+    if problems:
+        raise ValueError("; ".join(problems))
+    result = engine.send_one(transport, message, address)
+    session = test_message_record(transport=transport, message=message, address=address, result=result)
+    return result, session
+
+
+def test_result_describe(result) -> str:
+    """The provider's answer as an operator reads it (shared by the command and the admin action)."""
+    if result.ok:
+        return f"Sent: HTTP {result.http_status}, message id {result.provider_message_id}"
+    parts = [f"HTTP {result.http_status}" if result.http_status else "no HTTP answer"]
+    parts += [p for p in (result.error_code and f"Meta error {result.error_code}", result.error_title,
+                          result.error_details) if p]
+    return f"Failed ({result.category}): " + " - ".join(parts)

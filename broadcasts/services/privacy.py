@@ -21,7 +21,7 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import broadcast_counts_by_session, stats_from_counts
 from broadcasts.services.transitions import ERASED_NOTE, broadcasts_cancel
-from transports.addresses import STRICT_POSSIBLE, AddressError, phone_normalize
+from transports.addresses import META_NUMBER_KEYS, META_USER_ID_KEYS, STRICT_POSSIBLE, AddressError, phone_normalize
 from transports.models import Transport
 from whatsapp_gateway.models import App
 
@@ -30,7 +30,7 @@ logger = logging.getLogger("gateway.privacy")
 ERASED = "[ERASED]"
 FINISHED = [Session.Status.COMPLETED, Session.Status.FAILED, Session.Status.CANCELLED]
 # Keys of a Meta status, contact or message object that carry the person's number or user id (BSUID).
-_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to", "user_id", "recipient_user_id", "parent_user_id")
+_NUMBER_KEYS = (*META_NUMBER_KEYS, *META_USER_ID_KEYS)
 # What is kept of such an object once its number is erased (enough to process a pending status).
 _KEPT_KEYS = ("id", "status", "timestamp", "type")
 # Meta's business-scoped user id ("US.13491208655302741918") and message id ("wamid." and base64).

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-TRANSIENT = "TRANSIENT"
-THROTTLED = "THROTTLED"
-PERMANENT = "PERMANENT"
-AUTH = "AUTH"
+from transports.errors import ErrorCategory
+
+TRANSIENT = ErrorCategory.TRANSIENT
+THROTTLED = ErrorCategory.THROTTLED
+PERMANENT = ErrorCategory.PERMANENT
+AUTH = ErrorCategory.AUTH
 RETRYABLE = {TRANSIENT, THROTTLED}
 
 

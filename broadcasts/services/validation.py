@@ -6,7 +6,7 @@ from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
 from transports import engine
 from transports.models import Transport
-from transports.whatsapp import meta_merged
+from transports.whatsapp.payloads import meta_merged
 
 
 @dataclass

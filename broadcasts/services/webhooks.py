@@ -43,9 +43,10 @@ from broadcasts.services.sending import broadcast_id_of_reference
 from broadcasts.services.sweeper import sent_twice_record
 from broadcasts.services.transitions import STATUS_TIME_FIELD, broadcast_status_apply, broadcasts_save
 from templates.models import Template
-from transports.engine import transport_secrets
 from transports.models import Transport
 from transports.redaction import mask_phone
+from transports.secrets import transport_secrets
+from transports.whatsapp.catalogue import failed_status_category
 from whatsapp_gateway import metrics
 from whatsapp_gateway.api_input import JSONInputError, json_loads
 
@@ -61,9 +62,6 @@ META_STATUSES = {
     "failed": Broadcast.Status.FAILED,
 }
 # The status a broadcast ends in is the highest-ranked one seen (see the module docstring).
-# Meta's classification of an asynchronous failure is not retryable by resending the same request:
-# the transports' error catalogue may refine this once the engine exposes it.
-ASYNC_FAILURE_CATEGORY = "PERMANENT"
 WAMID_CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
@@ -428,7 +426,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         for broadcast in broadcasts[event.wamid]:
             fields = broadcast_status_apply(
                 broadcast, status=event.status, event_at=event.event_at, error_code=event.error_code,
-                error_title=event.error_title, error_category=ASYNC_FAILURE_CATEGORY,
+                error_title=event.error_title, error_category=failed_status_category(event.error_code),
             )
             if fields:
                 changed[broadcast.pk] = broadcast

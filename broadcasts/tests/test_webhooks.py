@@ -15,8 +15,8 @@ from broadcasts.services.webhooks import (
     webhook_events_process_pending,
 )
 from templates.models import Template
-from transports.presets import whatsapp_cloud_config
 from transports.services import transport_create
+from transports.whatsapp.preset import whatsapp_cloud_config
 
 APP_SECRET = "s3cret"
 VERIFY_TOKEN = "vt"

@@ -10,9 +10,9 @@ fails the build (`mkdocs build --strict` turns the error into a failure too).
 
 Generators: env-variables (.env.example), config-fields and config-schema
 (transports.config_schema), error-categories, error-catalogue and error-http-fallback
-(transports.errors), phone-examples (transports.addresses), state-machine
-(broadcasts.services.transitions), commands (the project's management commands and their
-help). whatsapp_gateway/tests/test_docs_reference.py tests them.
+(transports.errors, transports.whatsapp.catalogue), phone-examples (transports.addresses),
+state-machine (broadcasts.services.transitions), commands (the project's management commands and
+their help). whatsapp_gateway/tests/test_docs_reference.py tests them.
 """
 
 from __future__ import annotations
@@ -225,13 +225,14 @@ def render_config_schema() -> str:
     return "```json\n" + json.dumps(CONFIG_SCHEMA, indent=2, ensure_ascii=False) + "\n```"
 
 
-# --- transports.errors ----------------------------------------------------------------------------
+# --- transports.errors and transports.whatsapp.catalogue ------------------------------------------
 
 
 def render_error_catalogue() -> str:
-    from transports.errors import CATALOGUE, CATEGORIES, catalogue_entry
+    from transports.errors import ErrorCategory
+    from transports.whatsapp.catalogue import CATALOGUE, catalogue_entry
 
-    missing = [c for c in CATEGORIES if c not in CATEGORY_ACTIONS or c not in CATEGORY_ADVICE]
+    missing = [c for c in ErrorCategory.values if c not in CATEGORY_ACTIONS or c not in CATEGORY_ADVICE]
     if missing:
         raise ValueError(f"docs/hooks/generate.py: no action/advice for categories {missing}")
     stale = sorted(set(CODE_ADVICE) - set(CATALOGUE))
@@ -250,10 +251,11 @@ def render_error_catalogue() -> str:
 
 
 def render_error_categories() -> str:
-    from transports.errors import CATALOGUE, CATEGORIES
+    from transports.errors import ErrorCategory
+    from transports.whatsapp.catalogue import CATALOGUE
 
     out = []
-    for category in CATEGORIES:
+    for category in ErrorCategory.values:
         codes = sorted(code for code, entry in CATALOGUE.items() if entry.category == category)
         out += [
             f"### {category}", "",
@@ -266,11 +268,11 @@ def render_error_categories() -> str:
 
 
 def render_error_http_fallback() -> str:
-    from transports.errors import error_classify
+    from transports.errors import http_status_category
 
     out = ["| HTTP status (answer without a known code) | category |", "|---|---|"]
     for status in HTTP_FALLBACK_STATUSES:
-        category, _ = error_classify(http_status=status)
+        category = http_status_category(status)
         label = "none (network error, timeout)" if status is None else f"{status}"
         out.append(f"| {label} | {category} |")
     return "\n".join(out)

@@ -50,3 +50,12 @@ def test_the_sync_action_names_each_template_it_had_to_skip(admin_client, sim_tr
     )
     assert page.status_code == 200
     assert f"{'x' * 100} (en_US) skipped: name".encode() in page.content
+
+
+def test_the_transport_list_syncs_the_selected_transports_templates(admin_client, sim_transport):
+    page = admin_client.post(
+        "/admin/transports/transport/", {"action": "sync_templates", "_selected_action": [sim_transport["id"]]},
+        follow=True,
+    )
+    assert page.status_code == 200 and b"new, 0 updated, 0 deleted at Meta." in page.content
+    assert Template.objects.filter(transport_id=sim_transport["id"], name="order_confirmation").exists()

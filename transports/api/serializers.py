@@ -1,7 +1,10 @@
 from rest_framework import serializers
 
+from transports import defaults
+from transports.addresses import REGION_PATTERN, STRICTNESS
 from transports.models import Transport
 from transports.secrets import secrets_decrypt
+from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN
 
 
 class TransportOutput(serializers.ModelSerializer):
@@ -21,20 +24,27 @@ class TransportOutput(serializers.ModelSerializer):
 class WhatsAppCloudInput(serializers.Serializer):
     """Shorthand for Meta's Cloud API; expanded by the preset into the full config and secrets."""
 
-    phone_number_id = serializers.RegexField(r"^[0-9]+$", max_length=32)
-    business_account_id = serializers.RegexField(r"^[0-9]+$", max_length=32, required=False)
-    api_version = serializers.RegexField(r"^v[0-9]+\.[0-9]+$", required=False, help_text="e.g. v23.0")
+    phone_number_id = serializers.RegexField(GRAPH_ID_PATTERN, max_length=32)
+    business_account_id = serializers.RegexField(GRAPH_ID_PATTERN, max_length=32, required=False)
+    api_version = serializers.RegexField(API_VERSION_PATTERN, required=False, help_text="e.g. v23.0")
     base_url = serializers.URLField(required=False, help_text="Default https://graph.facebook.com")
     access_token = serializers.CharField(write_only=True, help_text="Or env:VARIABLE_NAME")
     app_secret = serializers.CharField(write_only=True, required=False)
     verify_token = serializers.CharField(write_only=True, required=False)
-    rate_limit = serializers.FloatField(required=False, min_value=0.1, max_value=10000)
-    max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=20)
-    phone_strictness = serializers.ChoiceField(["valid", "possible"], required=False)
-    default_region = serializers.RegexField(r"^[A-Z]{2}$", required=False)
-    concurrency = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    rate_limit = serializers.FloatField(
+        required=False, min_value=defaults.RATE_LIMIT_MIN, max_value=defaults.RATE_LIMIT_MAX
+    )
+    max_attempts = serializers.IntegerField(
+        required=False, min_value=defaults.MAX_ATTEMPTS_MIN, max_value=defaults.MAX_ATTEMPTS_MAX
+    )
+    phone_strictness = serializers.ChoiceField(STRICTNESS, required=False)
+    default_region = serializers.RegexField(REGION_PATTERN, required=False)
+    concurrency = serializers.IntegerField(
+        required=False, min_value=defaults.CONCURRENCY_MIN, max_value=defaults.CONCURRENCY_MAX
+    )
     timeouts = serializers.DictField(
-        child=serializers.FloatField(min_value=0.1, max_value=300), required=False,
+        child=serializers.FloatField(min_value=defaults.TIMEOUT_MIN, max_value=max(defaults.TIMEOUT_MAX.values())),
+        required=False,
         help_text='Seconds: {"connect": 5, "read": 15}',
     )
 

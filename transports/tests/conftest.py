@@ -52,6 +52,9 @@ class FakeProvider:
         if mode == "auth":
             error = {"message": "Error validating access token: Session has expired", "code": 190, "error_subcode": 463}
             return web.json_response({"error": error}, status=401)
+        if mode.startswith("fail-"):  # fail-<HTTP status>-<error code>: any provider's error answer
+            _, status, code = mode.split("-", 2)
+            return web.json_response({"error": {"message": f"Error {code}", "code": int(code)}}, status=int(status))
         if mode == "down":
             return web.Response(status=502, text="bad gateway")
         if mode == "slow":

@@ -2,27 +2,8 @@ import json
 
 from django.utils import timezone
 
-from transports.engine import transport_secrets
 from transports.models import Transport
-from transports.presets import whatsapp_transport_from_settings
-
-
-def test_the_admin_send_test_message_action_shows_metas_answer(admin_client, app, simulator, settings):
-    settings.WHATSAPP_API_BASE_URL = simulator.base_url
-    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1]]
-    transport = whatsapp_transport_from_settings(app=app, name="wa", settings=settings)
-    url = "/admin/transports/transport/"
-    form_page = admin_client.post(url, {"action": "send_test_message_action", "_selected_action": [transport.pk]})
-    assert form_page.status_code == 200 and b"Send a test message through" in form_page.content
-    answer = admin_client.post(url, {
-        "action": "send_test_message_action", "_selected_action": [transport.pk], "confirm": "1",
-        "to": "+15550100001", "template": "hello_world", "language": "en_US", "params": "", "text": "",
-    })
-    assert b"Sent: HTTP 200, message id wamid." in answer.content
-    assert b"demo-access-token" not in answer.content
-    session = transport.sessions.get()
-    assert f'<a href="/admin/broadcasts/session/{session.pk}/change/">its session</a>'.encode() in answer.content
-
+from transports.secrets import transport_secrets
 
 WITH_TOKEN = {
     "request": {"url": "https://93.184.216.34/s", "headers": {"Authorization": "Bearer {%secrets.accessToken%}"}}
@@ -91,3 +72,10 @@ def test_resume_in_the_admin_links_to_the_sessions_the_stop_failed(admin_client,
     assert (transport.stopped_at, transport.stopped_reason) == (None, "")
     link = f'href="/admin/broadcasts/session/?transport__id__exact={transport.pk}&amp;status__exact=FAILED"'
     assert b"resumed." in response.content and link.encode() in response.content
+
+
+def test_the_transport_list_offers_the_actions_the_apps_built_on_transports_add(admin_client, app):
+    Transport.objects.create(app=app, name="sms", config=WITH_TOKEN)  # the actions show once there is a row
+    page = admin_client.get("/admin/transports/transport/").content.decode()
+    for action in ("resume_sending", "send_test_message_action", "sync_templates"):
+        assert f'value="{action}"' in page

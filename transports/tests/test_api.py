@@ -1,7 +1,7 @@
 import pytest
 
-from transports.engine import transport_secrets
 from transports.models import Transport
+from transports.secrets import transport_secrets
 
 SHORTHAND = {
     "phone_number_id": "100000000000001",

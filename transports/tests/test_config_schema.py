@@ -1,5 +1,5 @@
 from transports.config_schema import config_errors, config_with_defaults
-from transports.presets import whatsapp_cloud_config
+from transports.whatsapp.preset import whatsapp_cloud_config
 
 MINIMAL = {
     "request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}
@@ -35,7 +35,7 @@ def test_errors_name_the_field_and_the_rule():
     assert "validationAddress: must be one of PHONE, EMAIL, NONE" in errors
     assert "maxAttempts: must be at least 1" in errors
     assert "rateLimit: must be of type number" in errors
-    assert "timeouts.read: must be greater than 0" in errors
+    assert "timeouts.read: must be at least 0.1" in errors
 
 
 def test_the_default_region_must_be_one_phonenumbers_knows():

@@ -1,6 +1,7 @@
 import pytest
 
-from transports.errors import AUTH, CATALOGUE, CATEGORIES, PERMANENT, THROTTLED, TRANSIENT, error_classify
+from transports.errors import ErrorCategory
+from transports.whatsapp.catalogue import AUTH, CATALOGUE, PERMANENT, THROTTLED, TRANSIENT, error_classify
 
 
 @pytest.mark.parametrize(
@@ -67,4 +68,4 @@ def test_it_gives_a_retry_after_hint_for_throttling():
 
 
 def test_every_catalogue_entry_has_a_known_category_and_a_title():
-    assert all(entry.category in CATEGORIES and entry.title for entry in CATALOGUE.values())
+    assert all(entry.category in ErrorCategory.values and entry.title for entry in CATALOGUE.values())

@@ -6,10 +6,10 @@ import pytest
 
 from transports import engine
 from transports.models import Transport
-from transports.presets import whatsapp_cloud_config
 from transports.secrets import secrets_encrypt
 from transports.tests.conftest import make_transport
-from transports.whatsapp import TEXT_LIMIT
+from transports.whatsapp.payloads import TEXT_LIMIT
+from transports.whatsapp.preset import whatsapp_cloud_config
 
 
 def _generic(content_rule: str) -> Transport:

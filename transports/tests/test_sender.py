@@ -31,7 +31,8 @@ def test_the_logged_request_and_response_never_contain_the_secret(provider):
 
 
 def test_it_parses_meta_throttling_sent_as_http_400(provider):
-    (result,) = _send(make_transport(provider.base_url, path="throttled"), ["15550100001"])
+    transport = make_transport(provider.base_url, path="throttled", preset="whatsapp_cloud")
+    (result,) = _send(transport, ["15550100001"])
     assert not result.ok and result.http_status == 400
     assert (result.error_code, result.category, result.retry_after) == ("130429", "THROTTLED", 1)
     assert result.error_title == "(#130429) Rate limit hit"

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from templates.models import Template
 from transports import engine
 from transports.models import Transport
-from transports.secrets import secrets_encrypt
+from transports.secrets import secrets_encrypt, transport_secrets
 from transports.tests.conftest import make_transport
 from whatsapp_gateway.testing import database_rows
 
@@ -65,9 +65,9 @@ def test_a_reference_to_an_unlisted_variable_resolves_to_nothing(monkeypatch, se
     transport = Transport(config=_generic(), encrypted_secrets=secrets_encrypt(
         {"k": "env:SECRET_KEY", "d": "env:DATABASE_URL", "t": "env:OPERATOR_TOKEN"}
     ))
-    assert engine.transport_secrets(transport) == {"k": "", "d": "", "t": ""}
+    assert transport_secrets(transport) == {"k": "", "d": "", "t": ""}
     settings.TRANSPORT_SECRET_ENV_NAMES = ["OPERATOR_TOKEN"]
-    assert engine.transport_secrets(transport) == {"k": "", "d": "", "t": "tok-OPERATOR"}
+    assert transport_secrets(transport) == {"k": "", "d": "", "t": "tok-OPERATOR"}
 
 
 def test_a_stored_reference_never_reaches_the_provider_unless_listed(provider, monkeypatch):
@@ -110,7 +110,7 @@ def test_an_operator_stores_a_listed_reference_in_the_admin_but_not_an_unlisted_
     added = admin_client.post("/admin/transports/transport/add/",
                               {**form, "access_token": "env:WHATSAPP_ACCESS_TOKEN", "other_secrets": ""})
     assert added.status_code == 302
-    assert engine.transport_secrets(Transport.objects.get()) == {"accessToken": "tok-OPERATOR"}
+    assert transport_secrets(Transport.objects.get()) == {"accessToken": "tok-OPERATOR"}
 
 
 # --- the simulator's control API and the allow-list ---------------------------------------------

@@ -1,6 +1,6 @@
 import pytest
 
-from transports.whatsapp import BuildError, whatsapp_payload
+from transports.whatsapp.payloads import BuildError, whatsapp_payload
 
 
 def _template(meta, params=None):

@@ -23,7 +23,7 @@ def staff(django_user_model):
 
 @pytest.fixture
 def transport(app):
-    from transports.presets import whatsapp_transport_from_settings
+    from transports.services import whatsapp_transport_from_settings
 
     return whatsapp_transport_from_settings(app=app, name="whatsapp-main", settings=settings)
 

@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 
 from transports.config_schema import CONFIG_SCHEMA, config_errors
-from transports.errors import CATALOGUE, CATEGORIES
+from transports.errors import ErrorCategory
+from transports.whatsapp.catalogue import CATALOGUE
 
 ROOT = Path(settings.BASE_DIR)
 DOCS = ROOT / "docs"
@@ -48,7 +49,7 @@ def test_it_lists_every_catalogue_code_with_a_category_action_and_advice():
     table = generate.render_error_catalogue()
     for code, entry in CATALOGUE.items():
         assert re.search(rf"^\| `{code}` \| .*\| \[{entry.category}\]", table, re.MULTILINE), code
-    assert set(CATEGORIES) == set(generate.CATEGORY_ACTIONS) == set(generate.CATEGORY_ADVICE)
+    assert set(ErrorCategory.values) == set(generate.CATEGORY_ACTIONS) == set(generate.CATEGORY_ADVICE)
     assert set(generate.CODE_ADVICE) <= set(CATALOGUE)
 
 

@@ -54,8 +54,8 @@ def console():
 
 @pytest.fixture
 def transport(app):
-    from transports.presets import whatsapp_cloud_config
     from transports.services import transport_create
+    from transports.whatsapp.preset import whatsapp_cloud_config
 
     secrets = {"accessToken": "tok-123456", "appSecret": "app-secret-123", "verifyToken": "right-verify-token"}
     config = whatsapp_cloud_config(phone_number_id="100000000000001", business_account_id="200000000000001")

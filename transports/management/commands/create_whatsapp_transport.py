@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from transports.presets import whatsapp_transport_from_settings
+from transports.addresses import STRICT_POSSIBLE, STRICTNESS
+from transports.services import whatsapp_transport_from_settings
 from whatsapp_gateway.checks import whatsapp_settings_problems
 from whatsapp_gateway.models import App
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--app", required=True, help="Name of the app that owns the transport.")
         parser.add_argument("--name", default="whatsapp", help="Transport name (default: whatsapp).")
         parser.add_argument(
-            "--strictness", choices=["valid", "possible"], default="possible",
+            "--strictness", choices=STRICTNESS, default=STRICT_POSSIBLE,
             help="Phone validation: possible also accepts Meta's +1 555 test numbers.",
         )
 

@@ -3,19 +3,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from broadcasts.services.manual_sends import send_test_message, test_result_describe
 from transports.addresses import AddressError
 from transports.models import Transport
-from transports.services import send_test_message
-
-
-def describe_result(result) -> str:
-    """Meta's answer as an operator reads it (shared by the command and the admin action)."""
-    if result.ok:
-        return f"Sent: HTTP {result.http_status}, message id {result.provider_message_id}"
-    parts = [f"HTTP {result.http_status}" if result.http_status else "no HTTP answer"]
-    parts += [p for p in (result.error_code and f"Meta error {result.error_code}", result.error_title,
-                          result.error_details) if p]
-    return f"Failed ({result.category}): " + " - ".join(parts)
 
 
 def _json_object(value: str) -> dict:
@@ -60,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(f"--to: {error}") from error
         except ValueError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(describe_result(result))
+        self.stdout.write(test_result_describe(result))
         self.stdout.write(f"Recorded as test session {session.pk}")
         self.stdout.write(result.response_body or json.dumps({"request": result.request}))
         if not result.ok:

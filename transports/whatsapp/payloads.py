@@ -14,18 +14,14 @@ Per-recipient params (the recipient's `params` object) are applied over the mess
 
 import re
 
+from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
 from whatsapp_gateway.api_input import ascii_id
 
 MEDIA_TYPES = ("image", "video", "document")
 HEADER_TYPES = ("text", *MEDIA_TYPES, "location")
 BUTTON_TYPES = ("url", "quick_reply", "copy_code", "flow", "catalog", "mpm")
-TEXT_LIMIT = 4096
 DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 RESERVED_PARAM_KEYS = ("parameters", "header", "buttons", "language", "components")
-
-
-class BuildError(ValueError):
-    """The message meta cannot be turned into a WhatsApp request; str() names the field."""
 
 
 def meta_merged(meta: dict, params: dict | None) -> dict:
@@ -209,3 +205,10 @@ def whatsapp_payload(*, to: str, message: dict, params: dict | None = None, call
         raise BuildError(f"content: at most {TEXT_LIMIT} characters for a WhatsApp text message")
     text = {"body": content, "preview_url": bool(meta.get("previewUrl", False))}
     return {**envelope, "type": "text", "text": text}
+
+
+# {%whatsapp.payload%}: a template message's text lives at Meta, so only a text message sends its content.
+WHATSAPP_BUILDER = PayloadBuilder(
+    name="whatsapp", build=whatsapp_payload,
+    sends_content=lambda message: not (message.get("meta") or {}).get("templateName"),
+)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('broadcasts', '0009_broadcast_unknown'),
+        ('broadcasts', '0010_broadcast_error_category_choices'),
     ]
 
     operations = [

@@ -1,26 +1,36 @@
 """The WhatsApp Cloud preset: Meta's Cloud API as an API transport config plus secrets."""
 
-from transports.models import Transport
+from transports import defaults
+from transports.addresses import PHONE, STRICT_VALID
 
-WHATSAPP_CLOUD = "whatsapp_cloud"
+WHATSAPP_CLOUD = "whatsapp_cloud"  # the config's "preset": it reads Meta's error catalogue
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
 MESSAGES_URL = (
     "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/{%transport.config.phoneNumberId%}/messages"
 )
 
+# Graph API ids are digits; API versions read v23.0 (the config schema and the API's shorthand check both).
+GRAPH_ID_PATTERN = r"^[0-9]+$"
+API_VERSION_PATTERN = r"^v[0-9]+\.[0-9]+$"
+
+# The shorthand's options (the arguments of whatsapp_cloud_config) → the config key each one sets.
+SHORTHAND_OPTIONS = {
+    "phone_number_id": "phoneNumberId", "business_account_id": "businessAccountId", "api_version": "apiVersion",
+    "base_url": "baseUrl", "rate_limit": "rateLimit", "max_attempts": "maxAttempts",
+    "phone_strictness": "phoneStrictness", "default_region": "defaultRegion", "concurrency": "concurrency",
+    "timeouts": "timeouts",
+}
 # Shorthand field → secret name inside the transport's secrets.
 SHORTHAND_SECRETS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
-SHORTHAND_FIELDS = (
-    "phone_number_id", "business_account_id", "api_version", "base_url", *SHORTHAND_SECRETS,
-    "rate_limit", "max_attempts", "phone_strictness", "default_region", "concurrency", "timeouts",
-)
+SHORTHAND_FIELDS = (*SHORTHAND_OPTIONS, *SHORTHAND_SECRETS)
 
 
 def whatsapp_cloud_config(
     *, phone_number_id: str, business_account_id: str = "", api_version: str = DEFAULT_API_VERSION,
-    base_url: str = DEFAULT_BASE_URL, rate_limit: float = 80, max_attempts: int = 3,
-    phone_strictness: str = "valid", default_region: str | None = None, concurrency: int = 100,
+    base_url: str = DEFAULT_BASE_URL, rate_limit: float = defaults.RATE_LIMIT,
+    max_attempts: int = defaults.MAX_ATTEMPTS, phone_strictness: str = STRICT_VALID, default_region: str | None = None,
+    concurrency: int = defaults.CONCURRENCY,
     timeouts: dict | None = None,
 ) -> dict:
     """The full API transport config for Meta's Cloud API `/messages` endpoint (no secrets in it)."""
@@ -35,13 +45,13 @@ def whatsapp_cloud_config(
             "headers": {"Authorization": "Bearer {%secrets.accessToken%}", "Content-Type": "application/json"},
             "body": "{%whatsapp.payload%}",
         },
-        "validationAddress": "PHONE",
+        "validationAddress": PHONE,
         "phoneStrictness": phone_strictness,
         "validationContent": "TEXT",
         "maxAttempts": int(max_attempts),
         "rateLimit": rate_limit,
         "concurrency": int(concurrency),
-        "timeouts": {"connect": 5, "read": 15, **(timeouts or {})},
+        "timeouts": {**defaults.TIMEOUTS, **(timeouts or {})},
         "response": {
             "successStatus": [200, 201],
             "messageIdPath": "messages.0.id",
@@ -60,18 +70,7 @@ def whatsapp_cloud_config(
 
 def whatsapp_cloud_options(config: dict) -> dict:
     """The shorthand options (no secrets) a stored whatsapp_cloud config was built from."""
-    options = {
-        "phone_number_id": config.get("phoneNumberId"),
-        "business_account_id": config.get("businessAccountId"),
-        "api_version": config.get("apiVersion"),
-        "base_url": config.get("baseUrl"),
-        "rate_limit": config.get("rateLimit"),
-        "max_attempts": config.get("maxAttempts"),
-        "phone_strictness": config.get("phoneStrictness"),
-        "default_region": config.get("defaultRegion"),
-        "concurrency": config.get("concurrency"),
-        "timeouts": config.get("timeouts"),
-    }
+    options = {option: config.get(key) for option, key in SHORTHAND_OPTIONS.items()}
     return {name: value for name, value in options.items() if value is not None}
 
 
@@ -92,27 +91,3 @@ def whatsapp_cloud_expand(shorthand: dict, *, token_required: bool = True) -> tu
     config = whatsapp_cloud_config(**options)
     secrets = {name: str(shorthand[field]) for field, name in SHORTHAND_SECRETS.items() if shorthand.get(field)}
     return config, secrets
-
-
-def whatsapp_transport_from_settings(*, app, name: str, settings, phone_strictness: str = "possible") -> Transport:
-    """The app's transport called `name`, created from the WHATSAPP_* settings when it does not exist.
-
-    Built with phoneStrictness "possible" so Meta's +1 555 test numbers (and DEV_PHONE) work.
-    """
-    from transports.services import transport_create
-
-    existing = Transport.objects.filter(app=app, name=name).first()
-    if existing is not None:
-        return existing
-    config, secrets = whatsapp_cloud_expand({
-        "phone_number_id": settings.WHATSAPP_PHONE_NUMBER_ID,
-        "business_account_id": settings.WHATSAPP_BUSINESS_ACCOUNT_ID,
-        "api_version": settings.WHATSAPP_API_VERSION,
-        "base_url": settings.WHATSAPP_API_BASE_URL,
-        "access_token": settings.WHATSAPP_ACCESS_TOKEN,
-        "app_secret": settings.WHATSAPP_APP_SECRET,
-        "verify_token": settings.WHATSAPP_VERIFY_TOKEN,
-        "phone_strictness": phone_strictness,
-        "default_region": getattr(settings, "PHONE_DEFAULT_REGION", None) or None,
-    })
-    return transport_create(app=app, name=name, config=config, secrets=secrets, operator=True)

@@ -1,0 +1,146 @@
+"""Imports point one way: transports below templates and broadcasts, and no first-party import cycle.
+
+Read from the source with `ast`, so a violation fails here, not as an ImportError at some later start-up.
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("whatsapp_gateway", "transports", "broadcasts", "templates", "simulator", "bench")
+# transports is the bottom layer of the apps: templates and broadcasts build on it, never the reverse.
+ABOVE_TRANSPORTS = ("broadcasts", "templates")
+
+
+def _is_test_file(path: Path) -> bool:
+    return "tests" in path.parts or path.name.startswith("test_") or path.name == "conftest.py"
+
+
+def _first_party_modules() -> dict[str, Path]:
+    modules = {"celery_app": ROOT / "celery_app.py"}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if _is_test_file(relative):
+                continue
+            parts = relative.with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+MODULES = _first_party_modules()
+
+
+def _imported(module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The first-party modules one import statement loads (`from pkg import mod` names pkg.mod)."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
+            kept = package.split(".")[: len(package.split(".")) - node.level + 1]
+            base = ".".join([*kept, *([node.module] if node.module else [])])
+        names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+    return [name for name in names if name in MODULES and name != module]
+
+
+def _imports(module: str, *, deferred: bool) -> set[str]:
+    """What `module` imports at module level, and with `deferred` also inside its functions and classes."""
+    tree = ast.parse(MODULES[module].read_text(), filename=str(MODULES[module]))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.update(_imported(module, child))
+            elif deferred or not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                visit(child)
+
+    visit(tree)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return found
+
+
+def _described(cycles: list[list[str]], graph: dict[str, set[str]]) -> str:
+    return "\n".join(
+        " / ".join(f"{module} -> {', '.join(sorted(graph[module] & set(cycle)))}" for module in cycle)
+        for cycle in cycles
+    )
+
+
+def test_transports_imports_nothing_from_the_apps_built_on_it():
+    wrong = {
+        module: sorted(name for name in _imports(module, deferred=True) if name.startswith(ABOVE_TRANSPORTS))
+        for module in MODULES
+        if module.split(".")[0] == "transports"
+    }
+    assert {module: names for module, names in wrong.items() if names} == {}
+
+
+def test_the_generic_engine_imports_nothing_of_meta():
+    # Meta's parts (transports/whatsapp/) reach the engine only through transports/providers.py.
+    generic = ["transports.engine", "transports.sender", "transports.network", "transports.placeholders",
+               "transports.builders", "transports.errors", "transports.redaction", "transports.secrets"]
+    meta = {module: sorted(n for n in _imports(module, deferred=True) if n.startswith("transports.whatsapp"))
+            for module in generic}
+    assert meta == {module: [] for module in generic}
+
+
+def test_no_first_party_import_cycle_at_module_level():
+    graph = {module: _imports(module, deferred=False) for module in MODULES}
+    cycles = _cycles(graph)
+    assert not cycles, _described(cycles, graph)
+
+
+def test_no_import_cycle_hides_in_a_function_body_except_enqueueing_a_task():
+    # A service may import its app's tasks module where it enqueues (tasks call services, so not at module
+    # level); any other deferred import that closes a cycle is a function in the wrong module.
+    graph = {
+        module: {
+            name for name in _imports(module, deferred=True)
+            if name in _imports(module, deferred=False) or not name.endswith(".tasks")
+        }
+        for module in MODULES
+    }
+    cycles = _cycles(graph)
+    assert not cycles, _described(cycles, graph)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
