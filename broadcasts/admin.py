@@ -27,7 +27,8 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["app", "transport"]
     readonly_fields = [
         "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
-        "error", "idempotency_key", "is_test", "created_at", "started_at", "completed_at", "cancelled_at",
+        "error", "pause_reason", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
+        "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats"]
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]

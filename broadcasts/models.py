@@ -31,7 +31,17 @@ class Session(models.Model):
     message = models.JSONField(default=dict, help_text="{content, meta}: template name, language, parameters…")
     total = models.PositiveIntegerField(default=0)
     stats = models.JSONField(default=dict, blank=True, help_text="Counts by status, kept when data is purged.")
-    error = models.TextField(blank=True, default="", help_text="Why the session stopped or failed.")
+    error = models.TextField(blank=True, default="", help_text="Why the session stopped, failed or was paused.")
+
+    class PauseReason(models.TextChoices):
+        NONE = "", "Not paused"
+        OPERATOR = "operator", "By an operator"
+        TEMPLATE = "template", "Meta paused or disabled its template"
+
+    pause_reason = models.CharField(
+        max_length=10, choices=PauseReason.choices, blank=True, default=PauseReason.NONE,
+        help_text="Who paused it: a session paused for its template resumes when the template is approved again.",
+    )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     is_test = models.BooleanField(
@@ -85,6 +95,11 @@ class Broadcast(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it to send.")
     # Not unique: Meta's wamids are, but a generic API transport's provider may repeat an id (a batch id).
     wamid = models.CharField(max_length=200, null=True, blank=True, db_index=True)
+    message_status = models.CharField(
+        max_length=40, blank=True, default="",
+        help_text="What Meta's answer said of the accepted send: accepted, held_for_quality_assessment (Meta holds "
+        "it while it checks the message; it is not stuck), paused.",
+    )
     error_code = models.CharField(max_length=32, blank=True, default="")
     error_title = models.CharField(max_length=255, blank=True, default="")
     error_category = models.CharField(

@@ -12,6 +12,7 @@ from templates.models import Template
 from templates.requirements import requirements_of
 from templates.rules import template_definition_errors
 from templates.send_check import send_errors
+from templates.signals import templates_approved
 from transports.graph import graph_request
 from transports.models import Transport
 from whatsapp_gateway.api_input import JSONInputError, json_check, text_problem
@@ -83,7 +84,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
     now = timezone.now()
     existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
     created = updated = 0
-    seen, unchanged, skipped = set(), [], []
+    seen, unchanged, skipped, approved = set(), [], [], []
     with transaction.atomic():
         for item in remote:
             if reason := _unstorable(item):
@@ -113,6 +114,8 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
             elif any(getattr(template, field) != value for field, value in values.items()):
                 Template.objects.filter(pk=template.pk).update(**values, synced_at=now, updated_at=now)
                 updated += 1
+                if values["status"] == Template.Status.APPROVED != template.status:
+                    approved.append(key)
             else:
                 unchanged.append(template.pk)
         # Seen at Meta as they are: only the time of the sync moves.
@@ -121,6 +124,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
         Template.objects.filter(pk__in=vanished).update(
             status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
         )
+        _approved_announce(transport=transport, templates=approved)
     for each in skipped:
         logger.warning(
             "template from Meta skipped",
@@ -314,3 +318,54 @@ def template_send_errors(*, transport: Transport, meta: dict) -> list[str]:
         return []
     template, errors = template_usable(transport=transport, name=name, language=meta.get("language") or "en_US")
     return errors or template_parameters_errors(template=template, meta=meta)
+
+
+# --- Meta's template events -----------------------------------------------------------------------
+
+
+def template_events_apply(*, transport: Transport, status_events: list[dict], quality_events: list[dict]) -> dict:
+    """Apply Meta's template status and quality events to the app's templates; the rest is only counted."""
+    counts = {"templates_updated": 0, "templates_unknown": 0, "template_events_ignored": 0}
+    approved = []
+    for value in status_events:
+        event = str(value.get("event", "")).upper()
+        if event not in Template.Status.values:
+            # e.g. FLAGGED or REINSTATED: no status of ours; the raw event stays on the WebhookEvent.
+            counts["template_events_ignored"] += 1
+            continue
+        updates = {"status": event}
+        if event == Template.Status.REJECTED:
+            info = value.get("rejection_info") if isinstance(value.get("rejection_info"), dict) else {}
+            updates["rejected_reason"] = str(info.get("reason") or value.get("reason") or "")
+        elif event == Template.Status.APPROVED:
+            updates["rejected_reason"] = ""
+        approved += _template_update(transport=transport, value=value, updates=updates, counts=counts)
+    for value in quality_events:
+        score = str(value.get("new_quality_score", "")).upper()[:10]
+        _template_update(transport=transport, value=value, updates={"quality_score": score}, counts=counts)
+    _approved_announce(transport=transport, templates=approved)
+    return counts
+
+
+def _template_update(*, transport: Transport, value: dict, updates: dict, counts: dict) -> list[tuple[str, str]]:
+    """Update the template the event names; returns (name, language) of those it made APPROVED."""
+    meta_id = str(value.get("message_template_id") or "")
+    matching = Template.objects.filter(app_id=transport.app_id, meta_id=meta_id) if meta_id else Template.objects.none()
+    if not matching.exists():
+        # A template not synced since it was submitted has no meta_id yet: match name and language.
+        matching = Template.objects.filter(
+            transport=transport, name=str(value.get("message_template_name") or ""),
+            language=str(value.get("message_template_language") or ""),
+        )
+    becoming_approved = []
+    if updates.get("status") == Template.Status.APPROVED:
+        becoming_approved = list(matching.exclude(status=Template.Status.APPROVED).values_list("name", "language"))
+    updated = matching.update(**updates, updated_at=timezone.now())
+    counts["templates_updated" if updated else "templates_unknown"] += 1
+    return becoming_approved
+
+
+def _approved_announce(*, transport: Transport, templates: list[tuple[str, str]]) -> None:
+    if templates:
+        transaction.on_commit(lambda: templates_approved.send(sender=Template, transport=transport,
+                                                              templates=templates))

@@ -106,6 +106,11 @@ CONFIG_SCHEMA: dict = {
                     "default": [200, 201, 202],
                 },
                 "messageIdPath": {"type": "string", "default": "messages.0.id"},
+                "messageStatusPath": {
+                    "type": "string", "default": "",
+                    "description": "Where an accepted send's answer says what became of it (WhatsApp: "
+                    "messages.0.message_status: accepted, held_for_quality_assessment, paused); empty: not read.",
+                },
                 "errorCodePath": {"type": "string", "default": "error.code"},
                 "errorSubcodePath": {"type": "string", "default": "error.error_subcode"},
                 "errorTitlePath": {"type": "string", "default": "error.message"},

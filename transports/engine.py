@@ -18,7 +18,7 @@ from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
 from transports.config_schema import config_with_defaults
 from transports.errors import ErrorCategory
 from transports.network import UnsafeURLError, URLGuard, header_problem
-from transports.providers import BUILDERS, failure_classify, payload_builder
+from transports.providers import BUILDERS, failure_classify, failure_policy, payload_builder
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
@@ -50,6 +50,8 @@ class SendResult:
     error_details: str = ""
     category: str = ""  # "" when ok, else an ErrorCategory
     retry_after: float | None = None
+    policy: str = ""  # the provider's own handling of this error, beyond its category (see providers.py)
+    message_status: str = ""  # what the provider says of an accepted send (WhatsApp: held_for_quality_assessment…)
     timed_out: bool = False  # no answer in time: the message may have been sent
     duration_ms: int = 0
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
@@ -239,9 +241,11 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         data = {}
     if answer.http_status in rules["successStatus"]:
         message_id = _path_value(data, rules["messageIdPath"])
+        status = _path_value(data, rules["messageStatusPath"]) if rules.get("messageStatusPath") else None
         return SendResult(
             key=answer.key, ok=True, http_status=answer.http_status,
             provider_message_id=str(message_id) if message_id is not None else None,
+            message_status=str(status)[:40] if isinstance(status, str | int) else "",
             duration_ms=answer.duration_ms, request=request, response_body=excerpt,
         )
     code = _path_value(data, rules["errorCodePath"])
@@ -257,7 +261,7 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
         error_title=redact_text(str(title or f"HTTP {answer.http_status}"), secrets)[:255],
         error_details=redact_text("" if details is None else str(details), secrets)[:500],
         category=category, retry_after=header_hint if header_hint is not None else hint,
-        duration_ms=answer.duration_ms, request=request, response_body=excerpt,
+        policy=failure_policy(config, code), duration_ms=answer.duration_ms, request=request, response_body=excerpt,
     )
 
 

@@ -10,6 +10,10 @@ class ErrorCategory(models.TextChoices):
     AUTH = "AUTH", "Auth (account, token or config: the transport stops)"
 
 
+# What a sender does for an error beyond its category's rule, when the provider's catalogue says so.
+HOLD_SESSION = "hold_session"  # the message's template is paused or disabled: its session waits, nothing fails
+
+
 def http_status_category(http_status: int | None) -> ErrorCategory:
     """The category the HTTP status alone gives: none (network error), 5xx and 408 are transient,
     429 throttled, 401/403 auth, any other status permanent."""

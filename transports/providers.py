@@ -21,6 +21,14 @@ def payload_builder(request: dict) -> PayloadBuilder | None:
     return next((builder for builder in BUILDERS.values() if builder.placeholder in paths), None)
 
 
+def failure_policy(config: dict, code: object) -> str:
+    """The provider's own handling of error `code` beyond its category ("" for none); the preset's only."""
+    if config.get("preset") != WHATSAPP_CLOUD:
+        return ""
+    entry = catalogue.catalogue_entry(code) if code not in ("", None) else None
+    return entry.policy if entry is not None else ""
+
+
 def failure_classify(config: dict, *, http_status: int | None, code: object = "") -> tuple[ErrorCategory, float | None]:
     """(category, retry-after hint) for a failed request through a transport with `config`."""
     if config.get("preset") == WHATSAPP_CLOUD:

@@ -92,6 +92,7 @@ class BroadcastOutput(serializers.ModelSerializer):
             "status",
             "attempts",
             "wamid",
+            "message_status",
             "error_code",
             "error_title",
             "error_category",

@@ -24,6 +24,7 @@ from broadcasts.services.pacing import (
 )
 from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
+from broadcasts.services.sessions import session_hold_for_template
 from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
 from broadcasts.services.transitions import (
     SEND_OUTCOME,
@@ -36,6 +37,7 @@ from broadcasts.services.transitions import (
     session_start,
     sessions_stop,
 )
+from transports.errors import HOLD_SESSION
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.services import transport_stop
@@ -154,7 +156,7 @@ def outcomes_record(
         successes=sum(outcome.ok for outcome in outcomes), probe=probe,
     )
     max_attempts = transport.max_attempts
-    auth_failure = None
+    auth_failure = template_held = None
     throttled = False
     changed, logs = [], []
     tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0, "unknown": 0}
@@ -165,6 +167,7 @@ def outcomes_record(
         if outcome.ok:
             broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.SENT)
             broadcast.wamid = outcome.provider_message_id
+            broadcast.message_status = outcome.message_status
             broadcast.sent_at = now
             broadcast.error_code = broadcast.error_title = broadcast.error_category = ""
             broadcast.next_attempt_at = None
@@ -178,6 +181,13 @@ def outcomes_record(
                 broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.UNKNOWN)
                 broadcast.next_attempt_at = None
                 tally["unknown"] += 1
+            elif outcome.policy == HOLD_SESSION:
+                template_held = template_held or outcome
+                # The template, not the recipient: not counted, the message waits for the template or a resume.
+                broadcast.attempts -= 1
+                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
+                broadcast.next_attempt_at = None
+                tally["held"] += 1
             elif outcome.category == AUTH:
                 auth_failure = auth_failure or outcome
                 # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
@@ -223,6 +233,11 @@ def outcomes_record(
             now=now,
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    if template_held:
+        session_hold_for_template(
+            session=session, reason=f"Meta stopped the template ({template_held.describe()}): the session resumes by "
+            "itself once the template is approved again (status webhook or sync), or when you resume it.",
+        )
     if tally["retrying"] or tally["held"]:
         tally["cancelled"] = session_cancelled_leftovers_cancel(session=session)
     metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=outcomes)

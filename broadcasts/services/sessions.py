@@ -16,6 +16,7 @@ from broadcasts.services.errors import SessionError
 from broadcasts.services.retry import AUTH, RETRYABLE
 from broadcasts.services.transitions import (
     SESSION_CANCEL,
+    SESSION_HOLD,
     SESSION_PAUSE,
     SESSION_RESUME,
     SESSION_TRIGGER,
@@ -32,6 +33,7 @@ from broadcasts.services.validation import (
     template_errors_for_message,
 )
 from templates.models import Template
+from templates.services import language_code
 from transports.models import Transport
 from whatsapp_gateway.api_input import text_problem
 from whatsapp_gateway.models import App
@@ -150,7 +152,7 @@ def _recipients_recheck(*, session: Session, recipients: list) -> RecipientsChec
     template = None
     if meta.get("templateName"):
         template = Template.objects.filter(
-            transport=session.transport, name=meta["templateName"], language=meta.get("language") or "en_US"
+            transport=session.transport, name=meta["templateName"], language=language_code(meta.get("language"))
         ).first()
     return recipients_check(
         transport=session.transport, message=session.message, recipients=recipients,
@@ -231,18 +233,48 @@ def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
 def session_pause(*, session: Session) -> Session:
     """Stop claiming the session's broadcasts until it is resumed; the batch already on the wire finishes."""
     with session_locked(session_id=session.pk, move=SESSION_PAUSE):
-        session_move(session_id=session.pk, move=SESSION_PAUSE)
+        session_move(session_id=session.pk, move=SESSION_PAUSE, pause_reason=Session.PauseReason.OPERATOR)
     session.refresh_from_db()
     return session
 
 
 def session_resume(*, session: Session) -> Session:
-    """Let a paused session send again, from where it stopped."""
+    """Let a paused session send again, from where it stopped (paused by an operator or for its template)."""
     with session_locked(session_id=session.pk, move=SESSION_RESUME):
-        session_move(session_id=session.pk, move=SESSION_RESUME)
+        session_move(session_id=session.pk, move=SESSION_RESUME, pause_reason=Session.PauseReason.NONE, error="")
         transaction.on_commit(lambda: enqueue_dispatch(session))
     session.refresh_from_db()
     return session
+
+
+def session_hold_for_template(*, session: Session, reason: str) -> bool:
+    """Meta paused or disabled the session's template: stop sending until it is approved again."""
+    return session_move(
+        session_id=session.pk, move=SESSION_HOLD, pause_reason=Session.PauseReason.TEMPLATE, error=reason[:1000]
+    )
+
+
+def sessions_resume_for_templates(*, transport: Transport, templates: list[tuple[str, str]], **_) -> int:
+    """Resume the app's sessions held for one of these templates, now approved again; returns how many.
+
+    Connected to templates_approved: Meta's status webhook and a sync both announce it.
+    """
+    wanted = set(templates)
+    held = Session.objects.filter(
+        app_id=transport.app_id, status=Session.Status.PAUSED, pause_reason=Session.PauseReason.TEMPLATE
+    )
+    resumed = 0
+    for session in held:
+        meta = (session.message or {}).get("meta") or {}
+        if (meta.get("templateName"), language_code(meta.get("language"))) not in wanted:
+            continue
+        try:
+            session_resume(session=session)
+        except SessionError:  # resumed or cancelled meanwhile
+            continue
+        resumed += 1
+        logger.info("session resumed: its template is approved again", extra={"session": str(session.pk)})
+    return resumed
 
 
 def session_cancel(*, session: Session) -> int:

@@ -50,6 +50,9 @@ SESSION_PAUSE = Move(
     "the API or the admin",
     "Only a running session can be paused; this one is {status}.",
 )
+SESSION_HOLD = Move(
+    "hold", RUNNING, (S.PAUSED,), "a worker, when Meta paused or disabled the session's template (132015, 132016)"
+)
 SESSION_RESUME = Move(
     "resume",
     (S.PAUSED,),
@@ -80,6 +83,7 @@ SESSION_MOVES = (
     SESSION_START,
     SESSION_FINISH,
     SESSION_PAUSE,
+    SESSION_HOLD,
     SESSION_RESUME,
     SESSION_CANCEL,
     SESSION_TRIGGER,
@@ -238,7 +242,7 @@ def broadcasts_sent_save(sent: list[Broadcast], *, now) -> None:
             error_category="",
             updated_at=now,
         )
-        Broadcast.objects.bulk_update(sent, ["wamid"], batch_size=1000)
+        Broadcast.objects.bulk_update(sent, ["wamid", "message_status"], batch_size=1000)
 
 
 def broadcasts_cancel(*, broadcasts: QuerySet, note: str = CANCELLED_NOTE, now=None) -> int:

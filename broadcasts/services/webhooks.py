@@ -42,7 +42,7 @@ from broadcasts.services.privacy import payload_without_erased, statuses_of_eras
 from broadcasts.services.sending import broadcast_id_of_reference
 from broadcasts.services.sweeper import sent_twice_record
 from broadcasts.services.transitions import STATUS_TIME_FIELD, broadcast_status_apply, broadcasts_save
-from templates.models import Template
+from templates.services import template_events_apply
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.secrets import transport_secrets
@@ -280,7 +280,9 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
     summary["statuses_unmatched"] = counts["statuses_unmatched"]
     if first_pass:
         summary["inbound_messages"] = inbound_messages_record(transport=transport, items=parsed.inbound, now=now)
-        summary.update(template_events_apply(transport=transport, parsed=parsed))
+        summary.update(template_events_apply(
+            transport=transport, status_events=parsed.template_status, quality_events=parsed.template_quality
+        ))
         if parsed.ignored:
             summary["ignored_fields"] = parsed.ignored
         if parsed.foreign_numbers:
@@ -538,41 +540,3 @@ def inbound_window_open(*, transport: Transport, address: str) -> bool:
     return InboundMessage.objects.filter(
         transport=transport, wa_id=wa_id, timestamp__gte=timezone.now() - INBOUND_WINDOW
     ).exists()
-
-
-# --- Templates ------------------------------------------------------------------------------------
-
-
-def template_events_apply(*, transport: Transport, parsed: ParsedPayload) -> dict:
-    """Apply template status and quality events to the app's templates; the rest is only counted."""
-    counts = {"templates_updated": 0, "templates_unknown": 0, "template_events_ignored": 0}
-    for value in parsed.template_status:
-        event = str(value.get("event", "")).upper()
-        if event not in Template.Status.values:
-            # e.g. FLAGGED or REINSTATED: no status of ours; the raw event stays on the WebhookEvent.
-            counts["template_events_ignored"] += 1
-            continue
-        updates = {"status": event}
-        if event == Template.Status.REJECTED:
-            info = value.get("rejection_info") if isinstance(value.get("rejection_info"), dict) else {}
-            updates["rejected_reason"] = str(info.get("reason") or value.get("reason") or "")
-        elif event == Template.Status.APPROVED:
-            updates["rejected_reason"] = ""
-        _template_update(transport=transport, value=value, updates=updates, counts=counts)
-    for value in parsed.template_quality:
-        score = str(value.get("new_quality_score", "")).upper()[:10]
-        _template_update(transport=transport, value=value, updates={"quality_score": score}, counts=counts)
-    return counts
-
-
-def _template_update(*, transport: Transport, value: dict, updates: dict, counts: dict) -> None:
-    meta_id = str(value.get("message_template_id") or "")
-    updates = {**updates, "updated_at": timezone.now()}
-    updated = Template.objects.filter(app_id=transport.app_id, meta_id=meta_id).update(**updates) if meta_id else 0
-    if not updated:
-        # A template not synced since it was submitted has no meta_id yet: match name and language.
-        updated = Template.objects.filter(
-            transport=transport, name=str(value.get("message_template_name") or ""),
-            language=str(value.get("message_template_language") or ""),
-        ).update(**updates)
-    counts["templates_updated" if updated else "templates_unknown"] += 1

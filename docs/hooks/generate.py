@@ -38,6 +38,17 @@ CATEGORY_ACTIONS = {
     "the session triggered.",
 }
 
+# What the gateway does with a code, in a few words: its category's rule, or its own policy.
+CATEGORY_DOES = {
+    "TRANSIENT": "retried up to `maxAttempts`",
+    "THROTTLED": "sent slower, retried without limit",
+    "PERMANENT": "failed at once",
+    "AUTH": "transport stopped, recipients kept queued",
+}
+POLICY_DOES = {
+    "hold_session": "session paused (not failed) until the template is approved again or resumed",
+}
+
 CATEGORY_ADVICE = {
     "TRANSIENT": "Nothing; if it persists, check Meta's status page and trigger the session later.",
     "THROTTLED": "Lower the transport's `rateLimit` or spread the sends; see Rate limits.",
@@ -89,8 +100,9 @@ CODE_ADVICE = {
     132007: "Template text breaks Meta's format rules (e.g. newlines or tabs in a parameter).",
     132008: "A parameter value is not valid for its type.",
     132012: "A parameter has the wrong format (e.g. text where the template expects currency or media).",
-    132015: "The template is paused for low quality: edit it or use another.",
-    132016: "The template is disabled: create a new version (`_v2`).",
+    132015: "The template is paused for low quality: edit it or wait; its sessions resume by themselves once "
+    "Meta approves it again, or resume them yourself.",
+    132016: "The template is disabled: create a new version (`_v2`) and send with it; cancel the held sessions.",
     133010: "Register the phone number with the Cloud API (`POST /{phone-number-id}/register`).",
     137000: "The recipient changed phones: the gateway fails the message; ask them to write to you.",
 }
@@ -238,15 +250,20 @@ def render_error_catalogue() -> str:
     stale = sorted(set(CODE_ADVICE) - set(CATALOGUE))
     if stale:
         raise ValueError(f"docs/hooks/generate.py: advice for codes not in the catalogue: {stale}")
-    out = ["| code | Meta's meaning | category | retry hint | what to do |", "|---|---|---|---|---|"]
+    unknown = sorted({entry.policy for entry in CATALOGUE.values() if entry.policy} - set(POLICY_DOES))
+    if unknown:
+        raise ValueError(f"docs/hooks/generate.py: no words for policies {unknown}")
+    out = ["| code | Meta's meaning | category | what the gateway does | retry hint | what to do |",
+           "|---|---|---|---|---|---|"]
     for code, entry in sorted(CATALOGUE.items()):
         hint = f"{entry.retry_after:g} s" if entry.retry_after else ""
         advice = CODE_ADVICE.get(code, CATEGORY_ADVICE[entry.category])
+        does = POLICY_DOES.get(entry.policy) or CATEGORY_DOES[entry.category]
         out.append(f"| `{code}` | {_cell(entry.title)} | [{entry.category}](#{entry.category.lower()}) | "
-                   f"{hint} | {_cell(advice)} |")
+                   f"{_cell(does)} | {hint} | {_cell(advice)} |")
     permission = catalogue_entry(200)
-    out.append(f"| `200`–`299` | {_cell(permission.title)} | [{permission.category}](#auth) | | "
-               f"{_cell(CODE_ADVICE[10])} |")
+    out.append(f"| `200`–`299` | {_cell(permission.title)} | [{permission.category}](#auth) | "
+               f"{CATEGORY_DOES['AUTH']} | | {_cell(CODE_ADVICE[10])} |")
     return "\n".join(out)
 
 

@@ -6,7 +6,7 @@ lies; the code in the body decides, the HTTP status is the fallback when there i
 
 from dataclasses import dataclass
 
-from transports.errors import ErrorCategory, http_status_category
+from transports.errors import HOLD_SESSION, ErrorCategory, http_status_category
 
 TRANSIENT, THROTTLED, PERMANENT, AUTH = (
     ErrorCategory.TRANSIENT, ErrorCategory.THROTTLED, ErrorCategory.PERMANENT, ErrorCategory.AUTH
@@ -18,6 +18,7 @@ class CatalogueEntry:
     category: ErrorCategory
     title: str
     retry_after: float | None = None  # seconds to wait before the next attempt, when Meta's docs suggest one
+    policy: str = ""  # a FailurePolicy of transports.errors, or ""
 
 
 # code: (category, short title, retry-after hint in seconds)
@@ -82,7 +83,11 @@ _TABLE: dict[int, tuple[ErrorCategory, str, float | None]] = {
 # Graph API permission errors are a whole range.
 _PERMISSION_RANGE = range(200, 300)
 
-CATALOGUE: dict[int, CatalogueEntry] = {code: CatalogueEntry(*row) for code, row in _TABLE.items()}
+_POLICIES = {132015: HOLD_SESSION, 132016: HOLD_SESSION}
+
+CATALOGUE: dict[int, CatalogueEntry] = {
+    code: CatalogueEntry(*row, policy=_POLICIES.get(code, "")) for code, row in _TABLE.items()
+}
 
 
 def catalogue_entry(code: object) -> CatalogueEntry | None:

@@ -55,6 +55,7 @@ def whatsapp_cloud_config(
         "response": {
             "successStatus": [200, 201],
             "messageIdPath": "messages.0.id",
+            "messageStatusPath": "messages.0.message_status",
             "errorCodePath": "error.code",
             "errorSubcodePath": "error.error_subcode",
             "errorTitlePath": "error.message",
