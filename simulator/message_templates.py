@@ -51,6 +51,7 @@ class Template:
     quality_date: int = field(default_factory=lambda: int(time.time()))
     cards: list["Template"] = field(default_factory=list)  # a carousel's cards, each checked like a template
     offer_expires: bool | None = None  # a limited-time offer; True when each send gives its expiry
+    previous_category: str | None = None  # set once Meta has recategorised the template
 
     def __post_init__(self):
         for component in self.components:
@@ -84,6 +85,7 @@ class Template:
             "components": self.components,
             "quality_score": {"score": self.quality, "date": self.quality_date},
             "rejected_reason": self.rejected_reason,
+            **({"previous_category": self.previous_category} if self.previous_category else {}),
         }
 
 

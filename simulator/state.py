@@ -326,6 +326,7 @@ class SimulatorState:
     def set_template_category(self, template: Template, category: str) -> None:
         """Recategorise a template now, as Meta's review does, and send `template_category_update`."""
         previous, template.category = template.category, category
+        template.previous_category = previous
         value = {
             "message_template_id": int(template.id), "message_template_name": template.name,
             "message_template_language": template.language, "previous_category": previous,

@@ -203,6 +203,8 @@ def test_pywa_creates_sends_and_deletes_templates_with_every_button_kind(wa, sim
         sent = wa.send_template(to=TO, name=name, language=language, params=params)
         assert sent.status == types.SentTemplateStatus.ACCEPTED, name
 
+    read = wa.get_template(created[0].id)
+    assert (read.name, read.status) == ("button_tour", tpl.TemplateStatus.APPROVED)
     assert wa.delete_template(template_name="catalog_offer").success
     names = {template.name for template in wa.get_templates()}
     assert "catalog_offer" not in names and {"button_tour", "product_picks", "login_code"} <= names
