@@ -213,8 +213,9 @@ class SimulatorState:
             def apply():
                 record["status"] = status
                 self.counters[f"status_{status}"] += 1
+                recipient = {"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}
                 item = {"id": record["wamid"], "status": status, "timestamp": str(int(time.time())),
-                        "recipient_id": record["wa_id"], "recipient_user_id": user_id(record["wa_id"])}
+                        "recipient_id": recipient["wa_id"], "recipient_user_id": recipient["user_id"]}
                 if tracker:
                     item["biz_opaque_callback_data"] = tracker
                 if error is not None:
@@ -222,8 +223,7 @@ class SimulatorState:
                 else:
                     item.update(_pricing(record["wamid"], category, status))
                 value = {
-                    "messaging_product": "whatsapp", "metadata": metadata,
-                    "contacts": [{"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}], "statuses": [item],
+                    "messaging_product": "whatsapp", "metadata": metadata, "contacts": [recipient], "statuses": [item],
                 }
                 # Statuses of one number may share a POST; inbound messages never share theirs.
                 return account.id, "messages", f"statuses:{number.id}", value
