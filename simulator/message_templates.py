@@ -49,6 +49,9 @@ class Template:
     body_variables: list[str] = field(default_factory=list)
     buttons: list[dict] = field(default_factory=list)
     quality_date: int = field(default_factory=lambda: int(time.time()))
+    cards: list["Template"] = field(default_factory=list)  # a carousel's cards, each checked like a template
+    offer_expires: bool | None = None  # a limited-time offer; True when each send gives its expiry
+    previous_category: str | None = None  # set once Meta has recategorised the template
 
     def __post_init__(self):
         for component in self.components:
@@ -60,6 +63,15 @@ class Template:
                 self.body_variables = variables_in(component.get("text", ""))
             elif kind == "BUTTONS":
                 self.buttons = list(component.get("buttons", []))
+            elif kind == "CAROUSEL":
+                self.cards = [
+                    Template(id="", waba_id=self.waba_id, name=self.name, language=self.language,
+                             category=self.category, status=self.status, components=card.get("components", []),
+                             parameter_format=self.parameter_format)
+                    for card in component.get("cards", [])
+                ]
+            elif kind == "LIMITED_TIME_OFFER":
+                self.offer_expires = bool((component.get("limited_time_offer") or {}).get("has_expiration"))
 
     def as_graph(self) -> dict:
         """The template as Graph API lists it."""
@@ -73,6 +85,7 @@ class Template:
             "components": self.components,
             "quality_score": {"score": self.quality, "date": self.quality_date},
             "rejected_reason": self.rejected_reason,
+            **({"previous_category": self.previous_category} if self.previous_category else {}),
         }
 
 
@@ -250,9 +263,13 @@ def check_new_template(payload: dict) -> tuple[str, str, str, str, list[dict]]:
     kinds = [str(component.get("type", "")).upper() if isinstance(component, dict) else "" for component in components]
     if kinds.count("BODY") != 1:
         raise invalid_parameter("a template needs exactly one BODY component")
-    for kind in ("HEADER", "FOOTER", "BUTTONS"):
+    for kind in ("HEADER", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"):
         if kinds.count(kind) > 1:
             raise invalid_parameter(f"at most one {kind} component is allowed")
+    if "CAROUSEL" in kinds and {"HEADER", "FOOTER", "BUTTONS"} & set(kinds):
+        raise invalid_parameter("a CAROUSEL template has only a BODY beside its cards (no HEADER, FOOTER or BUTTONS)")
+    if "LIMITED_TIME_OFFER" in kinds and (category != "MARKETING" or "FOOTER" in kinds):
+        raise invalid_parameter("a LIMITED_TIME_OFFER is only for MARKETING templates, and without a FOOTER")
     if category == "AUTHENTICATION":
         return name, language, category, "POSITIONAL", _authentication_components(kinds, components)
     normalised = []
@@ -386,4 +403,52 @@ def _check_buttons(component: dict, parameter_format: str):
             raise invalid_parameter("PHONE_NUMBER button needs phone_number")
 
 
-_COMPONENT_CHECKS = {"HEADER": _check_header, "BODY": _check_body, "FOOTER": _check_footer, "BUTTONS": _check_buttons}
+CARD_BUTTON_TYPES = ("QUICK_REPLY", "URL", "PHONE_NUMBER")
+
+
+def _check_carousel(component: dict, parameter_format: str):
+    """2 to 10 cards, each an IMAGE or VIDEO header, an optional body (≤160) and 1–2 buttons, all cards alike."""
+    cards = component.get("cards")
+    if not isinstance(cards, list) or not 2 <= len(cards) <= 10:
+        raise invalid_parameter("CAROUSEL needs between 2 and 10 cards")
+    shapes = set()
+    for index, card in enumerate(cards):
+        parts = card.get("components") if isinstance(card, dict) else None
+        if not isinstance(parts, list):
+            raise invalid_parameter(f"card {index} needs components")
+        by_kind = {str(part.get("type", "")).upper(): part for part in parts if isinstance(part, dict)}
+        if len(by_kind) != len(parts) or set(by_kind) - {"HEADER", "BODY", "BUTTONS"}:
+            raise invalid_parameter(f"card {index} takes one HEADER, an optional BODY and BUTTONS")
+        header_format = str((by_kind.get("HEADER") or {}).get("format", "")).upper()
+        if header_format not in ("IMAGE", "VIDEO"):
+            raise invalid_parameter(f"card {index} needs an IMAGE or VIDEO header")
+        _check_header(by_kind["HEADER"], parameter_format)
+        if "BODY" in by_kind:
+            _check_body(by_kind["BODY"], parameter_format)
+            if len(by_kind["BODY"]["text"]) > 160:
+                raise invalid_parameter(f"card {index} body is at most 160 characters")
+        buttons = (by_kind.get("BUTTONS") or {}).get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 2:
+            raise invalid_parameter(f"card {index} needs 1 or 2 buttons")
+        _check_buttons(by_kind["BUTTONS"], parameter_format)
+        button_types = tuple(str(button.get("type", "")).upper() for button in buttons)
+        if set(button_types) - set(CARD_BUTTON_TYPES):
+            raise invalid_parameter(f"card {index} buttons must be {', '.join(CARD_BUTTON_TYPES)}")
+        shapes.add((header_format, "BODY" in by_kind, button_types))
+    if len(shapes) > 1:
+        raise invalid_parameter("every card needs the same header format, body and buttons")
+
+
+def _check_limited_time_offer(component: dict, parameter_format: str):
+    offer = component.get("limited_time_offer")
+    text = offer.get("text") if isinstance(offer, dict) else None
+    if not isinstance(text, str) or not 1 <= len(text) <= 16:
+        raise invalid_parameter("LIMITED_TIME_OFFER needs limited_time_offer.text of at most 16 characters")
+    if "has_expiration" in offer and not isinstance(offer["has_expiration"], bool):
+        raise invalid_parameter("limited_time_offer.has_expiration must be true or false")
+
+
+_COMPONENT_CHECKS = {
+    "HEADER": _check_header, "BODY": _check_body, "FOOTER": _check_footer, "BUTTONS": _check_buttons,
+    "CAROUSEL": _check_carousel, "LIMITED_TIME_OFFER": _check_limited_time_offer,
+}

@@ -126,12 +126,63 @@ def _check_template(body: object, send: ParsedSend, *, waba_id: str, templates: 
     by_type: dict[str, list[dict]] = {}
     for component in components:
         by_type.setdefault(str(component.get("type", "")).lower(), []).append(component)
-    unknown = set(by_type) - {"header", "body", "button"}
+    unknown = set(by_type) - {"header", "body", "button", "carousel", "limited_time_offer"}
     if unknown:
         raise invalid_parameter(f"unknown component type: {', '.join(sorted(unknown))}")
+    _check_parts(template, by_type, send, where="")
+    _check_offer(template, by_type.get("limited_time_offer", []))
+    _check_carousel(template, by_type.get("carousel", []), send)
+
+
+def _check_parts(template: Template, by_type: dict[str, list[dict]], send: ParsedSend, where: str) -> None:
+    """Header, body and buttons of a template, or of one carousel card (`where` names the card)."""
     _check_header_parameters(template, by_type.get("header", []), send)
-    _check_text_parameters(template, "body", template.body_variables, _single(by_type.get("body", []), "body"))
+    _check_text_parameters(
+        template, f"{where}body", template.body_variables, _single(by_type.get("body", []), f"{where}body")
+    )
     _check_button_parameters(template, by_type.get("button", []))
+
+
+def _check_offer(template: Template, components: list[dict]) -> None:
+    """A limited-time offer with an expiry takes its `expiration_time_ms` at every send."""
+    if components and template.offer_expires is None:
+        raise MetaError(132012, "limited_time_offer: the template has no limited-time offer")
+    parameters = _single(components, "limited_time_offer")
+    if not template.offer_expires:
+        if parameters:
+            raise _count_mismatch("limited_time_offer", len(parameters), 0)
+        return
+    if len(parameters) != 1:
+        raise _count_mismatch("limited_time_offer", len(parameters), 1)
+    offer = parameters[0].get("limited_time_offer")
+    if parameters[0].get("type") != "limited_time_offer" or not isinstance(offer, dict):
+        raise MetaError(132012, "limited_time_offer: parameter type must be limited_time_offer")
+    expiry = offer.get("expiration_time_ms")
+    if not isinstance(expiry, int) or isinstance(expiry, bool) or expiry <= 0:
+        raise MetaError(131008, "limited_time_offer: expiration_time_ms is required (epoch milliseconds)")
+
+
+def _check_carousel(template: Template, components: list[dict], send: ParsedSend) -> None:
+    """Every card of the template, once each by `card_index`, with its own header, body and buttons."""
+    if components and not template.cards:
+        raise MetaError(132012, "carousel: the template has no carousel")
+    if not template.cards:
+        return
+    if len(components) != 1 or not isinstance(components[0].get("cards"), list):
+        raise _count_mismatch("carousel", 0, len(template.cards))
+    cards = components[0]["cards"]
+    indexes = [card.get("card_index") if isinstance(card, dict) else None for card in cards]
+    if sorted(str(index) for index in indexes) != sorted(str(n) for n in range(len(template.cards))):
+        raise _count_mismatch("carousel cards", len(cards), len(template.cards))
+    for card in cards:
+        index = int(card["card_index"])
+        parts = card.get("components")
+        if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
+            raise invalid_parameter(f"carousel card {index}: components must be a list of objects")
+        by_type: dict[str, list[dict]] = {}
+        for part in parts:
+            by_type.setdefault(str(part.get("type", "")).lower(), []).append(part)
+        _check_parts(template.cards[index], by_type, send, where=f"card {index} ")
 
 
 def _single(components: list[dict], kind: str) -> list[dict]:

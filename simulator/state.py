@@ -213,8 +213,9 @@ class SimulatorState:
             def apply():
                 record["status"] = status
                 self.counters[f"status_{status}"] += 1
+                recipient = {"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}
                 item = {"id": record["wamid"], "status": status, "timestamp": str(int(time.time())),
-                        "recipient_id": record["wa_id"], "recipient_user_id": user_id(record["wa_id"])}
+                        "recipient_id": recipient["wa_id"], "recipient_user_id": recipient["user_id"]}
                 if tracker:
                     item["biz_opaque_callback_data"] = tracker
                 if error is not None:
@@ -222,8 +223,7 @@ class SimulatorState:
                 else:
                     item.update(_pricing(record["wamid"], category, status))
                 value = {
-                    "messaging_product": "whatsapp", "metadata": metadata,
-                    "contacts": [{"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}], "statuses": [item],
+                    "messaging_product": "whatsapp", "metadata": metadata, "contacts": [recipient], "statuses": [item],
                 }
                 # Statuses of one number may share a POST; inbound messages never share theirs.
                 return account.id, "messages", f"statuses:{number.id}", value
@@ -326,6 +326,7 @@ class SimulatorState:
     def set_template_category(self, template: Template, category: str) -> None:
         """Recategorise a template now, as Meta's review does, and send `template_category_update`."""
         previous, template.category = template.category, category
+        template.previous_category = previous
         value = {
             "message_template_id": int(template.id), "message_template_name": template.name,
             "message_template_language": template.language, "previous_category": previous,

@@ -2,6 +2,7 @@
 answers it, and every webhook the simulator posts must parse in it. Loopback only: a request to any other host fails.
 """
 
+import datetime
 import threading
 
 import httpx
@@ -12,6 +13,7 @@ from pywa.errors import WhatsAppError
 from pywa.types import templates as tpl
 
 from .helpers import APP_SECRET, PHONE_ID, TOKEN, VERSION, WABA_ID
+from .test_template_buttons import BODY, LTO, OFFER_BUTTONS, approved, card
 
 TO = "14155550123"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -201,6 +203,8 @@ def test_pywa_creates_sends_and_deletes_templates_with_every_button_kind(wa, sim
         sent = wa.send_template(to=TO, name=name, language=language, params=params)
         assert sent.status == types.SentTemplateStatus.ACCEPTED, name
 
+    read = wa.get_template(created[0].id)
+    assert (read.name, read.status) == ("button_tour", tpl.TemplateStatus.APPROVED)
     assert wa.delete_template(template_name="catalog_offer").success
     names = {template.name for template in wa.get_templates()}
     assert "catalog_offer" not in names and {"button_tour", "product_picks", "login_code"} <= names
@@ -213,6 +217,32 @@ def approve(sim, template_id: str) -> None:
     response = requests.post(f"{sim.base_url}/_sim/templates/status",
                              json={"name": read.json()["name"], "status": "APPROVED"}, timeout=5)
     assert response.status_code == 200
+
+
+def test_pywa_sends_carousel_and_limited_time_offer_templates(wa, graph, sim):
+    # Created over plain Graph calls: pywa would upload the card images through the resumable upload API first.
+    approved(graph, sim, "fruit_carousel", [], components=[BODY, {"type": "CAROUSEL", "cards": [card(), card()]}])
+    approved(graph, sim, "spring_offer", [], components=[BODY, LTO, OFFER_BUTTONS])
+    cards = [
+        tpl.CarouselCard.params(index=n, params=[
+            tpl.HeaderImage.params(image=f"https://cdn.example.com/{n}.jpg"), tpl.BodyText.params("apples"),
+            tpl.QuickReplyButton.params(callback_data="more", index=0),
+            tpl.URLButton.params(url_variable=f"p{n}", index=1),
+        ])
+        for n in range(2)
+    ]
+    language = tpl.TemplateLanguage.ENGLISH_US
+    expires = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+
+    carousel = wa.send_template(to=TO, name="fruit_carousel", language=language,
+                                params=[tpl.BodyText.params("Ana"), tpl.Carousel.params(cards=cards)])
+    offer = wa.send_template(to=TO, name="spring_offer", language=language, params=[
+        tpl.BodyText.params("Ana"), tpl.LimitedTimeOffer.params(expiration_time=expires),
+        tpl.CopyCodeButton.params(coupon_code="SPRING25", index=0), tpl.URLButton.params(url_variable="a", index=1),
+    ])
+
+    assert carousel.status == offer.status == types.SentTemplateStatus.ACCEPTED
+    assert [row["template"] for row in sim.messages(type="template")] == ["fruit_carousel", "spring_offer"]
 
 
 # ------------------------------------------------------------------------------------- management

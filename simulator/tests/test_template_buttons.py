@@ -124,3 +124,87 @@ def test_currency_parameters_missing_a_field_are_refused(graph, sim, dropped):
 
     error = assert_meta_error(response, 131008, 400)
     assert dropped in error["error_data"]["details"]
+
+
+# ------------------------------------------------------------------------------------- carousel, limited-time offer
+def card(handle: str = "4::aW1hZ2U=") -> dict:
+    return {"components": [
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}},
+        {"type": "BODY", "text": "Fresh {{1}} today.", "example": {"body_text": [["apples"]]}},
+        {"type": "BUTTONS", "buttons": [
+            {"type": "QUICK_REPLY", "text": "Tell me more"},
+            {"type": "URL", "text": "Buy", "url": "https://shop.example.com/p/{{1}}",
+             "example": ["https://shop.example.com/p/1"]},
+        ]},
+    ]}
+
+
+def sent_card(index: int) -> dict:
+    return {"card_index": index, "components": [
+        {"type": "header", "parameters": [{"type": "image", "image": {"link": f"https://cdn.example.com/{index}.jpg"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "apples"}]},
+        {"type": "button", "sub_type": "quick_reply", "index": 0,
+         "parameters": [{"type": "payload", "payload": "more"}]},
+        {"type": "button", "sub_type": "url", "index": 1, "parameters": [{"type": "text", "text": f"p{index}"}]},
+    ]}
+
+
+def test_carousel_templates_are_created_and_sent_card_by_card(graph, sim):
+    approved(graph, sim, "fruit_carousel", [], components=[BODY, {"type": "CAROUSEL", "cards": [card(), card()]}])
+
+    response = graph.send(template_message("fruit_carousel", [SPRING, {"type": "carousel",
+                                                                       "cards": [sent_card(0), sent_card(1)]}]))
+
+    assert response.status_code == 200, response.text
+    assert len(sim.messages()[0]["payload"]["template"]["components"][1]["cards"]) == 2
+
+
+def test_a_carousel_send_missing_a_card_or_a_card_parameter_is_refused(graph, sim):
+    approved(graph, sim, "fruit_carousel", [], components=[BODY, {"type": "CAROUSEL", "cards": [card(), card()]}])
+    no_url = sent_card(1)
+    del no_url["components"][3]
+
+    one_card = graph.send(template_message("fruit_carousel", [SPRING, {"type": "carousel", "cards": [sent_card(0)]}]))
+    missing = graph.send(template_message("fruit_carousel", [SPRING, {"type": "carousel",
+                                                                      "cards": [sent_card(0), no_url]}]))
+
+    assert_meta_error(one_card, 132000, 400)
+    assert_meta_error(missing, 132000, 400)
+
+
+@pytest.mark.parametrize("cards", [[], [{"components": []}], [card(), {"components": card()["components"][:2]}]])
+def test_a_carousel_template_with_bad_cards_is_refused_at_creation(graph, cards):
+    payload = {"name": "fruit_carousel", "language": "en_US", "category": "MARKETING",
+               "components": [BODY, {"type": "CAROUSEL", "cards": cards}]}
+
+    assert_meta_error(graph.create_template(payload), 100, 400)
+
+
+LTO = {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends soon!", "has_expiration": True}}
+OFFER_BUTTONS = {"type": "BUTTONS", "buttons": [
+    {"type": "COPY_CODE", "example": "SPRING25"},
+    {"type": "URL", "text": "Shop", "url": "https://shop.example.com/{{1}}", "example": ["https://shop.example.com/a"]},
+]}
+
+
+def test_limited_time_offers_are_created_and_sent_with_their_expiry(graph, sim):
+    approved(graph, sim, "spring_offer", [], components=[BODY, LTO, OFFER_BUTTONS])
+    expiry = {"type": "limited_time_offer", "parameters": [
+        {"type": "limited_time_offer", "limited_time_offer": {"expiration_time_ms": 1_900_000_000_000}}]}
+    buttons = [button("copy_code", [{"type": "coupon_code", "coupon_code": "SPRING25"}]),
+               button("url", [{"type": "text", "text": "a"}], index=1)]
+
+    ok = graph.send(template_message("spring_offer", [SPRING, expiry, *buttons]))
+    no_expiry = graph.send(template_message("spring_offer", [SPRING, *buttons]))
+
+    assert ok.status_code == 200, ok.text
+    assert_meta_error(no_expiry, 132000, 400)
+
+
+def test_a_limited_time_offer_outside_marketing_or_with_a_footer_is_refused(graph):
+    base = {"name": "spring_offer", "language": "en_US", "category": "MARKETING"}
+    utility = {**base, "category": "UTILITY", "components": [BODY, LTO, OFFER_BUTTONS]}
+    footer = {**base, "components": [BODY, LTO, {"type": "FOOTER", "text": "bye"}, OFFER_BUTTONS]}
+
+    assert_meta_error(graph.create_template(utility), 100, 400)
+    assert_meta_error(graph.create_template(footer), 100, 400)

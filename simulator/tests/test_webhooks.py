@@ -246,4 +246,4 @@ def test_a_template_category_change_sends_metas_category_webhook(graph, sim, rec
     assert change["value"]["message_template_name"] == "order_confirmation"
     assert isinstance(change["value"]["message_template_id"], int)
     [listed] = graph.templates(name="order_confirmation").json()["data"]
-    assert listed["category"] == "MARKETING"
+    assert (listed["category"], listed["previous_category"]) == ("MARKETING", "UTILITY")
