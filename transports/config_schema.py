@@ -72,6 +72,11 @@ CONFIG_SCHEMA: dict = {
             "description": "A request answered after the read timeout may have been sent: wait marks it UNKNOWN "
             "for its status webhook to settle; resend retries it (a duplicate if it had arrived).",
         },
+        "marketingLimitRetryDays": {
+            "type": "integer", "minimum": 0, "maximum": 30, "default": 0,
+            "description": "WhatsApp: a recipient Meta refused for its per-user marketing limit (131049) is sent "
+            "again a day later, up to this many days; 0 (the default) fails it, and a trigger re-queues it.",
+        },
         "rateLimit": {
             "type": "number", "minimum": defaults.RATE_LIMIT_MIN, "maximum": defaults.RATE_LIMIT_MAX,
             "default": defaults.RATE_LIMIT, "description": "Messages per second.",

@@ -12,6 +12,7 @@ class ErrorCategory(models.TextChoices):
 
 # What a sender does for an error beyond its category's rule, when the provider's catalogue says so.
 HOLD_SESSION = "hold_session"  # the message's template is paused or disabled: its session waits, nothing fails
+NEXT_DAY = "next_day"  # not today, for this recipient (Meta's per-user marketing limit): a day later, if opted in
 
 
 def http_status_category(http_status: int | None) -> ErrorCategory:

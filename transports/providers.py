@@ -29,6 +29,13 @@ def failure_policy(config: dict, code: object) -> str:
     return entry.policy if entry is not None else ""
 
 
+def codes_with_policy(config: dict, policy: str) -> list[str]:
+    """The error codes a transport with `config` handles with `policy` (the preset's catalogue only)."""
+    if config.get("preset") != WHATSAPP_CLOUD:
+        return []
+    return [str(code) for code, entry in catalogue.CATALOGUE.items() if entry.policy == policy]
+
+
 def failure_classify(config: dict, *, http_status: int | None, code: object = "") -> tuple[ErrorCategory, float | None]:
     """(category, retry-after hint) for a failed request through a transport with `config`."""
     if config.get("preset") == WHATSAPP_CLOUD:

@@ -6,11 +6,14 @@ a worker that died stays SENDING until the sweeper re-queues it after its lease.
 """
 
 import logging
+import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
@@ -37,13 +40,15 @@ from broadcasts.services.transitions import (
     session_start,
     sessions_stop,
 )
-from transports.errors import HOLD_SESSION
+from transports.errors import HOLD_SESSION, NEXT_DAY
 from transports.models import Transport
 from transports.redaction import mask_phone
 from transports.services import transport_stop
 from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.dispatch")
+# Meta asks to wait at least 24 hours after its per-user marketing limit before trying that recipient again.
+NEXT_DAY_SECONDS = 24 * 3600
 
 
 
@@ -159,6 +164,7 @@ def outcomes_record(
     auth_failure = template_held = None
     throttled = False
     changed, logs = [], []
+    next_days_used = _next_day_retries(outcomes)
     tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0, "unknown": 0}
     for outcome in outcomes:
         broadcast = outcome.broadcast
@@ -188,6 +194,12 @@ def outcomes_record(
                 broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
                 broadcast.next_attempt_at = None
                 tally["held"] += 1
+            elif outcome.policy == NEXT_DAY and next_days_used.get(broadcast.pk, 0) < _next_days(transport):
+                # Meta's per-user marketing limit: not today. Opted in, it goes again a day later, uncounted.
+                broadcast.attempts -= 1
+                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
+                broadcast.next_attempt_at = now + timedelta(seconds=NEXT_DAY_SECONDS + random.uniform(0, 3600))
+                tally["retrying"] += 1
             elif outcome.category == AUTH:
                 auth_failure = auth_failure or outcome
                 # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
@@ -249,6 +261,22 @@ def outcomes_record(
     if throttled:
         pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
+
+
+def _next_days(transport: Transport) -> int:
+    return int(transport.config.get("marketingLimitRetryDays") or 0)
+
+
+def _next_day_retries(outcomes: list[SendOutcome]) -> dict[int, int]:
+    """How many times each broadcast answered with a next-day policy was already put off to a later day."""
+    codes = {outcome.error_code for outcome in outcomes if not outcome.ok and outcome.policy == NEXT_DAY}
+    if not codes:
+        return {}
+    ids = [outcome.broadcast.pk for outcome in outcomes if outcome.error_code in codes]
+    return dict(
+        BroadcastLog.objects.filter(broadcast_id__in=ids, kind=BroadcastLog.Kind.ATTEMPT, error_code__in=codes)
+        .values_list("broadcast_id").annotate(n=Count("id")).values_list("broadcast_id", "n")
+    )
 
 
 def _server_side_failure(outcome: SendOutcome) -> bool:

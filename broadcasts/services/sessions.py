@@ -4,10 +4,11 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
@@ -34,7 +35,9 @@ from broadcasts.services.validation import (
 )
 from templates.models import Template
 from templates.services import language_code
+from transports.errors import NEXT_DAY
 from transports.models import Transport
+from transports.providers import codes_with_policy
 from whatsapp_gateway.api_input import text_problem
 from whatsapp_gateway.models import App
 
@@ -224,6 +227,12 @@ def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
             | (Q(status=Broadcast.Status.UNKNOWN) if resend_unknown else Q(pk__in=[]))
         )
         requeued = broadcasts_requeue(broadcasts=retryable)
+        # Meta's per-user marketing limit (131049): again, but not before a day after the refusal.
+        next_day = Broadcast.objects.filter(
+            session=session, status=Broadcast.Status.FAILED,
+            error_code__in=codes_with_policy(transport.config, NEXT_DAY),
+        )
+        requeued += broadcasts_requeue(broadcasts=next_day, not_before=F("failed_at") + timedelta(days=1))
         if requeued:
             session_move(session_id=session.pk, move=SESSION_TRIGGER, completed_at=None, error="")
             transaction.on_commit(lambda: enqueue_dispatch(session))

@@ -272,12 +272,13 @@ def session_cancelled_leftovers_cancel(*, session: Session) -> int:
         return broadcasts_cancel(broadcasts=Broadcast.objects.filter(session=session))
 
 
-def broadcasts_requeue(*, broadcasts: QuerySet, now=None) -> int:
-    """Trigger: put these broadcasts back in the queue; a failed or unknown one gets a NOTE saying so."""
+def broadcasts_requeue(*, broadcasts: QuerySet, not_before=None, now=None) -> int:
+    """Trigger: put these broadcasts back in the queue (ready at once, or not before `not_before`, a time or
+    an expression); a failed or unknown one gets a NOTE saying so."""
     now = now or timezone.now()
     rows = broadcasts.filter(status__in=TRIGGER.sources)
     noted = list(rows.exclude(status=B.QUEUED).values_list("id", "session_id"))
-    requeued = rows.update(status=B.QUEUED, next_attempt_at=None, updated_at=now)
+    requeued = rows.update(status=B.QUEUED, next_attempt_at=not_before, updated_at=now)
     # A failure sent again must read as such in the message's history.
     _notes_add(noted, status=B.QUEUED, message="Re-queued by a trigger.")
     _logged("broadcast", TRIGGER, requeued)

@@ -1,7 +1,10 @@
-"""A template Meta pauses (132015) or disables (132016) holds its session instead of failing every recipient."""
+"""Meta errors with a policy of their own: a stopped template holds its session; the marketing limit waits a day."""
+
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services import sessions as session_services
@@ -98,3 +101,52 @@ def test_the_answer_of_an_accepted_send_is_recorded(app, sim_transport, simulato
     session = make_session(app, transport.pk, [("QUEUED", "", 0)])
     dispatch_batch(session_id=session.pk)
     assert Broadcast.objects.get(session=session).message_status == "accepted"
+
+
+# --- Meta's per-user marketing limit (131049) -------------------------------------------------------
+
+
+def _refused_for_marketing_limit(app, sim_transport, simulator, *, days: int):
+    transport = Transport.objects.get(pk=sim_transport["id"])
+    transport.config = {**transport.config, "marketingLimitRetryDays": days}
+    transport.save()
+    session = make_session(app, transport.pk, [("QUEUED", "", 0)])
+    broadcast = Broadcast.objects.get(session=session)
+    simulator.configure(recipient_errors={broadcast.address: 131049})
+    return session, broadcast
+
+
+def test_by_default_it_fails_and_a_trigger_requeues_it_for_a_day_after(app, sim_transport, simulator, enqueued):
+    session, broadcast = _refused_for_marketing_limit(app, sim_transport, simulator, days=0)
+    dispatch_batch(session_id=session.pk)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.error_code, broadcast.attempts) == ("FAILED", "131049", 1)
+
+    assert session_services.session_trigger(session=Session.objects.get(pk=session.pk)) == 1
+    broadcast.refresh_from_db()
+    assert broadcast.status == "QUEUED"
+    assert broadcast.next_attempt_at == broadcast.failed_at + timedelta(days=1)
+    assert dispatch_batch(session_id=session.pk).countdown is None  # not before then
+    assert len(simulator.messages()) == 0
+
+
+def test_opted_in_it_is_sent_again_a_day_later_for_that_many_days(app, sim_transport, simulator):
+    session, broadcast = _refused_for_marketing_limit(app, sim_transport, simulator, days=2)
+    for _day in range(2):
+        before = timezone.now()
+        dispatch_batch(session_id=session.pk)
+        broadcast.refresh_from_db()
+        assert (broadcast.status, broadcast.attempts) == ("QUEUED", 0)  # put off, not spent
+        assert timedelta(hours=24) <= broadcast.next_attempt_at - before <= timedelta(hours=25, seconds=5)
+        Broadcast.objects.filter(pk=broadcast.pk).update(next_attempt_at=timezone.now())  # the day has passed
+    dispatch_batch(session_id=session.pk)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.error_code) == ("FAILED", "131049")
+
+
+def test_a_generic_transports_code_131049_is_just_permanent(app):
+    from transports.providers import codes_with_policy, failure_policy
+
+    assert failure_policy({"request": {}}, "131049") == ""
+    assert codes_with_policy({"request": {}}, "next_day") == []
+    assert codes_with_policy({"preset": "whatsapp_cloud"}, "next_day") == ["131049"]

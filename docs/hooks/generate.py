@@ -47,6 +47,8 @@ CATEGORY_DOES = {
 }
 POLICY_DOES = {
     "hold_session": "session paused (not failed) until the template is approved again or resumed",
+    "next_day": "failed, or sent again a day later for `marketingLimitRetryDays` days; a trigger re-queues it "
+    "for 24 hours after the failure",
 }
 
 CATEGORY_ADVICE = {
@@ -83,7 +85,8 @@ CODE_ADVICE = {
     131045: "Re-register the phone number (certificate problem).",
     131047: "Free-form text needs a user message in the last 24 hours: send a template instead.",
     131048: "The number is being flagged as spam: slow down, improve opt-in and template quality.",
-    131049: "Meta limits marketing messages per user: do not retry the same day.",
+    131049: "Meta limits marketing messages per user: set `marketingLimitRetryDays` to try again the next days, "
+    "or trigger the session tomorrow.",
     131050: "The user stopped marketing messages from you: respect it, remove them from marketing lists.",
     131051: "The message type is not supported.",
     131053: "Meta could not download the header media: use a public https URL with the right Content-Type and size.",

@@ -6,7 +6,7 @@ lies; the code in the body decides, the HTTP status is the fallback when there i
 
 from dataclasses import dataclass
 
-from transports.errors import HOLD_SESSION, ErrorCategory, http_status_category
+from transports.errors import HOLD_SESSION, NEXT_DAY, ErrorCategory, http_status_category
 
 TRANSIENT, THROTTLED, PERMANENT, AUTH = (
     ErrorCategory.TRANSIENT, ErrorCategory.THROTTLED, ErrorCategory.PERMANENT, ErrorCategory.AUTH
@@ -83,7 +83,7 @@ _TABLE: dict[int, tuple[ErrorCategory, str, float | None]] = {
 # Graph API permission errors are a whole range.
 _PERMISSION_RANGE = range(200, 300)
 
-_POLICIES = {132015: HOLD_SESSION, 132016: HOLD_SESSION}
+_POLICIES = {131049: NEXT_DAY, 132015: HOLD_SESSION, 132016: HOLD_SESSION}
 
 CATALOGUE: dict[int, CatalogueEntry] = {
     code: CatalogueEntry(*row, policy=_POLICIES.get(code, "")) for code, row in _TABLE.items()
