@@ -52,6 +52,7 @@ class SessionOutput(serializers.ModelSerializer):
             "total",
             "stats",
             "error",
+            "pause_reason",
             "idempotency_key",
             "is_test",
             "created_at",
