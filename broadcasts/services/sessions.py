@@ -173,14 +173,19 @@ def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]]) 
 
 def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) -> None:
     """PostgreSQL's COPY: a 100,000-recipient session is stored in about a second instead of many."""
-    now = timezone.now()
-    queued = Broadcast.Status.QUEUED
-    columns = "session_id, address, params, status, attempts, error_code, error_title, error_category, updated_at"
+    given = ["session_id", "address", "params", "status", "updated_at"]
+    # Every other column gets its field's default, so a new field cannot be left NULL by this path.
+    defaults = {
+        field.column: field.get_default() for field in Broadcast._meta.concrete_fields
+        if not field.primary_key and field.column not in given and not (field.null and field.get_default() is None)
+    }
+    columns = ", ".join([*given, *defaults])
+    now, queued, rest = timezone.now(), Broadcast.Status.QUEUED, tuple(defaults.values())
     with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {Broadcast._meta.db_table} ({columns}) FROM STDIN"  # noqa: S608 — constant names only
+        f"COPY {Broadcast._meta.db_table} ({columns}) FROM STDIN"  # noqa: S608 — the model's column names only
     ) as copy:
         for address, params in recipients:
-            copy.write_row((session.pk, address, json.dumps(params), queued, 0, "", "", "", now))
+            copy.write_row((session.pk, address, json.dumps(params), queued, now, *rest))
 
 
 def enqueue_dispatch(session: Session) -> None:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from broadcasts import tasks
@@ -175,3 +176,20 @@ def test_a_resend_answered_after_the_lost_sends_status_came_shows_both_wamids(ap
     attempts = BroadcastLog.objects.filter(broadcast=resend, kind="ATTEMPT").order_by("id")
     assert [(log.error_code, "wamid.FIRST" in log.message) for log in attempts] == [(SENT_TWICE, True), ("", False)]
     assert attempts[1].status == "SENT"
+
+
+def test_a_session_stored_with_postgresqls_copy_has_the_rows_bulk_create_would_make(app, wa_transport):
+    from django.db import connection
+
+    from broadcasts.services import sessions
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's; SQLite stores rows with bulk_create (CI runs PostgreSQL)")
+    session = make_session(app, wa_transport["id"], [])
+    sessions._broadcasts_copy(session=session, recipients=[("15550100001", {"name": "Ana"})])
+    copied = Broadcast.objects.values().get(session=session)
+    made = Broadcast.objects.create(session=session, address="15550100002", params={"name": "Ana"})
+    expected = Broadcast.objects.values().get(pk=made.pk)
+    for varying in ("id", "address", "updated_at"):
+        copied.pop(varying), expected.pop(varying)
+    assert copied == expected

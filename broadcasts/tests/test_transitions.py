@@ -118,3 +118,4 @@ def test_a_move_the_table_does_not_have_is_refused_in_memory(app, wa_transport):
     with pytest.raises(AssertionError, match="outcome: SENT -> QUEUED"):
         transitions.broadcast_move(broadcast, move=transitions.SEND_OUTCOME, to="QUEUED")
     assert broadcast.status == "SENT"
+
