@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from broadcasts.services.webhooks import webhook_payload_parse
-from transports.whatsapp import whatsapp_payload
+from transports.whatsapp.payloads import whatsapp_payload
 
 from .helpers import PHONE_ID
 from .test_template_buttons import approved
