@@ -5,7 +5,7 @@ import json
 from aiohttp import web
 
 from .errors import MetaError
-from .message_templates import CATEGORIES
+from .template_creation_rules import CATEGORIES
 
 TEMPLATE_STATUSES = ("APPROVED", "REJECTED", "PAUSED", "DISABLED", "PENDING", "IN_APPEAL", "FLAGGED", "REINSTATED")
 

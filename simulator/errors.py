@@ -133,3 +133,14 @@ def new_fbtrace_id() -> str:
 
 def invalid_parameter(details: str, **kwargs) -> MetaError:
     return MetaError(100, details, **kwargs)
+
+
+def unknown_object(object_id: str, method: str) -> MetaError:
+    return MetaError(
+        100, f"Object with ID '{object_id}' does not exist", subcode=33,
+        message=(
+            f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation. Please read the Graph API documentation "
+            "at https://developers.facebook.com/docs/graph-api"
+        ),
+    )

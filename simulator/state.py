@@ -1,4 +1,5 @@
-"""The simulator's in-memory world and the operations on it. Handlers parse HTTP and call these.
+"""The simulator's in-memory world and the operations on it. Handlers parse HTTP and call these; the bodies of the
+webhooks it schedules are shaped in webhook_events.py.
 
 Everything here runs on the server's event loop thread only, so no locks are needed.
 """
@@ -15,10 +16,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import BusinessAccount, PhoneNumber, SimulatorConfig
-from .errors import MetaError, invalid_parameter
+from .errors import MetaError, invalid_parameter, unknown_object
 from .limits import TokenBuckets
 from .message_templates import Template, TemplateStore
 from .sends import MediaRef, ParsedSend, parse_read_receipt, parse_send, recipient_digits
+from .webhook_events import (
+    inbound_message_fields,
+    inbound_value,
+    number_metadata,
+    status_value,
+    template_category_value,
+    template_status_value,
+)
 from .webhooks import WebhookDispatcher
 
 MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -36,14 +45,6 @@ MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "sticker": (("image/webp",), 500 * 1024),
 }
 MAX_STORED_MEDIA = 10_000
-INBOUND_KINDS = (
-    "text", "button", "image", "video", "audio", "document", "sticker", "location", "contacts", "reaction",
-    "interactive", "order",
-)
-INBOUND_MEDIA_TYPES = {
-    "image": "image/jpeg", "video": "video/mp4", "audio": "audio/ogg", "document": "application/pdf",
-    "sticker": "image/webp",
-}
 MESSAGE_FILTERS = ("to", "phone_number_id", "type", "template", "language", "status", "wamid")
 
 
@@ -116,13 +117,13 @@ class SimulatorState:
     def phone_number(self, phone_number_id: str) -> tuple[BusinessAccount, PhoneNumber]:
         found = self.config.phone_number(phone_number_id)
         if not found:
-            raise _unknown_object(phone_number_id, "post")
+            raise unknown_object(phone_number_id, "post")
         return found
 
     def business_account(self, waba_id: str, method: str) -> BusinessAccount:
         account = self.config.business_account(waba_id)
         if not account:
-            raise _unknown_object(waba_id, method)
+            raise unknown_object(waba_id, method)
         return account
 
     # ------------------------------------------------------------------ sends
@@ -205,7 +206,7 @@ class SimulatorState:
             failure = MetaError(code)
         if failure is None and self.config.failure_rate and self.rng.random() < self.config.failure_rate:
             failure = MetaError(self.config.failure_code)
-        metadata = {"display_phone_number": number.display_phone_number, "phone_number_id": number.id}
+        metadata = number_metadata(number)
         category = (send.category or "service").lower()
         tracker = record["payload"].get("biz_opaque_callback_data")
 
@@ -213,18 +214,8 @@ class SimulatorState:
             def apply():
                 record["status"] = status
                 self.counters[f"status_{status}"] += 1
-                recipient = {"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}
-                item = {"id": record["wamid"], "status": status, "timestamp": str(int(time.time())),
-                        "recipient_id": recipient["wa_id"], "recipient_user_id": recipient["user_id"]}
-                if tracker:
-                    item["biz_opaque_callback_data"] = tracker
-                if error is not None:
-                    item["errors"] = [error.webhook_error()]
-                else:
-                    item.update(_pricing(record["wamid"], category, status))
-                value = {
-                    "messaging_product": "whatsapp", "metadata": metadata, "contacts": [recipient], "statuses": [item],
-                }
+                value = status_value(record, status, metadata=metadata, category=category, tracker=tracker,
+                                     error=error)
                 # Statuses of one number may share a POST; inbound messages never share theirs.
                 return account.id, "messages", f"statuses:{number.id}", value
             return apply
@@ -238,40 +229,20 @@ class SimulatorState:
 
     # ------------------------------------------------------------------ inbound
     def inbound_message(self, data: dict) -> dict:
-        """Queue an inbound user message webhook (POST /_sim/inbound); returns its wamid.
-
-        `text` or `button` are shortcuts; otherwise `type` names any inbound kind and the field of that name
-        holds its content, as Meta sends it (`{"type": "image", "image": {...}}`).
-        """
+        """Queue an inbound user message webhook (POST /_sim/inbound); returns its wamid."""
         phone_number_id = str(data.get("phone_number_id") or self.config.phone_number_id)
         account, number = self.phone_number(phone_number_id)
         sender = recipient_digits(str(data.get("from", "")))
         wamid = self._new_wamid(sender)
         message = {"from": sender, "id": wamid, "timestamp": str(int(time.time()))}
-        kind = data.get("type") or ("button" if "button" in data else "text")
-        if kind == "text":
-            text = data.get("text")
-            message.update(type="text", text=text if isinstance(text, dict) else {"body": str(text or "")})
-        elif kind not in INBOUND_KINDS:
-            raise invalid_parameter(f"type ({kind}) is not an inbound message kind: {', '.join(INBOUND_KINDS)}")
-        elif not isinstance(data.get(kind), dict | list):
-            raise invalid_parameter(f"an inbound {kind} message needs its {kind} content")
-        else:
-            message.update({"type": kind, kind: _inbound_content(kind, data[kind], self._next_media_id)})
+        message.update(inbound_message_fields(data, self._next_media_id))
         context = data.get("context_wamid")
-        if not context and kind in ("button", "interactive"):
+        if not context and message["type"] in ("button", "interactive"):
             # A tap always answers a message the business sent: the last one to this user, as a user would.
             context = self._last_wamid_to(sender) or self._new_wamid(number.display_phone_number)
         if context:
             message["context"] = {"from": number.display_phone_number, "id": context}
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.id},
-            "contacts": [
-                {"profile": {"name": str(data.get("name", "Test User"))}, "wa_id": sender, "user_id": user_id(sender)}
-            ],
-            "messages": [message],
-        }
+        value = inbound_value(number, sender=sender, name=str(data.get("name", "Test User")), message=message)
         self.webhooks.schedule(0.0, lambda: (account.id, "messages", f"inbound:{wamid}", value))
         self.counters["inbound"] += 1
         return {"id": wamid}
@@ -327,11 +298,7 @@ class SimulatorState:
         """Recategorise a template now, as Meta's review does, and send `template_category_update`."""
         previous, template.category = template.category, category
         template.previous_category = previous
-        value = {
-            "message_template_id": int(template.id), "message_template_name": template.name,
-            "message_template_language": template.language, "previous_category": previous,
-            "new_category": category,
-        }
+        value = template_category_value(template, previous)
         key = f"template:{next(self._wamid_counter)}"
         self.webhooks.schedule(0.0, lambda: (template.waba_id, "template_category_update", key, value))
 
@@ -344,11 +311,7 @@ class SimulatorState:
             if status == "APPROVED" and template.quality == "UNKNOWN":
                 template.quality = "GREEN"
             self.counters[f"template_{status.lower()}"] += 1
-            value = {
-                "event": status, "message_template_id": int(template.id),
-                "message_template_name": template.name, "message_template_language": template.language,
-                "message_template_category": template.category, "reason": reason,
-            }
+            value = template_status_value(template, status, reason)
             return template.waba_id, "message_template_status_update", f"template:{next(self._wamid_counter)}", value
         return apply
 
@@ -380,43 +343,3 @@ class SimulatorState:
         self.pairs.forget_full()
         self.throughput.forget_full()
 
-
-def user_id(wa_id: str) -> str:
-    """A business-scoped user id (BSUID) for a number, stable across runs: country letters, a dot, digits."""
-    digest = int(hashlib.sha256(f"bsuid:{wa_id}".encode()).hexdigest(), 16)
-    return f"US.{digest % 10**20:020d}"
-
-
-def _inbound_content(kind: str, content: dict | list, new_media_id) -> dict | list:
-    """Inbound media always has the id, mime_type and sha256 Meta sends; other kinds go out as given."""
-    if kind not in INBOUND_MEDIA_TYPES or not isinstance(content, dict):
-        return content
-    return {
-        "id": new_media_id(), "mime_type": INBOUND_MEDIA_TYPES[kind],
-        "sha256": hashlib.sha256(kind.encode()).hexdigest(), **content,
-    }
-
-
-def _unknown_object(object_id: str, method: str) -> MetaError:
-    return MetaError(
-        100, f"Object with ID '{object_id}' does not exist", subcode=33,
-        message=(
-            f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
-            "missing permissions, or does not support this operation. Please read the Graph API documentation "
-            "at https://developers.facebook.com/docs/graph-api"
-        ),
-    )
-
-
-def _pricing(wamid: str, category: str, status: str) -> dict:
-    free = category == "service"
-    conversation = {"id": hashlib.md5(wamid.encode(), usedforsecurity=False).hexdigest(), "origin": {"type": category}}
-    if status == "sent":
-        conversation["expiration_timestamp"] = str(int(time.time()) + 24 * 3600)
-    return {
-        "conversation": conversation,
-        "pricing": {
-            "billable": not free, "pricing_model": "PMP",
-            "type": "free_customer_service" if free else "regular", "category": category,
-        },
-    }

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from simulator.state import user_id
+from simulator.webhook_events import user_id
 
 from .helpers import APP_SECRET, PHONE_ID, WABA_ID, template_message, text_message
 
