@@ -18,6 +18,7 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.sessions import enqueue_dispatch
 from broadcasts.services.transitions import LOST, broadcast_move, broadcasts_save
+from transports.errors import ErrorCategory
 
 logger = logging.getLogger("gateway.sweeper")
 LOST_IN_FLIGHT = "in-flight-lost"
@@ -95,7 +96,7 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
             broadcast.claimed_at = broadcast.next_attempt_at = None
             lost_before = broadcast.error_code in (LOST_IN_FLIGHT, LOST_AGAIN)
             broadcast.error_code = LOST_AGAIN if lost_before else LOST_IN_FLIGHT
-            broadcast.error_category = "TRANSIENT"
+            broadcast.error_category = ErrorCategory.TRANSIENT
             broadcast.error_title = "Worker stopped while sending"
             logs.append(
                 BroadcastLog(
