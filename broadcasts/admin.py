@@ -60,7 +60,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 count = session_trigger(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts re-queued.")
 
@@ -70,7 +70,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 count = session_cancel(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts cancelled.")
 
@@ -87,7 +87,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 service(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {done}.")
 

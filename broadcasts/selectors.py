@@ -15,7 +15,7 @@ def _choice(field: str, value: str | None, choices) -> str | None:
         return None
     value = value.upper()
     if value not in choices.values:
-        raise SessionError({field: [f"Must be one of {', '.join(choices.values)}."]})
+        raise SessionError(f"Must be one of {', '.join(choices.values)}.", field=field)
     return value
 
 
@@ -28,7 +28,9 @@ def _when(field: str, value: str | None):
     except ValueError:  # well-formed but impossible, e.g. month 13
         parsed = None
     if parsed is None:
-        raise SessionError({field: ["Must be an ISO 8601 date-time or date, e.g. 2026-11-25T08:00:00Z or 2026-11-25."]})
+        raise SessionError(
+            "Must be an ISO 8601 date-time or date, e.g. 2026-11-25T08:00:00Z or 2026-11-25.", field=field
+        )
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
@@ -38,7 +40,7 @@ def session_list(*, app: App, filters: dict) -> QuerySet[Session]:
         sessions = sessions.filter(status=status)
     if transport := filters.get("transport"):
         if (transport_id := ascii_id(transport)) is None:
-            raise SessionError({"transport": ["Must be a transport id."]})
+            raise SessionError("Must be a transport id.", field="transport")
         sessions = sessions.filter(transport_id=transport_id)
     if after := _when("created_after", filters.get("created_after")):
         sessions = sessions.filter(created_at__gte=after)

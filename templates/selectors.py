@@ -12,11 +12,11 @@ def template_list(*, app: App, filters: dict) -> QuerySet[Template]:
     templates = Template.objects.filter(app=app)
     if transport := filters.get("transport"):
         if (transport_id := ascii_id(transport)) is None:
-            raise TemplateError({"transport": ["Must be a transport id."]})
+            raise TemplateError("Must be a transport id.", field="transport")
         templates = templates.filter(transport_id=transport_id)
     if status := filters.get("status"):
         if status.upper() not in Template.Status.values:
-            raise TemplateError({"status": [f"Must be one of {', '.join(Template.Status.values)}."]})
+            raise TemplateError(f"Must be one of {', '.join(Template.Status.values)}.", field="status")
         templates = templates.filter(status=status.upper())
     if language := filters.get("language"):
         templates = templates.filter(language=language)

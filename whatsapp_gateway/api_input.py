@@ -1,4 +1,4 @@
-"""Input every API request and webhook goes through before a service sees it; errors as JSON.
+"""Input every API request and webhook goes through before a service sees it (errors: errors.py).
 
 JSON is bounded in depth (`MAX_JSON_DEPTH`) and its strings must be text the database can store:
 PostgreSQL refuses NUL (\\u0000) and UTF-8 cannot encode a lone surrogate (\\ud800), so either
@@ -7,16 +7,12 @@ Numbers must be finite: `1e400` reads as infinity, which no JSON column can hold
 """
 
 import json
-import logging
 import math
 import re
 
 from django import forms
-from django.core.signals import got_request_exception
 from django.forms.fields import InvalidJSONInput
 from rest_framework import exceptions, parsers
-
-logger = logging.getLogger("gateway.api")
 
 MAX_JSON_DEPTH = 32  # objects and arrays nested in one request body; Meta's deepest payloads use about 8
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -207,22 +203,3 @@ class JSONFormField(forms.JSONField):
         except JSONInputError:
             return InvalidJSONInput(data)
 
-
-def api_exception_handler(exc, context):
-    """DRF's handler, and for anything else a JSON 500 that says nothing of the server or other tenants.
-
-    Django's DEBUG page would show settings, the environment and the objects of the failing query;
-    the error is logged with its traceback and signalled as Django signals an unhandled one.
-    """
-    # Imported here: DRF imports this module while it builds APIView (the parser setting).
-    from rest_framework.response import Response
-    from rest_framework.views import exception_handler, set_rollback
-
-    response = exception_handler(exc, context)
-    if response is not None:
-        return response
-    request = context.get("request")
-    logger.error("unexpected error answering %s", getattr(request, "path", "?"), exc_info=exc)
-    got_request_exception.send(sender=None, request=getattr(request, "_request", request))
-    set_rollback()
-    return Response({"detail": "Internal error: the request was not completed. It has been logged."}, status=500)

@@ -30,8 +30,13 @@ class AppKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         keyword, _, key = header.partition(" ")
+        if not header:
+            return None  # no key at all: NotAuthenticated, "Authentication credentials were not provided."
         if keyword != KEYWORD:
-            return None
+            # A key sent as `Bearer <key>` (what most APIs take) would otherwise read as no key at all.
+            raise exceptions.AuthenticationFailed(
+                f"Send the key as `Authorization: {KEYWORD} <key>`: no other scheme (such as Bearer) is accepted."
+            )
         app = app_for_key(key.strip())
         if app is None:
             raise exceptions.AuthenticationFailed("The API key is invalid, revoked or expired.")

@@ -126,9 +126,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "whatsapp_gateway.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    # JSON only, depth- and text-checked; an unexpected error is a JSON 500 without details (api_input.py).
+    # JSON only, depth- and text-checked (api_input.py).
     "DEFAULT_PARSER_CLASSES": ["whatsapp_gateway.api_input.JSONBodyParser"],
-    "EXCEPTION_HANDLER": "whatsapp_gateway.api_input.api_exception_handler",
+    # Every error in one body {"code", "detail", field: [problems]}; an unexpected one a JSON 500 (errors.py).
+    "EXCEPTION_HANDLER": "whatsapp_gateway.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WhatsApp Gateway API",

@@ -22,9 +22,8 @@ from broadcasts.api.serializers import (
 )
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list
-from broadcasts.services.privacy import ErasureError, recipient_erase
+from broadcasts.services.privacy import recipient_erase
 from broadcasts.services.sessions import (
-    SessionError,
     session_cancel,
     session_create,
     session_pause,
@@ -61,15 +60,8 @@ def _paginated(view, queryset, serializer_class, page_context=None) -> Response:
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
-class GatewayErrorsMixin:
-    def handle_exception(self, exc):
-        if isinstance(exc, SessionError):
-            return Response(exc.detail, status=exc.status)
-        return super().handle_exception(exc)
-
-
 @extend_schema(tags=["sessions"])
-class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
+class SessionViewSet(AppScopedMixin, viewsets.ViewSet):
     queryset = Session.objects.none()  # for the schema: ids are UUIDs; real queries are scoped to the app
 
     def _session(self, pk):
@@ -198,11 +190,8 @@ class RecipientEraseView(AppScopedMixin, APIView):
         """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
         data = RecipientEraseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            erasure = recipient_erase(
-                app=self.app, address=data.validated_data["address"], requested_by="api",
-                dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
-            )
-        except ErasureError as error:
-            return Response({"address": [str(error).removeprefix("address: ")]}, status=status.HTTP_400_BAD_REQUEST)
+        erasure = recipient_erase(
+            app=self.app, address=data.validated_data["address"], requested_by="api",
+            dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
+        )
         return Response(ErasureOutput(erasure).data)

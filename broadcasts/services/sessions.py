@@ -22,6 +22,7 @@ from broadcasts.services.validation import (
 from templates.models import Template
 from transports.models import Transport
 from whatsapp_gateway.api_input import text_problem
+from whatsapp_gateway.errors import GatewayError
 from whatsapp_gateway.models import App
 
 logger = logging.getLogger("gateway.sessions")
@@ -32,13 +33,8 @@ IDEMPOTENCY_KEY_MAX_LENGTH = Session._meta.get_field("idempotency_key").max_leng
 CANCELLED_NOTE = "Cancelled before it was sent."
 
 
-class SessionError(Exception):
-    """A request the gateway refuses; `status` is the HTTP status, `detail` the body."""
-
-    def __init__(self, detail: dict, status: int = 400):
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class SessionError(GatewayError):
+    """A session request the gateway refuses: 400 for bad input, 409 for a session in the wrong state."""
 
 
 @dataclass
@@ -65,9 +61,9 @@ def session_create(
     body returns the first session; with another body it is a 409.
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise SessionError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+        raise SessionError(f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters.", field="Idempotency-Key")
     if idempotency_key and (problem := text_problem(idempotency_key)):
-        raise SessionError({"Idempotency-Key": [problem]})
+        raise SessionError(problem, field="Idempotency-Key")
     fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
@@ -75,23 +71,27 @@ def session_create(
             return replay
     transport = Transport.objects.filter(app=app, pk=transport_id).first()
     if transport is None:
-        raise SessionError({"transport": [f"No transport with id {transport_id} in this app."]})
+        raise SessionError(
+            f"No transport with id {transport_id} in this app.", field="transport", code="unknown_transport"
+        )
     if not transport.is_active:
-        raise SessionError({"transport": [f"Transport {transport.name} is inactive."]})
+        raise SessionError(f"Transport {transport.name} is inactive.", field="transport", code="transport_inactive")
 
     checked_message = message_check(transport=transport, message=message)
     if checked_message.errors:
-        raise SessionError({"message": checked_message.errors})
+        raise SessionError(errors={"message": checked_message.errors}, code="invalid_message")
     checked = recipients_check(
         transport=transport, message=message, recipients=recipients, checked_message=checked_message
     )
     template_errors = template_errors_for_message(checked_message, checked)
     if template_errors:
-        raise SessionError({"message": template_errors})
+        raise SessionError(errors={"message": template_errors}, code="template_not_usable")
     if checked.invalid and not skip_invalid:
-        raise SessionError({"recipients": checked.invalid})
+        raise SessionError(errors={"recipients": checked.invalid}, code="invalid_recipients")
     if not checked.valid:
-        raise SessionError({"recipients": checked.invalid or ["At least one recipient is required."]})
+        raise SessionError(
+            errors={"recipients": checked.invalid or ["At least one recipient is required."]}, code="invalid_recipients"
+        )
     logger.info(
         "transport selected",
         extra={
@@ -135,7 +135,8 @@ def _idempotent_replay(*, app: App, key: str, fingerprint: str, recipients: list
         return None
     if session.request_fingerprint != fingerprint:
         raise SessionError(
-            {"detail": "This Idempotency-Key was already used with a different request body."}, status=409
+            "This Idempotency-Key was already used with a different request body.",
+            code="idempotency_key_reused", status=409,
         )
     checked = _recipients_recheck(session=session, recipients=recipients)
     return SessionCreated(session=session, replayed=True, invalid=checked.invalid, duplicates=checked.duplicates)
@@ -259,17 +260,19 @@ def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
     if transport.is_stopped:
         # Re-queued work would only wait: say what to fix instead of counting messages that cannot leave.
         raise SessionError(
-            {"detail": f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger."},
-            status=409,
+            f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger.",
+            code="transport_stopped", status=409,
         )
     max_attempts = transport.max_attempts
     now = timezone.now()
     with transaction.atomic():
         status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
         if status == Session.Status.CANCELLED:
-            raise SessionError({"detail": "A cancelled session cannot be triggered."}, status=409)
+            raise SessionError("A cancelled session cannot be triggered.", code="session_cancelled", status=409)
         if status == Session.Status.PAUSED:
-            raise SessionError({"detail": "The session is paused: resume it to send again."}, status=409)
+            raise SessionError(
+                "The session is paused: resume it to send again.", code="session_paused", status=409
+            )
         retryable = (
             Broadcast.objects.filter(session=session, attempts__lt=max_attempts)
             .filter(
@@ -305,7 +308,9 @@ def session_pause(*, session: Session) -> Session:
     with transaction.atomic():
         status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
         if status not in RUNNING:
-            raise SessionError({"detail": f"Only a running session can be paused; this one is {status}."}, status=409)
+            raise SessionError(
+                f"Only a running session can be paused; this one is {status}.", code="session_not_running", status=409
+            )
         Session.objects.filter(pk=session.pk).update(status=Session.Status.PAUSED, updated_at=timezone.now())
     session.refresh_from_db()
     return session
@@ -316,7 +321,9 @@ def session_resume(*, session: Session) -> Session:
     with transaction.atomic():
         status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
         if status != Session.Status.PAUSED:
-            raise SessionError({"detail": f"Only a paused session can be resumed; this one is {status}."}, status=409)
+            raise SessionError(
+                f"Only a paused session can be resumed; this one is {status}.", code="session_not_paused", status=409
+            )
         Session.objects.filter(pk=session.pk).update(status=Session.Status.PENDING, updated_at=timezone.now())
         transaction.on_commit(lambda: enqueue_dispatch(session))
     session.refresh_from_db()
@@ -330,7 +337,7 @@ def session_cancel(*, session: Session) -> int:
         # Locked so a worker recording a retry at this moment sees CANCELLED (see broadcasts_cancel_queued).
         status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
         if status in {Session.Status.COMPLETED, Session.Status.CANCELLED}:
-            raise SessionError({"detail": f"The session is already {status}."}, status=409)
+            raise SessionError(f"The session is already {status}.", code="session_finished", status=409)
         cancelled = broadcasts_cancel_queued(session=session, now=now)
         Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED, cancelled_at=now, updated_at=now)
     return cancelled

@@ -39,15 +39,12 @@ CREATE_EXAMPLE = OpenApiExample(
 class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
     queryset = Template.objects.none()  # for the schema only; real queries are scoped to the app
 
-    def handle_exception(self, exc):
-        if isinstance(exc, TemplateError):
-            return Response(exc.detail, status=exc.status)
-        return super().handle_exception(exc)
-
     def _transport(self, transport_id) -> Transport:
         transport = Transport.objects.filter(app=self.app, pk=transport_id).first()
         if transport is None:
-            raise TemplateError({"transport": [f"No transport with id {transport_id} in this app."]})
+            raise TemplateError(
+                f"No transport with id {transport_id} in this app.", field="transport", code="unknown_transport"
+            )
         return transport
 
     def _template(self, pk) -> Template:

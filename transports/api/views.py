@@ -1,16 +1,13 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from transports.api.serializers import TransportInput, TransportOutput
 from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
 from transports.services import (
-    TransportConfigInvalid,
-    TransportInUse,
-    TransportNameTaken,
     transport_create,
     transport_delete,
     transport_resume,
@@ -47,20 +44,6 @@ _GENERIC_EXAMPLE = OpenApiExample(
 )
 
 
-_INPUT_FIELDS = ("name", "secrets", "whatsapp_cloud", "is_active")
-
-
-def _config_problem(error: TransportConfigInvalid | TransportNameTaken) -> ValidationError:
-    """Each "field: rule" under the input field it names (secrets, whatsapp_cloud, …), else under config."""
-    if isinstance(error, TransportNameTaken):
-        return ValidationError({"name": [str(error)]})
-    by_field: dict[str, list[str]] = {}
-    for problem in error.errors:
-        field = problem.split(".", 1)[0].split(":", 1)[0]
-        by_field.setdefault(field if field in _INPUT_FIELDS else "config", []).append(problem)
-    return ValidationError(by_field)
-
-
 @extend_schema(tags=["transports"])
 class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
     queryset = Transport.objects.none()  # for the schema only; get_queryset scopes to the app
@@ -81,10 +64,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
     def create(self, request):
         data = TransportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            transport = transport_create(app=self.app, **data.validated_data)
-        except (TransportConfigInvalid, TransportNameTaken) as error:
-            raise _config_problem(error) from error
+        transport = transport_create(app=self.app, **data.validated_data)
         return Response(TransportOutput(transport).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TransportInput, responses=TransportOutput)
@@ -92,10 +72,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         transport = self.get_object()
         data = TransportInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        try:
-            transport = transport_update(transport=transport, **data.validated_data)
-        except (TransportConfigInvalid, TransportNameTaken) as error:
-            raise _config_problem(error) from error
+        transport = transport_update(transport=transport, **data.validated_data)
         return Response(TransportOutput(transport).data)
 
     @extend_schema(request=TransportInput, responses=TransportOutput)
@@ -106,10 +83,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         responses={204: None, 409: OpenApiResponse(description="The transport has sessions or webhook events.")}
     )
     def destroy(self, request, pk=None):
-        try:
-            transport_delete(transport=self.get_object())
-        except TransportInUse as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        transport_delete(transport=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=TransportOutput)
