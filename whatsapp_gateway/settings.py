@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "axes",
     "whatsapp_gateway",
     "transports",
@@ -124,6 +125,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["whatsapp_gateway.authentication.IsApp"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "whatsapp_gateway.pagination.Pagination",
+    # Query parameters of the lists: django-filter FilterSets (whatsapp_gateway/filters.py), in the schema too.
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
     # JSON only, depth- and text-checked (api_input.py).

@@ -7,6 +7,12 @@ from broadcasts.services.sessions import session_stats
 from whatsapp_gateway.api_input import MAX_ID
 
 
+class SessionCreateQuery(serializers.Serializer):
+    skip_invalid = serializers.BooleanField(
+        default=False, help_text="Store and send to the valid recipients and report the rest under `invalid`."
+    )
+
+
 class MessageInput(serializers.Serializer):
     content = serializers.CharField(required=False, allow_blank=True, help_text="Text for free-form messages.")
     meta = serializers.DictField(
@@ -149,6 +155,10 @@ class RecipientEraseInput(serializers.Serializer):
         help_text='A phone number in any format ("+1 202 555 0101", "12025550101"), a BSUID '
         '("US.13491208655302741918") or a wamid; matched whole, never as a fragment.',
     )
+
+
+class ErasureQuery(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="Count what would be erased and change nothing.")
 
 
 class ErasureOutput(serializers.Serializer):

@@ -9,13 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcasts.api import examples
+from broadcasts.api.filters import BroadcastFilter, SessionFilter
 from broadcasts.api.serializers import (
     BroadcastDetailOutput,
     BroadcastOutput,
     CountOutput,
     ErasureOutput,
+    ErasureQuery,
     RecipientEraseInput,
     SessionCreatedOutput,
+    SessionCreateQuery,
     SessionInput,
     SessionOutput,
     TriggerInput,
@@ -33,7 +36,6 @@ from broadcasts.services.sessions import (
 )
 from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
-from whatsapp_gateway.pagination import Pagination
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -52,17 +54,10 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def _paginated(view, queryset, serializer_class, page_context=None) -> Response:
-    """One page of `queryset`; `page_context(page)` may add serializer context computed for the page at once."""
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, view.request, view=view)
-    context = page_context(page) if page_context else {}
-    return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
-
-
 @extend_schema(tags=["sessions"])
-class SessionViewSet(AppScopedMixin, viewsets.ViewSet):
+class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     queryset = Session.objects.none()  # for the schema: ids are UUIDs; real queries are scoped to the app
+    filterset_class = SessionFilter
 
     def _session(self, pk):
         session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
@@ -70,33 +65,22 @@ class SessionViewSet(AppScopedMixin, viewsets.ViewSet):
             raise NotFound("No such session.")
         return session
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["NEW", "PENDING", "COMPLETED", "FAILED", "CANCELLED"]),
-            OpenApiParameter("transport", int),
-            OpenApiParameter(
-                "created_after", OpenApiTypes.DATETIME, description="Created at or after (a date means its midnight)."
-            ),
-            OpenApiParameter(
-                "created_before", OpenApiTypes.DATETIME, description="Created before (a date means its midnight)."
-            ),
-        ],
-        responses=SessionOutput(many=True),
-    )
+    @extend_schema(responses=SessionOutput(many=True))
     def list(self, request):
-        sessions = session_list(app=self.app, filters=request.query_params)
-        return _paginated(self, sessions, SessionOutput, lambda page: {"stats": sessions_stats(sessions=page)})
+        page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
+        # Every row's stats in one query for the page, not one per session.
+        rows = SessionOutput(page, many=True, context={"stats": sessions_stats(sessions=page)})
+        return self.get_paginated_response(rows.data)
 
     @extend_schema(
         request=SessionInput,
-        parameters=[
-            IDEMPOTENCY_KEY,
-            OpenApiParameter("skip_invalid", bool, description="Store the valid recipients and report the rest."),
-        ],
+        parameters=[IDEMPOTENCY_KEY, SessionCreateQuery],
         responses={202: SessionCreatedOutput, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
         examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED, examples.INVALID],
     )
     def create(self, request):
+        query = SessionCreateQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         data = SessionInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = session_create(
@@ -105,7 +89,7 @@ class SessionViewSet(AppScopedMixin, viewsets.ViewSet):
             message=data.validated_data["message"],
             recipients=data.validated_data["recipients"],
             idempotency_key=request.headers.get("Idempotency-Key") or None,
-            skip_invalid=request.query_params.get("skip_invalid", "").lower() in {"1", "true", "yes"},
+            skip_invalid=query.validated_data["skip_invalid"],
         )
         body = SessionCreatedOutput(created.session).data
         body.update(invalid=created.invalid, duplicates=created.duplicates)
@@ -115,14 +99,11 @@ class SessionViewSet(AppScopedMixin, viewsets.ViewSet):
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("error_code", str)],
-        responses=BroadcastOutput(many=True),
-    )
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=BroadcastOutput(many=True))
+    @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
-        broadcasts = session_broadcasts(session=self._session(pk), filters=request.query_params)
-        return _paginated(self, broadcasts, BroadcastOutput)
+        page = self.paginate_queryset(self.filter_queryset(session_broadcasts(session=self._session(pk))))
+        return self.get_paginated_response(BroadcastOutput(page, many=True).data)
 
     @extend_schema(request=TriggerInput, responses=CountOutput)
     @action(detail=True, methods=["post"])
@@ -180,18 +161,18 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 class RecipientEraseView(AppScopedMixin, APIView):
     @extend_schema(
         request=RecipientEraseInput,
-        parameters=[
-            OpenApiParameter("dry_run", bool, description="Count what would be erased and change nothing."),
-        ],
+        parameters=[ErasureQuery],
         responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
         examples=[examples.ERASE, examples.ERASED, examples.ERASE_DRY_RUN],
     )
     def post(self, request):
         """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
+        query = ErasureQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         data = RecipientEraseInput(data=request.data)
         data.is_valid(raise_exception=True)
         erasure = recipient_erase(
             app=self.app, address=data.validated_data["address"], requested_by="api",
-            dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
+            dry_run=query.validated_data["dry_run"],
         )
         return Response(ErasureOutput(erasure).data)

@@ -1,11 +1,12 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from templates.api.filters import TemplateFilter
 from templates.api.serializers import SyncInput, SyncReportOutput, TemplateInput, TemplateOutput
 from templates.models import Template
 from templates.selectors import template_list
@@ -13,7 +14,6 @@ from templates.services import TemplateError, template_delete, template_submit, 
 from transports.models import Transport
 from whatsapp_gateway.api_input import ascii_id
 from whatsapp_gateway.authentication import AppScopedMixin
-from whatsapp_gateway.pagination import Pagination
 
 CREATE_EXAMPLE = OpenApiExample(
     "Order shipped (positional)",
@@ -36,8 +36,9 @@ CREATE_EXAMPLE = OpenApiExample(
 
 
 @extend_schema(tags=["templates"])
-class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
+class TemplateViewSet(AppScopedMixin, viewsets.GenericViewSet):
     queryset = Template.objects.none()  # for the schema only; real queries are scoped to the app
+    filterset_class = TemplateFilter
 
     def _transport(self, transport_id) -> Transport:
         transport = Transport.objects.filter(app=self.app, pk=transport_id).first()
@@ -58,20 +59,10 @@ class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
             raise NotFound("No such template.")
         return template
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("transport", int),
-            OpenApiParameter("status", str),
-            OpenApiParameter("language", str),
-            OpenApiParameter("name", str, description="Exact name."),
-        ],
-        responses=TemplateOutput(many=True),
-    )
+    @extend_schema(responses=TemplateOutput(many=True))
     def list(self, request):
-        templates = template_list(app=self.app, filters=request.query_params)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(templates, request, view=self)
-        return paginator.get_paginated_response(TemplateOutput(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(template_list(app=self.app)))
+        return self.get_paginated_response(TemplateOutput(page, many=True).data)
 
     @extend_schema(responses=TemplateOutput)
     def retrieve(self, request, pk=None):
@@ -92,7 +83,7 @@ class TemplateViewSet(AppScopedMixin, viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=SyncInput, responses=SyncReportOutput(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def sync(self, request):
         """Fetch the templates of your transports' WABAs from Meta now (all pages)."""
         data = SyncInput(data=request.data)
