@@ -11,6 +11,13 @@ from whatsapp_gateway.models import App
 from whatsapp_gateway.services import app_for_key
 
 KEYWORD = "Api-Key"
+SCHEME_DESCRIPTION = (
+    "Send your app's key in the Authorization header with the `Api-Key` scheme: "
+    "`Authorization: Api-Key demo1a2b.Xk3…`. The key is printed once when it is created "
+    "(`manage.py create_app NAME`, or the admin's Tenancy → API keys); only its hash is stored. "
+    "In Swagger UI's Authorize, enter `Api-Key <key>`, the scheme included. A key sent another way "
+    "(`Bearer <key>`) or unknown, revoked or expired is a 401; every call sees only your app's objects."
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class AppKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Key <key>`, the key printed once when it was created.",
+            "description": SCHEME_DESCRIPTION,
         }
 
 

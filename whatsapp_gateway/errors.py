@@ -16,9 +16,10 @@ import logging
 
 logger = logging.getLogger("gateway.api")
 
-# Every `code` a body can carry besides the GatewayError subclasses' own: DRF's exception codes.
+# Codes of the errors that are no GatewayError (DRF's own errors carry DRF's codes: not_found, parse_error…).
 INVALID = "invalid"
 INTERNAL_ERROR = "internal_error"
+TOO_LARGE = "request_too_large"
 
 
 class GatewayError(Exception):
@@ -104,6 +105,8 @@ def api_exception_handler(exc, context):
     its traceback and signalled as Django signals an unhandled one.
     """
     # Imported here: DRF imports its settings (and so this module) while it builds APIView.
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig
     from django.core.signals import got_request_exception
     from rest_framework.exceptions import ValidationError
     from rest_framework.response import Response
@@ -112,6 +115,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, GatewayError):
         set_rollback()
         return Response(exc.body(), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # Django's, raised when DRF reads the body: not a server error
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body(TOO_LARGE, f"The body is larger than {limit} bytes (MAX_REQUEST_BYTES)."), 413)
     response = exception_handler(exc, context)  # DRF's: Http404 → NotFound, auth headers, Retry-After, rollback
     if response is not None:
         response.data = _drf_body(response.data, validation=isinstance(exc, ValidationError))

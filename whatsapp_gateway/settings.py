@@ -138,9 +138,21 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "WhatsApp Gateway API",
     "DESCRIPTION": (
         "Send Meta-approved WhatsApp template messages to one recipient or a hundred "
-        "thousand, and follow every attempt. Authenticate with `Authorization: Api-Key <key>`."
+        "thousand, and follow every attempt. Authenticate with `Authorization: Api-Key <key>`.\n\n"
+        "Every error answers one body: `{\"code\": \"…\", \"detail\": \"…\"}`, and each field at fault under "
+        "its name (the codes: docs/errors.md)."
     ),
-    "VERSION": VERSION,
+    "VERSION": VERSION,  # the product's version: the schema changes with it
+    # In the order an integrator reads them: a transport, its templates, sessions, then privacy.
+    "TAGS": [
+        {"name": "transports", "description": "The channels messages leave through: a WhatsApp Cloud API number "
+         "(or any HTTP API), its config and encrypted secrets."},
+        {"name": "templates", "description": "Meta-approved WhatsApp templates of your transports' WhatsApp "
+         "Business Accounts: sync, submit, delete, and what a send must give."},
+        {"name": "sessions", "description": "Send one message to up to 100,000 recipients and follow every "
+         "broadcast: status, attempts, Meta's errors; pause, resume, trigger, cancel."},
+        {"name": "privacy", "description": "Erase one person's numbers, parameters and messages."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

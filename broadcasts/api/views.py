@@ -1,6 +1,5 @@
 import uuid
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -35,6 +34,8 @@ from broadcasts.services.sessions import (
     sessions_stats,
 )
 from whatsapp_gateway.api_input import ascii_id
+from whatsapp_gateway.api_schema import conflict, errors
+from whatsapp_gateway.api_schema import not_found_example as _not_found
 from whatsapp_gateway.authentication import AppScopedMixin
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -65,7 +66,12 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             raise NotFound("No such session.")
         return session
 
-    @extend_schema(responses=SessionOutput(many=True))
+    @extend_schema(
+        summary="List your sessions",
+        description="Your app's sessions, newest first, each with its live stats; filter by status, transport "
+        "and creation time.",
+        responses={200: SessionOutput(many=True), **errors(400, 404)},
+    )
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
         # Every row's stats in one query for the page, not one per session.
@@ -73,10 +79,21 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(rows.data)
 
     @extend_schema(
+        summary="Send a message to many recipients",
+        description="Validate the whole request (transport, template and its parameters, every recipient), "
+        "store the session and queue one broadcast per recipient. **202** means stored and queued, not sent: "
+        "follow the session. Nothing is stored when anything is invalid, unless `skip_invalid=true`. "
+        "With an `Idempotency-Key` the same request answers **200** with the first session.",
         request=SessionInput,
         parameters=[IDEMPOTENCY_KEY, SessionCreateQuery],
-        responses={202: SessionCreatedOutput, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
-        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED, examples.INVALID],
+        responses={
+            202: SessionCreatedOutput,
+            200: OpenApiResponse(
+                SessionCreatedOutput, description="The same Idempotency-Key and body again: the first session."
+            ),
+            **errors(400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body."),
+        },
+        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED],
     )
     def create(self, request):
         query = SessionCreateQuery(data=request.query_params)
@@ -95,20 +112,43 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         body.update(invalid=created.invalid, duplicates=created.duplicates)
         return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=SessionOutput)
+    @extend_schema(
+        summary="Follow a session",
+        description="The session's status and its live stats: how many broadcasts are queued, sent, delivered, "
+        "read or failed.",
+        responses={200: SessionOutput, **errors(404)},
+    )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
 
-    @extend_schema(responses=BroadcastOutput(many=True))
+    @extend_schema(
+        summary="List a session's broadcasts",
+        description="One broadcast per recipient, in the order they were given: status, attempts, the wamid "
+        "Meta gave and Meta's error code when it failed. Filter by status or error code.",
+        responses={200: BroadcastOutput(many=True), **errors(400, 404)},
+    )
     @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
         page = self.paginate_queryset(self.filter_queryset(session_broadcasts(session=self._session(pk))))
         return self.get_paginated_response(BroadcastOutput(page, many=True).data)
 
-    @extend_schema(request=TriggerInput, responses=CountOutput)
+    @extend_schema(
+        summary="Send again what failed",
+        description="Re-queue the broadcasts that failed for a retryable reason or never finished, within the "
+        "transport's maxAttempts; answers how many. A cancelled or paused session, or a stopped transport, "
+        "answers 409.",
+        request=TriggerInput,
+        responses={
+            200: CountOutput,
+            **errors(
+                400, 404, 409, 413, 415,
+                examples=conflict("Cancelled", "session_cancelled", "A cancelled session cannot be triggered."),
+                when_409="The session is cancelled or paused, or its transport is stopped.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
-        """Re-queue the broadcasts that failed retryably or never finished, within maxAttempts."""
         session = self._session(pk)
         data = TriggerInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -116,31 +156,63 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
 
-    @extend_schema(request=None, responses=CountOutput)
+    @extend_schema(
+        summary="Cancel a session",
+        description="Stop what has not been sent yet: its queued broadcasts turn CANCELLED; answers how many.",
+        request=None,
+        responses={
+            200: CountOutput,
+            **errors(
+                404, 409,
+                examples=conflict("Already finished", "session_finished", "The session is already COMPLETED."),
+                when_409="The session is already completed or cancelled.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Stop what has not been sent yet."""
         session = self._session(pk)
         count = session_cancel(session=session)
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
 
     @extend_schema(
+        summary="Pause a session",
+        description="Stop sending (status PAUSED) until resumed; the requests already on the wire finish and "
+        "are recorded.",
         request=None,
-        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not running.")},
+        responses={
+            200: SessionOutput,
+            **errors(
+                404, 409,
+                examples=conflict(
+                    "Not running", "session_not_running", "Only a running session can be paused; this one is COMPLETED."
+                ),
+                when_409="The session is not running.",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        """Stop sending (status PAUSED) until resumed; the requests already on the wire finish."""
         return Response(SessionOutput(session_pause(session=self._session(pk))).data)
 
     @extend_schema(
+        summary="Resume a paused session",
+        description="Send a paused session's remaining broadcasts, from where it stopped.",
         request=None,
-        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not paused.")},
+        responses={
+            200: SessionOutput,
+            **errors(
+                404, 409,
+                examples=conflict(
+                    "Not paused", "session_not_paused", "Only a paused session can be resumed; this one is PENDING."
+                ),
+                when_409="The session is not paused.",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        """Send a paused session's remaining broadcasts, from where it stopped."""
         return Response(SessionOutput(session_resume(session=self._session(pk))).data)
 
 
@@ -148,7 +220,15 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
 class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
     queryset = Broadcast.objects.none()  # for the schema only
 
-    @extend_schema(responses=BroadcastDetailOutput)
+    @extend_schema(
+        summary="One broadcast and its history",
+        description="One recipient's message: its status and every attempt and status webhook in its logs "
+        "(the request sent to Meta and Meta's answer, tokens and numbers redacted).",
+        responses={
+            200: BroadcastDetailOutput,
+            **errors(404, examples={404: [_not_found("No such broadcast.")]}),
+        },
+    )
     def retrieve(self, request, pk=None):
         broadcast_id = ascii_id(pk)
         broadcast = broadcast_get(app=self.app, broadcast_id=broadcast_id) if broadcast_id is not None else None
@@ -160,13 +240,15 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 @extend_schema(tags=["privacy"])
 class RecipientEraseView(AppScopedMixin, APIView):
     @extend_schema(
+        summary="Erase one person",
+        description="Erase one person from your app: their number, parameters and messages. Queued messages to "
+        "them are cancelled; the erasure is recorded, the number not. `dry_run=true` counts and changes nothing.",
         request=RecipientEraseInput,
         parameters=[ErasureQuery],
-        responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
+        responses={200: ErasureOutput, **errors(400, 413, 415, examples={400: [examples.NOBODY]})},
         examples=[examples.ERASE, examples.ERASED, examples.ERASE_DRY_RUN],
     )
     def post(self, request):
-        """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
         query = ErasureQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = RecipientEraseInput(data=request.data)

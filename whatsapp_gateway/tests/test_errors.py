@@ -179,3 +179,13 @@ def test_every_code_the_gateway_raises_is_documented():
     documented = set(re.findall(r"`([a-z_]+)`", (root / "docs" / "errors.md").read_text()))
     assert raised <= documented, raised - documented
     assert len(raised) > 20  # the search found the raise sites
+
+
+def test_a_body_over_max_request_bytes_is_a_413_not_a_500(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"transport": 1, "message": {"content": "%s"}, "recipients": ["+12025550101"]}' % ("x" * 5000)
+    response = api.generic("POST", "/api/v1/sessions", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "request_too_large", "detail": "The body is larger than 1000 bytes (MAX_REQUEST_BYTES)."
+    }
