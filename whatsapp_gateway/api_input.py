@@ -12,7 +12,7 @@ import re
 
 from django import forms
 from django.forms.fields import InvalidJSONInput
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, serializers
 
 MAX_JSON_DEPTH = 32  # objects and arrays nested in one request body; Meta's deepest payloads use about 8
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -203,3 +203,51 @@ class JSONFormField(forms.JSONField):
         except JSONInputError:
             return InvalidJSONInput(data)
 
+
+
+# The JSON type each kind of serializer field takes; DRF would turn 0 into "0", "5" into 5 and "yes" into True.
+_JSON_TYPES = [
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+    (serializers.BaseSerializer, (dict,), "an object"),
+]
+
+
+def _json_type_problem(field, value) -> str | None:
+    """Why `value` is not of the JSON type `field` takes, or None (also for fields of any type)."""
+    if value is None:
+        return None  # allow_null (or its refusal) is the field's own rule
+    for kind, types, words in _JSON_TYPES:
+        if isinstance(field, kind):
+            is_bool = isinstance(value, bool)
+            ok = isinstance(value, types) and (bool in types or not is_bool)
+            return None if ok else f"Must be {words}."
+    return None
+
+
+class JSONInput(serializers.Serializer):
+    """A serializer of a JSON body: every field must come with its JSON type, as the schema says.
+
+    `"transport": "1"` and `"name": 0` are 400s naming the field, not quietly converted.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            problems = {}
+            for name, field in self.fields.items():
+                if field.read_only or data.get(name) is None:
+                    continue  # absent or null: the field's own rules (required, allow_null) answer
+                problem = _json_type_problem(field, data[name])
+                child = getattr(field, "child", None)
+                if problem is None and child is not None and not isinstance(field, serializers.BaseSerializer):
+                    items = data[name].values() if isinstance(data[name], dict) else data[name]
+                    problem = next((p for item in items if (p := _json_type_problem(child, item))), None)
+                if problem:
+                    problems[name] = [problem]
+            if problems:
+                raise exceptions.ValidationError(problems)
+        return super().to_internal_value(data)

@@ -79,6 +79,10 @@ class AppScopedMixin:
     Query parameters are checked before any view runs, as bodies are by the parser (api_input).
     """
 
+    # No OPTIONS: the API describes itself in its OpenAPI schema (/api/schema/); OPTIONS is a 405 like any
+    # method a path does not have (DRF's metadata would need a serializer on every viewset).
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         params_check(request.query_params)

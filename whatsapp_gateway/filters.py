@@ -4,27 +4,32 @@ A bad value is a 400 naming the parameter, through the one error body: `{"code":
 "detail": "status: Must be one of …", "status": ["Must be one of …"]}`. An empty value filters nothing.
 """
 
+import re
+
 import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import extend_schema_field
 
-from whatsapp_gateway.api_input import MAX_ID, ascii_id
+from whatsapp_gateway.api_input import MAX_ID
 
+_ID_DIGITS = re.compile(r"[0-9]{1,19}")  # MAX_ID has 19 digits
 WHEN_EXAMPLE = "e.g. 2026-11-25T08:00:00Z or 2026-11-25"
 
 
 class _AsciiIdField(forms.Field):
-    """An object id in ASCII digits: int() would read "١" (Arabic-Indic one) as 1."""
+    """An object id, 1 to MAX_ID in ASCII digits: int() would read "١" (Arabic-Indic one) as 1."""
 
     default_error_messages = {"invalid": "Must be an id."}
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        found = ascii_id(value)
-        if found is None:
+        text = str(value)
+        found = int(text) if _ID_DIGITS.fullmatch(text) else 0
+        if not 1 <= found <= MAX_ID:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return found
 
@@ -95,3 +100,15 @@ class ExactFilter(django_filters.CharFilter):
     def __init__(self, *, description: str, **kwargs):
         super().__init__(lookup_expr="exact", **kwargs)
         _documented(self, {"type": "string"}, description)
+
+
+class EmptyFiltersNothing(DjangoFilterExtension):
+    """drf-spectacular's django-filter extension, saying what the API does: `?status=` (empty) filters nothing."""
+
+    priority = 1  # before the extension it extends
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True
+        return parameters

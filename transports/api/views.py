@@ -63,7 +63,7 @@ _CONFIG_PROBLEM = OpenApiExample(
         summary="List your transports",
         description="The channels your app sends through (WhatsApp Cloud API numbers, or any HTTP API), with "
         "their config and the names of their stored secrets, never the values.",
-        responses={200: TransportOutput(many=True), **errors(404)},
+        responses={200: TransportOutput(many=True), **errors(400, 404)},
     ),
     retrieve=extend_schema(
         summary="One transport",

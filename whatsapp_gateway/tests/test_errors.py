@@ -189,3 +189,35 @@ def test_a_body_over_max_request_bytes_is_a_413_not_a_500(api, settings):
     assert response.json() == {
         "code": "request_too_large", "detail": "The body is larger than 1000 bytes (MAX_REQUEST_BYTES)."
     }
+
+
+# --- JSON types: what the schema says a field is, the API takes (DRF alone would convert) ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        ("/api/v1/sessions", {"transport": "1", "message": {}, "recipients": ["+12025550101"]}, "transport",
+         "Must be an integer."),
+        ("/api/v1/sessions", {"transport": True, "message": {}, "recipients": ["+12025550101"]}, "transport",
+         "Must be an integer."),
+        ("/api/v1/transports/", {"name": 0, "config": SMS}, "name", "Must be a string."),
+        ("/api/v1/recipients/erase", {"address": 12025550101}, "address", "Must be a string."),
+        ("/api/v1/templates/sync", {"transport": 1.5}, "transport", "Must be an integer."),
+        ("/api/v1/transports/", {"name": "x", "config": SMS, "secrets": {"apiKey": 5}}, "secrets", "Must be a string."),
+    ],
+)
+def test_a_field_of_another_json_type_is_a_400_naming_it(api, path, body, field, message):
+    response = api.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()[field] == [message]
+    assert response.json()["detail"] == f"{field}: {message}"
+
+
+def test_nested_fields_and_nulls_keep_their_own_rules(api, app):
+    content = api.post(
+        "/api/v1/sessions", {"transport": 1, "message": {"content": 0}, "recipients": ["+12025550101"]}, format="json"
+    )
+    assert content.status_code == 400 and content.json()["message"] == {"content": ["Must be a string."]}
+    null = api.post("/api/v1/sessions", {"transport": 1, "message": {}, "recipients": None}, format="json")
+    assert null.status_code == 400 and null.json()["recipients"] == ["This field may not be null."]

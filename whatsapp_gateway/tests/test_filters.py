@@ -29,6 +29,8 @@ def session(app, settings):
         ("/api/v1/sessions", "created_before", "yesterday", "Must be an ISO 8601 date-time or date"),
         ("/api/v1/templates", "status", "LIVE", "Must be one of "),
         ("/api/v1/templates", "transport", "1.5", "Must be a transport id."),
+        ("/api/v1/templates", "transport", "0", "Must be a transport id."),
+        ("/api/v1/sessions", "transport", "9223372036854775808", "Must be a transport id."),
     ],
 )
 def test_a_bad_filter_value_is_a_400_naming_the_parameter(api, db, path, parameter, value, message):
@@ -64,5 +66,16 @@ def test_a_flag_that_is_no_boolean_is_a_400_naming_it(api, db):
 
 def test_pages_are_bounded_and_a_page_past_the_last_is_a_404(api, session):
     assert api.get("/api/v1/sessions", {"page_size": 5000}).json()["count"] == 1
+    for bad in ("0", "abc", "-1", "1.5"):
+        refused = api.get("/api/v1/transports/", {"page_size": bad})
+        assert refused.status_code == 400 and refused.json()["page_size"] == ["Must be a whole number from 1."]
     past = api.get("/api/v1/sessions", {"page": 9})
     assert past.status_code == 404 and past.json()["code"] == "not_found"
+
+
+def test_an_api_path_no_route_matches_and_options_answer_the_error_body(api, db):
+    missing = api.get("/api/v1/transports/0.5/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing["Content-Type"] == "application/json"
+    options = api.options("/api/v1/templates/")
+    assert options.status_code == 405 and options.json()["code"] == "method_not_allowed"
