@@ -62,7 +62,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 count = session_trigger(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts re-queued.")
 
@@ -72,7 +72,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 count = session_cancel(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts cancelled.")
 
@@ -89,7 +89,7 @@ class SessionAdmin(admin.ModelAdmin):
             try:
                 service(session=session)
             except SessionError as error:
-                messages.error(request, f"Session {session.pk}: {error.detail['detail']}")
+                messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {done}.")
 

@@ -31,7 +31,9 @@ class TemplateSubmitForm(forms.ModelForm):
             # Submitting here, not in save_model, lets Meta's refusal show on the form like any other error.
             self.submitted = template_submit(transport=cleaned["transport"], definition=definition)
         except TemplateError as error:
-            for field, problems in error.detail.items():
+            if not error.errors:
+                self.add_error(None, error.message)
+            for field, problems in error.errors.items():
                 self.add_error(field if field in self.fields else None, problems)
         return cleaned
 
@@ -42,7 +44,7 @@ def sync_and_report(model_admin, request, transports) -> None:
         try:
             report = templates_sync(transport=transport)
         except TemplateError as error:
-            model_admin.message_user(request, f"{transport}: sync failed: {error.detail}", messages.ERROR)
+            model_admin.message_user(request, f"{transport}: sync failed: {error.message}", messages.ERROR)
         else:
             model_admin.message_user(
                 request,
@@ -140,6 +142,6 @@ class TemplateAdmin(admin.ModelAdmin):
             try:
                 template_delete(template=template)
             except TemplateError as error:
-                self.message_user(request, f"{template}: {error.detail}", messages.ERROR)
+                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"Deleted {template} at Meta.")

@@ -16,6 +16,7 @@ from templates.signals import templates_approved
 from transports.graph import graph_request
 from transports.models import Transport
 from whatsapp_gateway.api_input import JSONInputError, json_check, text_problem
+from whatsapp_gateway.errors import GatewayError
 
 logger = logging.getLogger("gateway.templates")
 FIELDS = "id,name,status,category,language,components,quality_score,parameter_format,rejected_reason"
@@ -24,13 +25,8 @@ COMPONENTS_MAX_BYTES = 64 * 1024
 _TEXT_FIELDS = ("name", "language", "category", "status", "parameter_format")
 
 
-class TemplateError(Exception):
-    """Refused by our rules or by Meta; `detail` maps fields to messages, `status` is the HTTP status to answer."""
-
-    def __init__(self, detail: dict, status: int = 400):
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class TemplateError(GatewayError):
+    """Refused by our rules (400, 409 for a taken name) or by Meta (its refusal 400, Meta unreachable 502)."""
 
 
 @dataclass(frozen=True)
@@ -50,14 +46,18 @@ class SyncReport:
 def _waba_path(transport: Transport) -> str:
     waba = transport.config.get("businessAccountId")
     if not waba:
-        raise TemplateError({"transport": [f"Transport {transport.name} has no businessAccountId (WABA id)."]})
+        raise TemplateError(
+            f"Transport {transport.name} has no businessAccountId (WABA id).", field="transport", code="no_waba"
+        )
     return f"{waba}/message_templates"
 
 
 def _graph(transport: Transport, method: str, path: str, **kwargs) -> dict:
     answer = graph_request(transport, method, path, **kwargs)
     if not answer.ok:
-        raise TemplateError({"meta": [answer.describe()]}, status=502 if answer.http_status in (None, 500) else 400)
+        if answer.http_status in (None, 500):  # Meta unreachable or broken: not the caller's fault
+            raise TemplateError(answer.describe(), field="meta", code="meta_unavailable", status=502)
+        raise TemplateError(answer.describe(), field="meta", code="meta_refused")
     return answer.body
 
 
@@ -71,7 +71,10 @@ def templates_sync(*, transport: Transport) -> SyncReport:
         page = _graph(transport, "GET", _waba_path(transport), params=params)
         if not isinstance(page.get("data"), list):
             # An answer without the list is unreadable, not empty: deleting on it would empty the catalogue.
-            raise TemplateError({"meta": ["the template list answer has no data list; nothing was changed"]}, 502)
+            raise TemplateError(
+                "the template list answer has no data list; nothing was changed",
+                field="meta", code="meta_unavailable", status=502,
+            )
         remote.extend(page["data"])
         paging = page.get("paging") or {}
         after = (paging.get("cursors") or {}).get("after")
@@ -197,7 +200,7 @@ def templates_sync_all() -> list[SyncReport]:
         try:
             reports.append(templates_sync(transport=transport))
         except TemplateError as error:
-            logger.warning("template sync failed", extra={"transport": transport.pk, "error": str(error.detail)})
+            logger.warning("template sync failed", extra={"transport": transport.pk, "error": error.message})
     return reports
 
 
@@ -206,23 +209,18 @@ def template_submit(*, transport: Transport, definition: dict) -> Template:
     try:
         json_check(definition.get("components"), field="components")
     except JSONInputError as error:
-        raise TemplateError(error.detail()) from error
+        raise TemplateError(errors=error.detail(), code="invalid_template") from error
     errors = template_definition_errors(definition)
     if errors:
-        raise TemplateError(errors)
+        raise TemplateError(errors=errors, code="invalid_template")
     if (
         Template.objects.filter(transport=transport, name=definition["name"], language=definition["language"])
         .exclude(status=Template.Status.DELETED)
         .exists()
     ):
         raise TemplateError(
-            {
-                "name": [
-                    f"{definition['name']} already exists in {definition['language']}; use a new name "
-                    "such as a _v2 suffix."
-                ]
-            },
-            status=409,
+            f"{definition['name']} already exists in {definition['language']}; use a new name such as a _v2 suffix.",
+            field="name", code="template_exists", status=409,
         )
     body = {
         "name": definition["name"],
@@ -280,7 +278,7 @@ def template_for_send(*, transport: Transport, name: str, language) -> tuple[Tem
         templates_sync(transport=transport)
     except TemplateError as error:
         logger.warning("template sync before send failed", extra={"transport": transport.pk})
-        return None, "; ".join(str(m) for messages in error.detail.values() for m in messages)
+        return None, "; ".join(str(m) for messages in error.errors.values() for m in messages)
     return Template.objects.filter(transport=transport, name=name, language=language).first(), ""
 
 

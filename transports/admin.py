@@ -57,7 +57,7 @@ class _ThroughServicesForm(forms.ModelForm):
         try:
             self.instance = self.services_save(self.cleaned_data, stored)
         except TransportConfigInvalid as error:
-            for problem in error.errors:
+            for problem in error.problems:
                 field, message = self.error_field(problem)
                 self.add_error(field, message)
         except TransportNameTaken as error:

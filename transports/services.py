@@ -15,19 +15,37 @@ from transports.secrets import (
     secrets_rotate,
 )
 from transports.whatsapp.preset import SHORTHAND_SECRETS, WHATSAPP_CLOUD, whatsapp_cloud_expand, whatsapp_cloud_options
+from whatsapp_gateway.errors import GatewayError
 from whatsapp_gateway.models import App
 
-
-class TransportConfigInvalid(ValueError):
-    """The config breaks the published schema; `errors` is a list of "field: rule"."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("; ".join(errors))
+# The inputs of transport_create/transport_update a problem can name; any other path is inside `config`.
+INPUT_FIELDS = ("name", "secrets", "whatsapp_cloud", "is_active")
 
 
-class TransportNameTaken(ValueError):
-    """Another transport of the app has this name (names are unique per app); str() says so."""
+class TransportConfigInvalid(GatewayError):
+    """The config breaks the published schema; `problems` is a list of "field: rule".
+
+    `errors` files each problem under the input it names (secrets, whatsapp_cloud, …), else under config.
+    """
+
+    code = "invalid_config"
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        by_field: dict[str, list[str]] = {}
+        for problem in problems:
+            field = problem.split(".", 1)[0].split(":", 1)[0]
+            by_field.setdefault(field if field in INPUT_FIELDS else "config", []).append(problem)
+        super().__init__("; ".join(problems), errors=by_field)
+
+
+class TransportNameTaken(GatewayError):
+    """Another transport of the app has this name (names are unique per app)."""
+
+    code = "transport_name_taken"
+
+    def __init__(self, name: str):
+        super().__init__(f"This app already has a transport named {name!r}.", field="name")
 
 
 def transport_name_check(*, app: App, name: str, transport: Transport | None = None) -> None:
@@ -36,7 +54,7 @@ def transport_name_check(*, app: App, name: str, transport: Transport | None = N
     if transport is not None:
         others = others.exclude(pk=transport.pk)
     if others.exists():
-        raise TransportNameTaken(f"This app already has a transport named {name!r}.")
+        raise TransportNameTaken(name)
 
 
 def _transport_save(transport: Transport) -> None:
@@ -45,7 +63,7 @@ def _transport_save(transport: Transport) -> None:
         with transaction.atomic():
             transport.save()
     except IntegrityError as error:
-        raise TransportNameTaken(f"This app already has a transport named {transport.name!r}.") from error
+        raise TransportNameTaken(transport.name) from error
 
 
 def transport_config_check(*, config: dict, secrets: dict | None = None) -> None:
@@ -201,8 +219,11 @@ def transports_secrets_rotate() -> int:
     return len(transports)
 
 
-class TransportInUse(ValueError):
-    """The transport has sessions or webhook events (the audit trail); str() says what to do instead."""
+class TransportInUse(GatewayError):
+    """The transport has sessions or webhook events (the audit trail); the message says what to do instead."""
+
+    code = "transport_in_use"
+    status = 409
 
 
 def transport_delete(*, transport: Transport) -> None:

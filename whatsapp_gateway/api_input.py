@@ -1,4 +1,4 @@
-"""Input every API request and webhook goes through before a service sees it; errors as JSON.
+"""Input every API request and webhook goes through before a service sees it (errors: errors.py).
 
 JSON is bounded in depth (`MAX_JSON_DEPTH`) and its strings must be text the database can store:
 PostgreSQL refuses NUL (\\u0000) and UTF-8 cannot encode a lone surrogate (\\ud800), so either
@@ -7,16 +7,12 @@ Numbers must be finite: `1e400` reads as infinity, which no JSON column can hold
 """
 
 import json
-import logging
 import math
 import re
 
 from django import forms
-from django.core.signals import got_request_exception
 from django.forms.fields import InvalidJSONInput
-from rest_framework import exceptions, parsers
-
-logger = logging.getLogger("gateway.api")
+from rest_framework import exceptions, parsers, serializers
 
 MAX_JSON_DEPTH = 32  # objects and arrays nested in one request body; Meta's deepest payloads use about 8
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -208,21 +204,50 @@ class JSONFormField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
-def api_exception_handler(exc, context):
-    """DRF's handler, and for anything else a JSON 500 that says nothing of the server or other tenants.
 
-    Django's DEBUG page would show settings, the environment and the objects of the failing query;
-    the error is logged with its traceback and signalled as Django signals an unhandled one.
+# The JSON type each kind of serializer field takes; DRF would turn 0 into "0", "5" into 5 and "yes" into True.
+_JSON_TYPES = [
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+    (serializers.BaseSerializer, (dict,), "an object"),
+]
+
+
+def _json_type_problem(field, value) -> str | None:
+    """Why `value` is not of the JSON type `field` takes, or None (also for fields of any type)."""
+    if value is None:
+        return None  # allow_null (or its refusal) is the field's own rule
+    for kind, types, words in _JSON_TYPES:
+        if isinstance(field, kind):
+            is_bool = isinstance(value, bool)
+            ok = isinstance(value, types) and (bool in types or not is_bool)
+            return None if ok else f"Must be {words}."
+    return None
+
+
+class JSONInput(serializers.Serializer):
+    """A serializer of a JSON body: every field must come with its JSON type, as the schema says.
+
+    `"transport": "1"` and `"name": 0` are 400s naming the field, not quietly converted.
     """
-    # Imported here: DRF imports this module while it builds APIView (the parser setting).
-    from rest_framework.response import Response
-    from rest_framework.views import exception_handler, set_rollback
 
-    response = exception_handler(exc, context)
-    if response is not None:
-        return response
-    request = context.get("request")
-    logger.error("unexpected error answering %s", getattr(request, "path", "?"), exc_info=exc)
-    got_request_exception.send(sender=None, request=getattr(request, "_request", request))
-    set_rollback()
-    return Response({"detail": "Internal error: the request was not completed. It has been logged."}, status=500)
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            problems = {}
+            for name, field in self.fields.items():
+                if field.read_only or data.get(name) is None:
+                    continue  # absent or null: the field's own rules (required, allow_null) answer
+                problem = _json_type_problem(field, data[name])
+                child = getattr(field, "child", None)
+                if problem is None and child is not None and not isinstance(field, serializers.BaseSerializer):
+                    items = data[name].values() if isinstance(data[name], dict) else data[name]
+                    problem = next((p for item in items if (p := _json_type_problem(child, item))), None)
+                if problem:
+                    problems[name] = [problem]
+            if problems:
+                raise exceptions.ValidationError(problems)
+        return super().to_internal_value(data)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "axes",
     "whatsapp_gateway",
     "transports",
@@ -124,19 +125,34 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["whatsapp_gateway.authentication.IsApp"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "whatsapp_gateway.pagination.Pagination",
+    # Query parameters of the lists: django-filter FilterSets (whatsapp_gateway/filters.py), in the schema too.
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    # JSON only, depth- and text-checked; an unexpected error is a JSON 500 without details (api_input.py).
+    # JSON only, depth- and text-checked (api_input.py).
     "DEFAULT_PARSER_CLASSES": ["whatsapp_gateway.api_input.JSONBodyParser"],
-    "EXCEPTION_HANDLER": "whatsapp_gateway.api_input.api_exception_handler",
+    # Every error in one body {"code", "detail", field: [problems]}; an unexpected one a JSON 500 (errors.py).
+    "EXCEPTION_HANDLER": "whatsapp_gateway.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WhatsApp Gateway API",
     "DESCRIPTION": (
         "Send Meta-approved WhatsApp template messages to one recipient or a hundred "
-        "thousand, and follow every attempt. Authenticate with `Authorization: Api-Key <key>`."
+        "thousand, and follow every attempt. Authenticate with `Authorization: Api-Key <key>`.\n\n"
+        "Every error answers one body: `{\"code\": \"…\", \"detail\": \"…\"}`, and each field at fault under "
+        "its name (the codes: docs/errors.md)."
     ),
-    "VERSION": VERSION,
+    "VERSION": VERSION,  # the product's version: the schema changes with it
+    # In the order an integrator reads them: a transport, its templates, sessions, then privacy.
+    "TAGS": [
+        {"name": "transports", "description": "The channels messages leave through: a WhatsApp Cloud API number "
+         "(or any HTTP API), its config and encrypted secrets."},
+        {"name": "templates", "description": "Meta-approved WhatsApp templates of your transports' WhatsApp "
+         "Business Accounts: sync, submit, delete, and what a send must give."},
+        {"name": "sessions", "description": "Send one message to up to 100,000 recipients and follow every "
+         "broadcast: status, attempts, Meta's errors; pause, resume, trigger, cancel."},
+        {"name": "privacy", "description": "Erase one person's numbers, parameters and messages."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

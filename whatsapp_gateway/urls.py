@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from whatsapp_gateway import views
@@ -27,6 +27,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", permission_classes=[], authentication_classes=[]),
         name="redoc",
     ),
+    re_path(r"^api/", views.ApiPathNotFound.as_view()),  # after every API route: a JSON 404
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),

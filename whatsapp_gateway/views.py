@@ -4,7 +4,10 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
+from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
 
+from whatsapp_gateway.authentication import AppScopedMixin
 from whatsapp_gateway.health import health_report, readiness_report
 
 
@@ -34,3 +37,14 @@ def metrics(request):
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(metrics_render(), content_type=CONTENT_TYPE_LATEST)
+
+
+class ApiPathNotFound(AppScopedMixin, APIView):
+    """Any /api/ path no route matches (`/api/v1/transports/0.5/`): the API's JSON 404, not Django's HTML page."""
+
+    schema = None  # not an operation of the schema
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound("No such path or object.")
+
+    get = post = put = patch = delete = _not_found

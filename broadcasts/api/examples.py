@@ -75,13 +75,18 @@ CREATED = OpenApiExample(
         "duplicates": 0,
     },
 )
-INVALID = OpenApiExample(
-    "Invalid recipients",
+
+NOBODY = OpenApiExample(
+    "Not an address",
     response_only=True,
     status_codes=["400"],
-    value={"recipients": [{"index": 1, "address": "12345", "error": "Not a valid phone number."}]},
+    value={
+        "code": "invalid_address",
+        "detail": "address: not a phone number, a BSUID or a wamid (e.g. +1 202 555 0101, US.13491208655302741918, "
+        "wamid.…)",
+        "address": ["not a phone number, a BSUID or a wamid (e.g. +1 202 555 0101, US.13491208655302741918, wamid.…)"],
+    },
 )
-
 ERASE = OpenApiExample("Erase a number", request_only=True, value={"address": "+1 202 555 0101"})
 ERASED = OpenApiExample(
     "Erased",

@@ -4,17 +4,23 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
-from whatsapp_gateway.api_input import MAX_ID
+from whatsapp_gateway.api_input import MAX_ID, JSONInput
 
 
-class MessageInput(serializers.Serializer):
+class SessionCreateQuery(serializers.Serializer):
+    skip_invalid = serializers.BooleanField(
+        default=False, help_text="Store and send to the valid recipients and report the rest under `invalid`."
+    )
+
+
+class MessageInput(JSONInput):
     content = serializers.CharField(required=False, allow_blank=True, help_text="Text for free-form messages.")
     meta = serializers.DictField(
         required=False, help_text="templateName, language, parameters (list or named map), header, buttons…"
     )
 
 
-class SessionInput(serializers.Serializer):
+class SessionInput(JSONInput):
     transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
     message = MessageInput()
     recipients = serializers.ListField(
@@ -133,7 +139,7 @@ class BroadcastDetailOutput(BroadcastOutput):
         fields = [*BroadcastOutput.Meta.fields, "logs"]
 
 
-class TriggerInput(serializers.Serializer):
+class TriggerInput(JSONInput):
     resend_unknown = serializers.BooleanField(
         default=False,
         help_text="Also resend UNKNOWN broadcasts (sent, never answered). One that did reach Meta arrives twice.",
@@ -145,12 +151,16 @@ class CountOutput(serializers.Serializer):
     session = SessionOutput()
 
 
-class RecipientEraseInput(serializers.Serializer):
+class RecipientEraseInput(JSONInput):
     address = serializers.CharField(
         max_length=420,
         help_text='A phone number in any format ("+1 202 555 0101", "12025550101"), a BSUID '
         '("US.13491208655302741918") or a wamid; matched whole, never as a fragment.',
     )
+
+
+class ErasureQuery(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="Count what would be erased and change nothing.")
 
 
 class ErasureOutput(serializers.Serializer):

@@ -1,6 +1,5 @@
 import uuid
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,21 +8,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcasts.api import examples
+from broadcasts.api.filters import BroadcastFilter, SessionFilter
 from broadcasts.api.serializers import (
     BroadcastDetailOutput,
     BroadcastOutput,
     CountOutput,
     ErasureOutput,
+    ErasureQuery,
     RecipientEraseInput,
     SessionCreatedOutput,
+    SessionCreateQuery,
     SessionInput,
     SessionOutput,
     TriggerInput,
 )
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list, sessions_stats
-from broadcasts.services.errors import SessionError
-from broadcasts.services.privacy import ErasureError, recipient_erase
+from broadcasts.services.privacy import recipient_erase
 from broadcasts.services.sessions import (
     session_cancel,
     session_create,
@@ -32,8 +33,9 @@ from broadcasts.services.sessions import (
     session_trigger,
 )
 from whatsapp_gateway.api_input import ascii_id
+from whatsapp_gateway.api_schema import conflict, errors
+from whatsapp_gateway.api_schema import not_found_example as _not_found
 from whatsapp_gateway.authentication import AppScopedMixin
-from whatsapp_gateway.pagination import Pagination
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -52,24 +54,10 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def _paginated(view, queryset, serializer_class, page_context=None) -> Response:
-    """One page of `queryset`; `page_context(page)` may add serializer context computed for the page at once."""
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, view.request, view=view)
-    context = page_context(page) if page_context else {}
-    return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
-
-
-class GatewayErrorsMixin:
-    def handle_exception(self, exc):
-        if isinstance(exc, SessionError):
-            return Response(exc.detail, status=exc.status)
-        return super().handle_exception(exc)
-
-
 @extend_schema(tags=["sessions"])
-class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
+class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     queryset = Session.objects.none()  # for the schema: ids are UUIDs; real queries are scoped to the app
+    filterset_class = SessionFilter
 
     def _session(self, pk):
         session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
@@ -78,32 +66,37 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
         return session
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["NEW", "PENDING", "COMPLETED", "FAILED", "CANCELLED"]),
-            OpenApiParameter("transport", int),
-            OpenApiParameter(
-                "created_after", OpenApiTypes.DATETIME, description="Created at or after (a date means its midnight)."
-            ),
-            OpenApiParameter(
-                "created_before", OpenApiTypes.DATETIME, description="Created before (a date means its midnight)."
-            ),
-        ],
-        responses=SessionOutput(many=True),
+        summary="List your sessions",
+        description="Your app's sessions, newest first, each with its live stats; filter by status, transport "
+        "and creation time.",
+        responses={200: SessionOutput(many=True), **errors(400, 404)},
     )
     def list(self, request):
-        sessions = session_list(app=self.app, filters=request.query_params)
-        return _paginated(self, sessions, SessionOutput, lambda page: {"stats": sessions_stats(sessions=page)})
+        page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
+        # Every row's stats in one query for the page, not one per session.
+        rows = SessionOutput(page, many=True, context={"stats": sessions_stats(sessions=page)})
+        return self.get_paginated_response(rows.data)
 
     @extend_schema(
+        summary="Send a message to many recipients",
+        description="Validate the whole request (transport, template and its parameters, every recipient), "
+        "store the session and queue one broadcast per recipient. **202** means stored and queued, not sent: "
+        "follow the session. Nothing is stored when anything is invalid, unless `skip_invalid=true`. "
+        "With an `Idempotency-Key` the same request answers **200** with the first session.",
         request=SessionInput,
-        parameters=[
-            IDEMPOTENCY_KEY,
-            OpenApiParameter("skip_invalid", bool, description="Store the valid recipients and report the rest."),
-        ],
-        responses={202: SessionCreatedOutput, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
-        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED, examples.INVALID],
+        parameters=[IDEMPOTENCY_KEY, SessionCreateQuery],
+        responses={
+            202: SessionCreatedOutput,
+            200: OpenApiResponse(
+                SessionCreatedOutput, description="The same Idempotency-Key and body again: the first session."
+            ),
+            **errors(400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body."),
+        },
+        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED],
     )
     def create(self, request):
+        query = SessionCreateQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         data = SessionInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = session_create(
@@ -112,29 +105,49 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
             message=data.validated_data["message"],
             recipients=data.validated_data["recipients"],
             idempotency_key=request.headers.get("Idempotency-Key") or None,
-            skip_invalid=request.query_params.get("skip_invalid", "").lower() in {"1", "true", "yes"},
+            skip_invalid=query.validated_data["skip_invalid"],
         )
         body = SessionCreatedOutput(created.session).data
         body.update(invalid=created.invalid, duplicates=created.duplicates)
         return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=SessionOutput)
+    @extend_schema(
+        summary="Follow a session",
+        description="The session's status and its live stats: how many broadcasts are queued, sent, delivered, "
+        "read or failed.",
+        responses={200: SessionOutput, **errors(404)},
+    )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("error_code", str)],
-        responses=BroadcastOutput(many=True),
+        summary="List a session's broadcasts",
+        description="One broadcast per recipient, in the order they were given: status, attempts, the wamid "
+        "Meta gave and Meta's error code when it failed. Filter by status or error code.",
+        responses={200: BroadcastOutput(many=True), **errors(400, 404)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
-        broadcasts = session_broadcasts(session=self._session(pk), filters=request.query_params)
-        return _paginated(self, broadcasts, BroadcastOutput)
+        page = self.paginate_queryset(self.filter_queryset(session_broadcasts(session=self._session(pk))))
+        return self.get_paginated_response(BroadcastOutput(page, many=True).data)
 
-    @extend_schema(request=TriggerInput, responses=CountOutput)
+    @extend_schema(
+        summary="Send again what failed",
+        description="Re-queue the broadcasts that failed for a retryable reason or never finished, within the "
+        "transport's maxAttempts; answers how many. A cancelled or paused session, or a stopped transport, "
+        "answers 409.",
+        request=TriggerInput,
+        responses={
+            200: CountOutput,
+            **errors(
+                400, 404, 409, 413, 415,
+                examples=conflict("Cancelled", "session_cancelled", "A cancelled session cannot be triggered."),
+                when_409="The session is cancelled or paused, or its transport is stopped.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
-        """Re-queue the broadcasts that failed retryably or never finished, within maxAttempts."""
         session = self._session(pk)
         data = TriggerInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -142,31 +155,63 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
 
-    @extend_schema(request=None, responses=CountOutput)
+    @extend_schema(
+        summary="Cancel a session",
+        description="Stop what has not been sent yet: its queued broadcasts turn CANCELLED; answers how many.",
+        request=None,
+        responses={
+            200: CountOutput,
+            **errors(
+                404, 409,
+                examples=conflict("Already finished", "session_finished", "The session is already COMPLETED."),
+                when_409="The session is already completed or cancelled.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Stop what has not been sent yet."""
         session = self._session(pk)
         count = session_cancel(session=session)
         session.refresh_from_db()
         return Response({"count": count, "session": SessionOutput(session).data})
 
     @extend_schema(
+        summary="Pause a session",
+        description="Stop sending (status PAUSED) until resumed; the requests already on the wire finish and "
+        "are recorded.",
         request=None,
-        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not running.")},
+        responses={
+            200: SessionOutput,
+            **errors(
+                404, 409,
+                examples=conflict(
+                    "Not running", "session_not_running", "Only a running session can be paused; this one is COMPLETED."
+                ),
+                when_409="The session is not running.",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        """Stop sending (status PAUSED) until resumed; the requests already on the wire finish."""
         return Response(SessionOutput(session_pause(session=self._session(pk))).data)
 
     @extend_schema(
+        summary="Resume a paused session",
+        description="Send a paused session's remaining broadcasts, from where it stopped.",
         request=None,
-        responses={200: SessionOutput, 409: OpenApiResponse(description="The session is not paused.")},
+        responses={
+            200: SessionOutput,
+            **errors(
+                404, 409,
+                examples=conflict(
+                    "Not paused", "session_not_paused", "Only a paused session can be resumed; this one is PENDING."
+                ),
+                when_409="The session is not paused.",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        """Send a paused session's remaining broadcasts, from where it stopped."""
         return Response(SessionOutput(session_resume(session=self._session(pk))).data)
 
 
@@ -174,7 +219,15 @@ class SessionViewSet(GatewayErrorsMixin, AppScopedMixin, viewsets.ViewSet):
 class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
     queryset = Broadcast.objects.none()  # for the schema only
 
-    @extend_schema(responses=BroadcastDetailOutput)
+    @extend_schema(
+        summary="One broadcast and its history",
+        description="One recipient's message: its status and every attempt and status webhook in its logs "
+        "(the request sent to Meta and Meta's answer, tokens and numbers redacted).",
+        responses={
+            200: BroadcastDetailOutput,
+            **errors(404, examples={404: [_not_found("No such broadcast.")]}),
+        },
+    )
     def retrieve(self, request, pk=None):
         broadcast_id = ascii_id(pk)
         broadcast = broadcast_get(app=self.app, broadcast_id=broadcast_id) if broadcast_id is not None else None
@@ -186,22 +239,21 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
 @extend_schema(tags=["privacy"])
 class RecipientEraseView(AppScopedMixin, APIView):
     @extend_schema(
+        summary="Erase one person",
+        description="Erase one person from your app: their number, parameters and messages. Queued messages to "
+        "them are cancelled; the erasure is recorded, the number not. `dry_run=true` counts and changes nothing.",
         request=RecipientEraseInput,
-        parameters=[
-            OpenApiParameter("dry_run", bool, description="Count what would be erased and change nothing."),
-        ],
-        responses={200: ErasureOutput, 400: OpenApiTypes.OBJECT},
+        parameters=[ErasureQuery],
+        responses={200: ErasureOutput, **errors(400, 413, 415, examples={400: [examples.NOBODY]})},
         examples=[examples.ERASE, examples.ERASED, examples.ERASE_DRY_RUN],
     )
     def post(self, request):
-        """Erase one person from your app: numbers, parameters and messages; the erasure is recorded, the number not."""
+        query = ErasureQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         data = RecipientEraseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            erasure = recipient_erase(
-                app=self.app, address=data.validated_data["address"], requested_by="api",
-                dry_run=request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"},
-            )
-        except ErasureError as error:
-            return Response({"address": [str(error).removeprefix("address: ")]}, status=status.HTTP_400_BAD_REQUEST)
+        erasure = recipient_erase(
+            app=self.app, address=data.validated_data["address"], requested_by="api",
+            dry_run=query.validated_data["dry_run"],
+        )
         return Response(ErasureOutput(erasure).data)

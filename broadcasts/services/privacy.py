@@ -23,6 +23,7 @@ from broadcasts.selectors import broadcast_counts_by_session, stats_from_counts
 from broadcasts.services.transitions import ERASED_NOTE, broadcasts_cancel
 from transports.addresses import META_NUMBER_KEYS, META_USER_ID_KEYS, STRICT_POSSIBLE, AddressError, phone_normalize
 from transports.models import Transport
+from whatsapp_gateway.errors import GatewayError
 from whatsapp_gateway.models import App
 
 logger = logging.getLogger("gateway.privacy")
@@ -38,8 +39,10 @@ BSUID = re.compile(r"[A-Z]{2}\.[0-9]{1,40}")
 WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_\-]{1,400}")
 
 
-class ErasureError(ValueError):
-    """The address cannot be read as anyone's address; str() says why."""
+class ErasureError(GatewayError):
+    """The address cannot be read as anyone's address; the message says why."""
+
+    code = "invalid_address"
 
 
 # --- Retention ----------------------------------------------------------------------------------
@@ -166,7 +169,8 @@ def recipient_identifiers(*, app: App, address: str) -> Identifiers:
             continue
     if not numbers:
         raise ErasureError(
-            "address: not a phone number, a BSUID or a wamid (e.g. +1 202 555 0101, US.13491208655302741918, wamid.…)"
+            "not a phone number, a BSUID or a wamid (e.g. +1 202 555 0101, US.13491208655302741918, wamid.…)",
+            field="address",
         )
     return Identifiers(addresses=frozenset(numbers))
 

@@ -69,9 +69,9 @@ def session_create(
     body returns the first session; with another body it is a 409.
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise SessionError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+        raise SessionError(f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters.", field="Idempotency-Key")
     if idempotency_key and (problem := text_problem(idempotency_key)):
-        raise SessionError({"Idempotency-Key": [problem]})
+        raise SessionError(problem, field="Idempotency-Key")
     fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
@@ -79,23 +79,27 @@ def session_create(
             return replay
     transport = Transport.objects.filter(app=app, pk=transport_id).first()
     if transport is None:
-        raise SessionError({"transport": [f"No transport with id {transport_id} in this app."]})
+        raise SessionError(
+            f"No transport with id {transport_id} in this app.", field="transport", code="unknown_transport"
+        )
     if not transport.is_active:
-        raise SessionError({"transport": [f"Transport {transport.name} is inactive."]})
+        raise SessionError(f"Transport {transport.name} is inactive.", field="transport", code="transport_inactive")
 
     checked_message = message_check(transport=transport, message=message)
     if checked_message.errors:
-        raise SessionError({"message": checked_message.errors})
+        raise SessionError(errors={"message": checked_message.errors}, code="invalid_message")
     checked = recipients_check(
         transport=transport, message=message, recipients=recipients, checked_message=checked_message
     )
     template_errors = template_errors_for_message(checked_message, checked)
     if template_errors:
-        raise SessionError({"message": template_errors})
+        raise SessionError(errors={"message": template_errors}, code="template_not_usable")
     if checked.invalid and not skip_invalid:
-        raise SessionError({"recipients": checked.invalid})
+        raise SessionError(errors={"recipients": checked.invalid}, code="invalid_recipients")
     if not checked.valid:
-        raise SessionError({"recipients": checked.invalid or ["At least one recipient is required."]})
+        raise SessionError(
+            errors={"recipients": checked.invalid or ["At least one recipient is required."]}, code="invalid_recipients"
+        )
     logger.info(
         "transport selected",
         extra={
@@ -139,7 +143,8 @@ def _idempotent_replay(*, app: App, key: str, fingerprint: str, recipients: list
         return None
     if session.request_fingerprint != fingerprint:
         raise SessionError(
-            {"detail": "This Idempotency-Key was already used with a different request body."}, status=409
+            "This Idempotency-Key was already used with a different request body.",
+            code="idempotency_key_reused", status=409,
         )
     checked = _recipients_recheck(session=session, recipients=recipients)
     return SessionCreated(session=session, replayed=True, invalid=checked.invalid, duplicates=checked.duplicates)
@@ -222,8 +227,8 @@ def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:
     if transport.is_stopped:
         # Re-queued work would only wait: say what to fix instead of counting messages that cannot leave.
         raise SessionError(
-            {"detail": f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger."},
-            status=409,
+            f"Transport {transport.name} is stopped ({transport.stopped_reason}): resume it, then trigger.",
+            code="transport_stopped", status=409,
         )
     with session_locked(session_id=session.pk, move=SESSION_TRIGGER):
         retryable = Broadcast.objects.filter(session=session, attempts__lt=transport.max_attempts).filter(

@@ -32,11 +32,12 @@ class Move:
     sources: tuple[str, ...]
     targets: tuple[str, ...]
     by: str  # who makes the move, as the docs say it
-    refusal: str = ""  # what a refused request is told; {status} is the current status
-    refusals: tuple[tuple[str, str], ...] = ()  # (status, message) where that status needs its own words
+    refusal: tuple[str, str] = ("", "")  # (code, message) a refused request is told; {status} is the current one
+    refusals: tuple[tuple[str, str, str], ...] = ()  # (status, code, message) where a status needs its own words
 
     def refused(self, status: str) -> TransitionRefused:
-        return TransitionRefused(dict(self.refusals).get(status, self.refusal).format(status=status))
+        code, message = next(((c, m) for s, c, m in self.refusals if s == status), self.refusal)
+        return TransitionRefused(message.format(status=status), code=code)
 
 
 RUNNING = Session.RUNNING
@@ -48,7 +49,7 @@ SESSION_PAUSE = Move(
     RUNNING,
     (S.PAUSED,),
     "the API or the admin",
-    "Only a running session can be paused; this one is {status}.",
+    ("session_not_running", "Only a running session can be paused; this one is {status}."),
 )
 SESSION_HOLD = Move(
     "hold", RUNNING, (S.PAUSED,), "a worker, when Meta paused or disabled the session's template (132015, 132016)"
@@ -58,24 +59,24 @@ SESSION_RESUME = Move(
     (S.PAUSED,),
     (S.PENDING,),
     "the API or the admin",
-    "Only a paused session can be resumed; this one is {status}.",
+    ("session_not_paused", "Only a paused session can be resumed; this one is {status}."),
 )
 SESSION_CANCEL = Move(
     "cancel",
     (*RUNNING, S.PAUSED, S.FAILED),
     (S.CANCELLED,),
     "the API or the admin",
-    "The session is already {status}.",
+    ("session_finished", "The session is already {status}."),
 )
 SESSION_TRIGGER = Move(
     "trigger",
     (*RUNNING, S.COMPLETED, S.FAILED),
     (S.PENDING,),
     "the API or the admin",
-    "A {status} session cannot be triggered.",
+    ("session_not_triggerable", "A {status} session cannot be triggered."),
     (
-        (S.CANCELLED, "A cancelled session cannot be triggered."),
-        (S.PAUSED, "The session is paused: resume it to send again."),
+        (S.CANCELLED, "session_cancelled", "A cancelled session cannot be triggered."),
+        (S.PAUSED, "session_paused", "The session is paused: resume it to send again."),
     ),
 )
 SESSION_STOP = Move("stop", RUNNING, (S.FAILED,), "a worker, when Meta refuses the transport's credentials")

@@ -49,6 +49,7 @@ from transports.secrets import transport_secrets
 from transports.whatsapp.catalogue import failed_status_category
 from whatsapp_gateway import metrics
 from whatsapp_gateway.api_input import JSONInputError, json_loads
+from whatsapp_gateway.errors import GatewayError
 
 logger = logging.getLogger("gateway.webhooks")
 
@@ -72,20 +73,18 @@ def max_body_bytes() -> int:
 # --- Receiving ----------------------------------------------------------------------------------
 
 
-class WebhookRejected(Exception):
-    """A webhook request refused before anything is stored; `status` is the HTTP status to answer."""
+class WebhookRejected(GatewayError):
+    """A webhook request refused before anything is stored: 403 (who sent it is not proven), 400, 413."""
 
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+    code = "webhook_forbidden"
+    status = 403
 
 
 def webhook_transport_get(*, transport_id: int) -> Transport:
     transport = Transport.objects.select_related("app").filter(pk=transport_id).first()
     if transport is None:
         # 403 like a bad token or signature: the answer must not tell which transport ids exist.
-        raise WebhookRejected(403, "unknown transport")
+        raise WebhookRejected("unknown transport")
     return transport
 
 
@@ -114,17 +113,17 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
     """
     if not webhook_signature_valid(transport=transport, body=body, signature=signature):
         _rejected_log(transport, "signature missing or wrong", body)
-        raise WebhookRejected(403, "signature missing or wrong")
+        raise WebhookRejected("signature missing or wrong")
     try:
         # Checked as API bodies are: a depth, NUL or lone surrogate no database column can take is a 400.
         payload = json_loads(body)
     except JSONInputError as exc:
         reason = "body is not JSON" if not exc.field and exc.message.startswith("not valid") else f"body refused: {exc}"
         _rejected_log(transport, reason, body)
-        raise WebhookRejected(400, reason) from exc
+        raise WebhookRejected(reason, code="webhook_invalid", status=400) from exc
     if not isinstance(payload, dict):
         _rejected_log(transport, "body is not a JSON object", body)
-        raise WebhookRejected(400, "body is not a JSON object")
+        raise WebhookRejected("body is not a JSON object", code="webhook_invalid", status=400)
     with transaction.atomic():
         event, created = WebhookEvent.objects.get_or_create(
             transport=transport, body_sha256=hashlib.sha256(body).hexdigest(), defaults={"payload": payload}

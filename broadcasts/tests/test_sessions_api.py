@@ -218,7 +218,11 @@ def test_the_broadcasts_of_a_session_are_paginated(api, app, wa_transport):
 def test_an_idempotency_key_longer_than_255_characters_is_a_400_and_stores_nothing(api, wa_transport):
     response = _create(api, wa_transport, ["+12025550101"], HTTP_IDEMPOTENCY_KEY="k" * 256)
     assert response.status_code == 400
-    assert response.json() == {"Idempotency-Key": ["At most 255 characters."]}
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "Idempotency-Key: At most 255 characters.",
+        "Idempotency-Key": ["At most 255 characters."],
+    }
     assert Session.objects.count() == 0
 
 
@@ -239,9 +243,8 @@ def test_a_session_takes_100000_recipients_and_refuses_one_more(api, wa_transpor
     numbers = [f"+1202{i:07d}" for i in range(limit + 1)]
     too_many = _create(api, wa_transport, numbers)
     assert too_many.status_code == 400
-    assert too_many.json() == {
-        "recipients": [f"At most {limit} recipients per session: split the list into several sessions."]
-    }
+    problem = f"At most {limit} recipients per session: split the list into several sessions."
+    assert too_many.json() == {"code": "invalid", "detail": f"recipients: {problem}", "recipients": [problem]}
     assert Session.objects.count() == 0
 
     accepted = _create(api, wa_transport, numbers[:limit])

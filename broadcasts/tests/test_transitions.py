@@ -76,17 +76,18 @@ def test_every_status_is_reached_or_left_by_a_move():
 
 
 @pytest.mark.parametrize(
-    ("status", "action", "message"),
+    ("status", "action", "code", "message"),
     [
-        ("COMPLETED", session_pause, "Only a running session can be paused; this one is COMPLETED."),
-        ("PENDING", session_resume, "Only a paused session can be resumed; this one is PENDING."),
-        ("COMPLETED", session_cancel, "The session is already COMPLETED."),
-        ("CANCELLED", session_trigger, "A cancelled session cannot be triggered."),
-        ("PAUSED", session_trigger, "The session is paused: resume it to send again."),
+        ("COMPLETED", session_pause, "session_not_running",
+         "Only a running session can be paused; this one is COMPLETED."),
+        ("PENDING", session_resume, "session_not_paused", "Only a paused session can be resumed; this one is PENDING."),
+        ("COMPLETED", session_cancel, "session_finished", "The session is already COMPLETED."),
+        ("CANCELLED", session_trigger, "session_cancelled", "A cancelled session cannot be triggered."),
+        ("PAUSED", session_trigger, "session_paused", "The session is paused: resume it to send again."),
     ],
 )
 def test_a_move_from_a_status_the_table_does_not_allow_is_refused_and_changes_nothing(
-    app, wa_transport, status, action, message
+    app, wa_transport, status, action, code, message
 ):
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0), ("FAILED", "TRANSIENT", 1)])
     Session.objects.filter(pk=session.pk).update(status=status)
@@ -96,7 +97,7 @@ def test_a_move_from_a_status_the_table_does_not_allow_is_refused_and_changes_no
     with pytest.raises(TransitionRefused) as refused:
         action(session=session)
 
-    assert refused.value.status == 409 and refused.value.detail == {"detail": message}
+    assert (refused.value.status, refused.value.code, refused.value.message) == (409, code, message)
     assert Session.objects.get(pk=session.pk).status == status
     assert sorted(Broadcast.objects.values_list("id", "status")) == before
     assert not BroadcastLog.objects.exists()

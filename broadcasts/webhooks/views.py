@@ -38,8 +38,9 @@ def whatsapp_webhook(request: HttpRequest, transport_id: int) -> HttpResponse:
         webhook_receive(transport=transport, body=body, signature=request.headers.get("X-Hub-Signature-256"))
         return HttpResponse("OK", content_type="text/plain")
     except WebhookRejected as rejected:
-        logger.warning("webhook for transport %s refused: %s", transport_id, rejected.reason)
-        answer = FORBIDDEN if rejected.status == 403 else rejected.reason
+        logger.warning("webhook for transport %s refused: %s", transport_id, rejected.message)
+        # Plain text, not the API's error body: Meta reads only the status.
+        answer = FORBIDDEN if rejected.status == 403 else rejected.message
         return HttpResponse(answer, status=rejected.status, content_type="text/plain")
 
 
@@ -48,7 +49,7 @@ def _handshake(request: HttpRequest, transport) -> HttpResponse:
         transport=transport, mode=request.GET.get("hub.mode"), token=request.GET.get("hub.verify_token")
     )
     if not ok:
-        raise WebhookRejected(403, "verification failed")
+        raise WebhookRejected("verification failed")
     # text/plain (and nosniff from SecurityMiddleware): the echoed challenge is never rendered as HTML.
     return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
 
@@ -62,5 +63,5 @@ def _body(request: HttpRequest) -> bytes:
     # Read at most limit + 1 bytes: a body that is too large is refused without being buffered whole.
     body = b"" if declared > limit else request.read(limit + 1)
     if declared > limit or len(body) > limit:
-        raise WebhookRejected(413, "body too large")
+        raise WebhookRejected("body too large", code="webhook_too_large", status=413)
     return body

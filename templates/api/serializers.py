@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from templates.models import Template
 from templates.requirements import requirements_of
-from whatsapp_gateway.api_input import MAX_ID
+from whatsapp_gateway.api_input import MAX_ID, JSONInput
 
 
 class TemplateOutput(serializers.ModelSerializer):
@@ -33,7 +33,7 @@ class TemplateOutput(serializers.ModelSerializer):
         return requirements_of(template.components).describe()
 
 
-class TemplateInput(serializers.Serializer):
+class TemplateInput(JSONInput):
     transport = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="Id of one of your WhatsApp transports."
     )
@@ -44,7 +44,7 @@ class TemplateInput(serializers.Serializer):
     components = serializers.ListField(child=serializers.DictField(), help_text="HEADER, BODY, FOOTER, BUTTONS")
 
 
-class SyncInput(serializers.Serializer):
+class SyncInput(JSONInput):
     transport = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="Sync one transport; all of yours when omitted."
     )

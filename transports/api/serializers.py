@@ -5,6 +5,7 @@ from transports.addresses import REGION_PATTERN, STRICTNESS
 from transports.models import Transport
 from transports.secrets import secrets_decrypt
 from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN
+from whatsapp_gateway.api_input import JSONInput
 
 
 class TransportOutput(serializers.ModelSerializer):
@@ -21,7 +22,7 @@ class TransportOutput(serializers.ModelSerializer):
         return sorted(secrets_decrypt(transport.encrypted_secrets))
 
 
-class WhatsAppCloudInput(serializers.Serializer):
+class WhatsAppCloudInput(JSONInput):
     """Shorthand for Meta's Cloud API; expanded by the preset into the full config and secrets."""
 
     phone_number_id = serializers.RegexField(GRAPH_ID_PATTERN, max_length=32)
@@ -57,7 +58,7 @@ class WhatsAppCloudInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class TransportInput(serializers.Serializer):
+class TransportInput(JSONInput):
     name = serializers.CharField(max_length=100)
     config = serializers.JSONField(required=False, help_text="Full API transport config (see /transports/schema).")
     whatsapp_cloud = WhatsAppCloudInput(required=False, help_text="Instead of config: Meta's Cloud API preset.")

@@ -1,22 +1,21 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from transports.api.serializers import TransportInput, TransportOutput
 from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
 from transports.services import (
-    TransportConfigInvalid,
-    TransportInUse,
-    TransportNameTaken,
     transport_create,
     transport_delete,
     transport_resume,
     transport_update,
 )
 from whatsapp_gateway.api_input import ascii_id
+from whatsapp_gateway.api_schema import conflict, errors, not_found_example
 from whatsapp_gateway.authentication import AppScopedMixin
 
 _WHATSAPP_EXAMPLE = OpenApiExample(
@@ -46,22 +45,33 @@ _GENERIC_EXAMPLE = OpenApiExample(
     },
 )
 
-
-_INPUT_FIELDS = ("name", "secrets", "whatsapp_cloud", "is_active")
-
-
-def _config_problem(error: TransportConfigInvalid | TransportNameTaken) -> ValidationError:
-    """Each "field: rule" under the input field it names (secrets, whatsapp_cloud, …), else under config."""
-    if isinstance(error, TransportNameTaken):
-        return ValidationError({"name": [str(error)]})
-    by_field: dict[str, list[str]] = {}
-    for problem in error.errors:
-        field = problem.split(".", 1)[0].split(":", 1)[0]
-        by_field.setdefault(field if field in _INPUT_FIELDS else "config", []).append(problem)
-    return ValidationError(by_field)
+_CONFIG_PROBLEM = OpenApiExample(
+    "A config that breaks the schema",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "invalid_config",
+        "detail": "maxAttempts: must be at least 1",
+        "config": ["maxAttempts: must be at least 1"],
+    },
+)
 
 
 @extend_schema(tags=["transports"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your transports",
+        description="The channels your app sends through (WhatsApp Cloud API numbers, or any HTTP API), with "
+        "their config and the names of their stored secrets, never the values.",
+        responses={200: TransportOutput(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One transport",
+        description="Its config, the names of its secrets (never the values), whether it is active and, when "
+        "Meta stopped it (e.g. a refused token), when and why.",
+        responses={200: TransportOutput, **errors(404, examples={404: [not_found_example("No such transport.")]})},
+    ),
+)
 class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
     queryset = Transport.objects.none()  # for the schema only; get_queryset scopes to the app
     serializer_class = TransportOutput
@@ -76,51 +86,81 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         return super().get_object()
 
     @extend_schema(
-        request=TransportInput, responses={201: TransportOutput}, examples=[_WHATSAPP_EXAMPLE, _GENERIC_EXAMPLE]
+        summary="Add a transport",
+        description="A WhatsApp Cloud API number from the `whatsapp_cloud` shorthand (expanded into the full "
+        "config, tokens stored encrypted), or any HTTP API from a full `config`. Every problem is listed, "
+        "under the field it names.",
+        request=TransportInput,
+        responses={201: TransportOutput, **errors(400, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
+        examples=[_WHATSAPP_EXAMPLE, _GENERIC_EXAMPLE],
     )
     def create(self, request):
         data = TransportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            transport = transport_create(app=self.app, **data.validated_data)
-        except (TransportConfigInvalid, TransportNameTaken) as error:
-            raise _config_problem(error) from error
+        transport = transport_create(app=self.app, **data.validated_data)
         return Response(TransportOutput(transport).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransportInput, responses=TransportOutput)
+    @extend_schema(
+        summary="Replace a transport's settings",
+        description="Name, config (or `whatsapp_cloud`), secrets and `is_active`; secrets not given keep their "
+        "values, a secret given null is removed.",
+        request=TransportInput,
+        responses={200: TransportOutput, **errors(400, 404, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
+    )
     def update(self, request, pk=None, partial=False):
         transport = self.get_object()
         data = TransportInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        try:
-            transport = transport_update(transport=transport, **data.validated_data)
-        except (TransportConfigInvalid, TransportNameTaken) as error:
-            raise _config_problem(error) from error
+        transport = transport_update(transport=transport, **data.validated_data)
         return Response(TransportOutput(transport).data)
 
-    @extend_schema(request=TransportInput, responses=TransportOutput)
+    @extend_schema(
+        summary="Change some of a transport's settings",
+        description="Only what is given changes: `{\"whatsapp_cloud\": {\"rate_limit\": 250}}` keeps the other "
+        "options and the stored secrets.",
+        request=TransportInput,
+        responses={200: TransportOutput, **errors(400, 404, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
+    )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
 
     @extend_schema(
-        responses={204: None, 409: OpenApiResponse(description="The transport has sessions or webhook events.")}
+        summary="Delete an unused transport",
+        description="Only a transport nothing was sent or received through: the others keep the audit trail "
+        "and are deactivated (`is_active: false`) instead.",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **errors(
+                404, 409,
+                examples=conflict(
+                    "Has sessions", "transport_in_use",
+                    "This transport has sessions or webhook events; deactivate it (is_active: false) instead of "
+                    "deleting it.",
+                ),
+                when_409="The transport has sessions or webhook events.",
+            ),
+        },
     )
     def destroy(self, request, pk=None):
-        try:
-            transport_delete(transport=self.get_object())
-        except TransportInUse as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        transport_delete(transport=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=TransportOutput)
+    @extend_schema(
+        summary="Resume a stopped transport",
+        description="Send again after a stop (e.g. Meta refused the token and it was fixed); then trigger the "
+        "sessions that waited.",
+        request=None,
+        responses={200: TransportOutput, **errors(404)},
+    )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        """Sending again after a stop (e.g. Meta refused the token and it was fixed); trigger the sessions next."""
         return Response(TransportOutput(transport_resume(transport=self.get_object())).data)
 
     @extend_schema(
-        summary="The JSON Schema every transport config is validated against",
-        responses={200: OpenApiResponse(description="JSON Schema (draft 2020-12)")},
+        summary="The transport config's JSON Schema",
+        description="The JSON Schema (draft 2020-12) every transport config is validated against: every field, "
+        "its bounds and its default.",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="JSON Schema (draft 2020-12)"), **errors()},
     )
     @action(detail=False, methods=["get"], url_path="schema", pagination_class=None)
     def config_schema(self, request):

@@ -1,3 +1,6 @@
+from whatsapp_gateway.authentication import SCHEME_DESCRIPTION
+
+
 def test_it_serves_an_openapi_3_schema_with_the_api_key_scheme(client, db):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
@@ -7,7 +10,7 @@ def test_it_serves_an_openapi_3_schema_with_the_api_key_scheme(client, db):
         "type": "apiKey",
         "in": "header",
         "name": "Authorization",
-        "description": "`Api-Key <key>`, the key printed once when it was created.",
+        "description": SCHEME_DESCRIPTION,
     }
     assert "/api/v1/transports/" in schema["paths"]
 

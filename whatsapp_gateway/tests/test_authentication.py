@@ -25,7 +25,11 @@ def test_it_refuses_an_unknown_key(db):
 def test_it_refuses_a_bearer_token_instead_of_an_api_key(app_and_key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {app_and_key[1]}")
-    assert client.get(TRANSPORTS).status_code == 401
+    response = client.get(TRANSPORTS)
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert "Authorization: Api-Key <key>" in response.json()["detail"]
+    assert app_and_key[1] not in response.content.decode()  # the key is never echoed
 
 
 def test_it_accepts_a_valid_key(api):

@@ -258,7 +258,9 @@ def test_an_unexpected_error_is_a_json_500_without_details_even_in_debug(setting
     assert response["Content-Type"] == "application/json"
     text = response.content.decode()
     assert "boom" not in text and "charlies" not in text and "SECRET_KEY" not in text
-    assert "detail" in response.json()
+    assert response.json() == {
+        "code": "internal_error", "detail": "Internal error: the request was not completed. It has been logged."
+    }
 
 
 # --- Ids and filters in other digits --------------------------------------------------------------
@@ -368,7 +370,7 @@ def test_template_components_that_cannot_be_stored_are_refused_by_the_service(wa
                   "components": [{"type": "BODY", "text": "a\u0000b"}]}
     with pytest.raises(TemplateError) as refused:
         template_submit(transport=wa_transport, definition=definition)
-    assert "components.0.text" in refused.value.detail["components"][0]
+    assert "components.0.text" in refused.value.errors["components"][0]
 
 
 @pytest.mark.parametrize(

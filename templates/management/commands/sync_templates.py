@@ -20,7 +20,7 @@ class Command(BaseCommand):
             try:
                 reports = [templates_sync(transport=found)]
             except TemplateError as error:
-                raise CommandError(f"Sync failed: {error.detail}") from error
+                raise CommandError(f"Sync failed: {error.message}") from error
         for report in reports:
             self.stdout.write(
                 f"transport {report.transport}: {report.created} new, {report.updated} updated, "
