@@ -22,7 +22,7 @@ def sweep_sessions() -> None:
 @shared_task(ignore_result=True)
 def process_webhook_events(event_id: int | None = None) -> None:
     """Process one stored Meta webhook (re-enqueued while it waits for unknown wamids), or every due one from beat."""
-    from broadcasts.services.webhooks import webhook_event_process, webhook_events_process_pending
+    from broadcasts.services.webhooks.events import webhook_event_process, webhook_events_process_pending
 
     if event_id is None:
         webhook_events_process_pending()

@@ -18,7 +18,7 @@ from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, 
 from broadcasts.selectors import session_stats
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
 from broadcasts.services.sending import SendOutcome
-from broadcasts.services.webhooks import webhook_event_process
+from broadcasts.services.webhooks.events import webhook_event_process
 from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
 from transports.services import transport_create

@@ -31,7 +31,7 @@ def test_a_test_message_is_recorded_and_its_webhooks_find_it(transport, simulato
     from django.utils import timezone
 
     from broadcasts.models import BroadcastLog
-    from broadcasts.services.webhooks import broadcast_statuses_apply
+    from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
 
     result, session = send_test_message(transport=transport, to="+1 555 010 0001", template="hello_world")
     (broadcast,) = session.broadcasts.all()

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.sessions import session_trigger
-from broadcasts.services.webhooks import broadcast_statuses_apply
+from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
 from transports.services import transport_create
 from transports.whatsapp.preset import whatsapp_cloud_config
 

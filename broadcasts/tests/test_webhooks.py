@@ -9,11 +9,8 @@ import pytest
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, Session, WebhookEvent
-from broadcasts.services.webhooks import (
-    inbound_window_open,
-    webhook_event_process,
-    webhook_events_process_pending,
-)
+from broadcasts.services.webhooks.events import webhook_event_process, webhook_events_process_pending
+from broadcasts.services.webhooks.inbound import inbound_window_open
 from templates.models import Template
 from transports.services import transport_create
 from transports.whatsapp.preset import whatsapp_cloud_config
@@ -327,7 +324,7 @@ def test_all_orders_of_one_batch_end_in_the_same_state(transport, session):
     """Shuffled and replayed deliveries converge: the outcome depends on the set of events only."""
     import itertools
 
-    from broadcasts.services.webhooks import broadcast_statuses_apply
+    from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
 
     events = [status("wamid.P", "sent", 0), status("wamid.P", "delivered", 1), status("wamid.P", "read", 2)]
     for order in itertools.permutations(events):
@@ -477,12 +474,12 @@ def test_an_event_another_worker_holds_is_not_processed(transport, broadcast):
 
 
 def test_processing_that_raises_keeps_the_event_pending_with_its_error(transport, broadcast, monkeypatch):
-    from broadcasts.services import webhooks
+    from broadcasts.services.webhooks import events
 
     def explode(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(webhooks, "broadcast_statuses_apply", explode)
+    monkeypatch.setattr(events, "broadcast_statuses_apply", explode)
     event = stored(transport, statuses(status("wamid.X", "read")))
     assert webhook_event_process(event_id=event.pk) is not None
     event.refresh_from_db()

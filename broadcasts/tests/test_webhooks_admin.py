@@ -22,7 +22,7 @@ def unmatched_event(transport):
         {"id": "wamid.LATE", "status": "delivered", "timestamp": "1732450000", "recipient_id": "15550100001"}
     ]}}]}]}
     event = WebhookEvent.objects.create(transport=transport, body_sha256="x", payload=payload)
-    from broadcasts.services.webhooks import webhook_event_process
+    from broadcasts.services.webhooks.events import webhook_event_process
 
     webhook_event_process(event_id=event.pk)
     WebhookEvent.objects.filter(pk=event.pk).update(state=WebhookEvent.State.UNMATCHED, next_attempt_at=None)

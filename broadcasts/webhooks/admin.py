@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from broadcasts.admin_base import AuditAdmin, ReadOnlyAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin
 from broadcasts.models import InboundMessage, WebhookEvent
-from broadcasts.services.webhooks import webhook_event_retry_now
+from broadcasts.services.webhooks.events import webhook_event_retry_now
 from transports.redaction import mask_phone, phones_masked
 
 

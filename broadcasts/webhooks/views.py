@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from broadcasts.services.webhooks import (
+from broadcasts.services.webhooks.receive import (
     WebhookRejected,
     max_body_bytes,
     webhook_handshake_check,

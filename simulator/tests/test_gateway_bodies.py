@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from broadcasts.services.webhooks import webhook_payload_parse
+from broadcasts.services.webhooks.payload import webhook_payload_parse
 from transports.whatsapp.payloads import whatsapp_payload
 
 from .helpers import PHONE_ID

@@ -29,7 +29,7 @@ from django.utils.module_loading import import_string
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.dispatch import dispatch_batch, transport_stop_sending
-from broadcasts.services.webhooks import webhook_events_process_pending
+from broadcasts.services.webhooks.events import webhook_events_process_pending
 from transports.models import Transport
 from whatsapp_gateway.testing import whatsapp_transport_via_api
 

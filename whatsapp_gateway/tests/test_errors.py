@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from broadcasts.models import Session
 from broadcasts.services.errors import SessionError
 from broadcasts.services.privacy import ErasureError
-from broadcasts.services.webhooks import WebhookRejected
+from broadcasts.services.webhooks.receive import WebhookRejected
 from broadcasts.tests.test_webhooks import wa_config
 from templates.services import TemplateError
 from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken, transport_create
