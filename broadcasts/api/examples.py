@@ -58,6 +58,7 @@ CREATED = OpenApiExample(
             "total": 2,
             "queued": 2,
             "sending": 0,
+            "unknown": 0,
             "sent": 0,
             "delivered": 0,
             "read": 0,

@@ -38,6 +38,10 @@ class StatsOutput(serializers.Serializer):
     total = serializers.IntegerField()
     queued = serializers.IntegerField()
     sending = serializers.IntegerField()
+    unknown = serializers.IntegerField(
+        help_text="Sent, but Meta never answered (a timeout): its status webhook settles it; "
+        "trigger with resend_unknown sends it again."
+    )
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
     read = serializers.IntegerField()

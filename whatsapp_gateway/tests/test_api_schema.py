@@ -122,12 +122,14 @@ def test_the_filters_are_documented_from_the_filtersets(schema):
 
 
 def _json_schema(value):
-    """OpenAPI 3.0's `nullable` as JSON Schema's null type, everywhere in `value`."""
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type, and objects closed to keys they do not name."""
     if isinstance(value, list):
         return [_json_schema(item) for item in value]
     if not isinstance(value, dict):
         return value
     converted = {key: _json_schema(item) for key, item in value.items() if key != "nullable"}
+    if "properties" in converted and "additionalProperties" not in converted:
+        converted["additionalProperties"] = False  # an answer's key the schema does not name is a lie too
     if value.get("nullable"):
         if "type" in converted:
             converted["type"] = [converted["type"], "null"]
