@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from transports.services import whatsapp_transport_from_settings
 from whatsapp_gateway.models import App, AppAPIKey
 from whatsapp_gateway.services import api_key_create
 
@@ -67,10 +68,6 @@ def _demo_key_ensure(*, app: App, key: str) -> None:
 
 
 def _demo_transport(*, app: App) -> int | None:
-    try:
-        from transports.services import whatsapp_transport_from_settings
-    except ImportError:  # the preset arrives with the transport engine
-        return None
     transport = app.transports.filter(name="whatsapp-demo").first()
     if transport is None:
         transport = whatsapp_transport_from_settings(app=app, name="whatsapp-demo", settings=settings)
