@@ -71,3 +71,22 @@ def sim_transport(api, simulator, settings):
 
     settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]  # Graph paths, as by default
     return whatsapp_transport_via_api(api, base_url=simulator.base_url, phone_strictness="possible")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs(what, available): the test needs a service or tool; skipped without it, "
+        "a failure when REQUIRE_LIVE_SERVICES=1 (CI), so nothing is skipped silently there",
+    )
+
+
+def pytest_runtest_setup(item):
+    from whatsapp_gateway.test_environment import live_services_required
+
+    for mark in item.iter_markers(name="needs"):
+        if mark.kwargs.get("available", False):
+            continue
+        if live_services_required():
+            pytest.fail(f"needs {mark.args[0]}, which is missing, and REQUIRE_LIVE_SERVICES=1", pytrace=False)
+        pytest.skip(f"needs {mark.args[0]}")

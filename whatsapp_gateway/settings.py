@@ -16,7 +16,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's .env and shell are for the processes they run. The test suite (pytest sets PYTEST_VERSION
+# before anything is imported; the processes it starts inherit it) runs on the documented defaults instead.
+if "PYTEST_VERSION" in os.environ:
+    from whatsapp_gateway.test_environment import test_environment_prepare
+
+    test_environment_prepare()
+else:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VERSION = "0.1.0"
 

@@ -317,7 +317,7 @@ def _sent_once_each(simulator, expected: list[str]) -> Counter:
     return received
 
 
-@pytest.mark.skipif(not shutil.which("rabbitmq-server"), reason="needs rabbitmq-server installed")
+@pytest.mark.needs("rabbitmq-server", available=shutil.which("rabbitmq-server") is not None)
 @pytest.mark.parametrize("outage_seconds", [1, 60])
 def test_a_broker_restart_or_outage_mid_session_loses_nothing_and_sends_nothing_twice(
     api, simulator, broker, worker_on, outage_seconds
