@@ -79,3 +79,14 @@ def test_bootstrap_demo_refuses_outside_debug_and_creates_nothing(db, settings, 
         call_command("bootstrap_demo", stdout=StringIO())
     assert not App.objects.exists() and not get_user_model().objects.exists()
     assert not (tmp_path / "demo_api_key").exists()
+
+
+def test_run_simulator_on_a_taken_port_fails_with_one_line_naming_it():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=rf"^cannot listen on 127.0.0.1:{port}: Address already in use"):
+            call_command("run_simulator", "--host", "127.0.0.1", "--port", str(port), stdout=StringIO())
