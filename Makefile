@@ -31,10 +31,14 @@ migrate: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 
-## run: the zero-setup gateway (SQLite, filesystem broker, Meta simulator) on 127.0.0.1:8000
+# Where `make run` listens: the web server and the Meta simulator (e.g. make run WEB=127.0.0.1:8100 SIM=127.0.0.1:8101).
+WEB ?= 127.0.0.1:8000
+SIM ?= 127.0.0.1:8001
+
+## run: the zero-setup gateway (SQLite, filesystem broker, Meta simulator) on $(WEB), the simulator on $(SIM)
 run: migrate
-	$(MANAGE) bootstrap_demo
-	$(MANAGE) run_stack
+	SIMULATOR_URL=http://$(SIM) $(MANAGE) bootstrap_demo
+	$(MANAGE) run_stack --web $(WEB) --simulator $(SIM)
 
 ## test: the whole suite (on DATABASE_URL / CELERY_BROKER_URL when they are set)
 test: install-dev lint

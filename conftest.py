@@ -90,3 +90,15 @@ def pytest_runtest_setup(item):
         if live_services_required():
             pytest.fail(f"needs {mark.args[0]}, which is missing, and REQUIRE_LIVE_SERVICES=1", pytrace=False)
         pytest.skip(f"needs {mark.args[0]}")
+
+
+@pytest.fixture(scope="session")
+def live_stack(django_db_blocker):
+    """The whole gateway as `make run` runs it (run_stack on free ports, its own database), shared by the session."""
+    from whatsapp_gateway.testing import LiveStack
+
+    with django_db_blocker.unblock():
+        stack = LiveStack().start()
+    yield stack
+    with django_db_blocker.unblock():
+        stack.stop()
