@@ -40,9 +40,24 @@ run: migrate
 	SIMULATOR_URL=http://$(SIM) $(MANAGE) bootstrap_demo
 	$(MANAGE) run_stack --web $(WEB) --simulator $(SIM)
 
-## test: the whole suite (on DATABASE_URL / CELERY_BROKER_URL when they are set)
+## manage: any manage.py command on the development setup (DEBUG=1), e.g. make manage ARGS="create_app shop"
+.PHONY: manage
+manage: install
+	$(MANAGE) $(ARGS)
+
+# pytest-xdist processes for `make test` (the live tests, which mostly wait on workers and servers, overlap).
+TEST_WORKERS ?= 4
+
+## test: the whole suite, in parallel (on DATABASE_URL / CELERY_BROKER_URL when they are set); prints its time
 test: install-dev lint
-	$(BIN)/python -m pytest
+	@mkdir -p var
+	@started=$$(date +%s); rc=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
+	seconds=$$(( $$(date +%s) - started )); \
+	printf '%s\t%ss\t%s\t%s\texit %s\n' "$$(date -u +%FT%TZ)" "$$seconds" "$${DATABASE_URL:-sqlite}" \
+		"$${CELERY_BROKER_URL:-filesystem://}" "$$rc" | sed 's#://[^@/]*@#://#g' >> var/test-times.tsv; \
+	echo "make test: $$((seconds / 60))m $$((seconds % 60))s with $(TEST_WORKERS) workers (exit $$rc; history in var/test-times.tsv)"; \
+	exit $$rc
 
 lint: install-dev
 	$(BIN)/ruff check .

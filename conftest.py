@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from whatsapp_gateway.services import app_create
-from whatsapp_gateway.testing import WorkerProcess
+from whatsapp_gateway.testing import TEARDOWN_GRACE_SECONDS, WorkerProcess
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def worker(transactional_db):
     """A real Celery worker process on the configured broker and the test database."""
     process = WorkerProcess().start()
     yield process
-    process.stop()
+    process.stop(grace=TEARDOWN_GRACE_SECONDS)
 
 
 @pytest.fixture

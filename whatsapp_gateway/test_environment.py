@@ -33,10 +33,14 @@ def product_settings_drop(environ: MutableMapping[str, str]) -> list[str]:
 
 
 def test_environment_prepare(environ: MutableMapping[str, str] = os.environ) -> None:
-    if PREPARED_MARK in environ:
+    # Prepared once per pytest process: the run's, then each pytest-xdist worker's (which inherits the run's).
+    worker = environ.get("PYTEST_XDIST_WORKER", "main")
+    if environ.get(PREPARED_MARK) == worker:
         return
     product_settings_drop(environ)
-    environ[PREPARED_MARK] = "1"
+    # Metrics files of this run's own (one folder per pytest-xdist worker), not those of a `make run` beside it.
+    environ["PROMETHEUS_MULTIPROC_DIR"] = str(ENV_EXAMPLE.parent / "var" / f"test-prometheus-{worker}")
+    environ[PREPARED_MARK] = worker
 
 
 def live_services_required() -> bool:

@@ -25,6 +25,10 @@ def database_url_of(settings_dict: dict) -> str:
     return f"postgres://{settings_dict['USER']}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+# A worker still busy with a test's session when the test ends is killed after this long, not waited for.
+TEARDOWN_GRACE_SECONDS = 3
+
+
 class WorkerProcess:
     """A real `celery worker` subprocess consuming a queue of its own from the configured broker."""
 
@@ -91,11 +95,12 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self, *, delete_queue: bool = True) -> None:
+    def stop(self, *, delete_queue: bool = True, grace: float = 30) -> None:
+        """Warm shutdown, killed after `grace` seconds: a test's teardown need not wait for a session's tasks."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()

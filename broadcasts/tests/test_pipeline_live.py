@@ -16,7 +16,12 @@ import pytest
 from broadcasts.models import Broadcast, BroadcastLog, Session, TransportPace
 from celery_app import app as celery_app
 from transports.models import Transport
-from whatsapp_gateway.testing import PrivateRabbitMQ, WorkerProcess, whatsapp_transport_via_api
+from whatsapp_gateway.testing import (
+    TEARDOWN_GRACE_SECONDS,
+    PrivateRabbitMQ,
+    WorkerProcess,
+    whatsapp_transport_via_api,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +50,7 @@ def live(simulator, settings):
     worker = WorkerProcess(extra_env=env, beat=True).start()
     worker.env_overrides = env
     yield worker
-    worker.stop()
+    worker.stop(grace=TEARDOWN_GRACE_SECONDS)
 
 
 def transport_for(api, simulator, **options) -> dict:
@@ -308,7 +313,7 @@ def worker_on(broker, simulator, settings):
         "SWEEPER_INTERVAL": "1", "SWEEPER_STALE_AFTER": "2",
     }).start()
     yield worker
-    worker.stop(delete_queue=False)  # its queue lived on the private node, gone with it
+    worker.stop(delete_queue=False, grace=TEARDOWN_GRACE_SECONDS)  # its queue lived on the private node, gone with it
 
 
 def _sent_once_each(simulator, expected: list[str]) -> Counter:
