@@ -9,6 +9,7 @@ prepared environment plus what the test gives them, which they keep.
 
 import os
 import re
+import shutil
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -38,9 +39,20 @@ def test_environment_prepare(environ: MutableMapping[str, str] = os.environ) -> 
     if environ.get(PREPARED_MARK) == worker:
         return
     product_settings_drop(environ)
-    # Metrics files of this run's own (one folder per pytest-xdist worker), not those of a `make run` beside it.
-    environ["PROMETHEUS_MULTIPROC_DIR"] = str(ENV_EXAMPLE.parent / "var" / f"test-prometheus-{worker}")
+    # Metrics files and a broker folder of this pytest process's own (not those of a `make run` beside it, nor
+    # of another run or xdist process), in var/test-runs/<pid>/; those of processes that are gone are removed.
+    runs = ENV_EXAMPLE.parent / "var" / "test-runs"
+    _folders_of_ended_processes_remove(runs)
+    own = runs / str(os.getpid())
+    environ["PROMETHEUS_MULTIPROC_DIR"] = str(own / "prometheus")
+    environ["BROKER_FOLDER"] = str(own / "broker")
     environ[PREPARED_MARK] = worker
+
+
+def _folders_of_ended_processes_remove(runs: Path) -> None:
+    for folder in runs.glob("*") if runs.is_dir() else []:
+        if folder.name.isdigit() and not Path(f"/proc/{folder.name}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def live_services_required() -> bool:

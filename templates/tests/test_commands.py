@@ -5,7 +5,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from simulator.testing import start_simulator
 from whatsapp_gateway.testing import whatsapp_transport_via_api
 
 
@@ -16,24 +15,24 @@ def test_every_transport_synced_exits_zero_with_one_line_each(sim_transport):
     assert " new, " in out.getvalue()
 
 
-def test_one_failed_transport_fails_the_command_with_a_line_naming_it(api, sim_transport, settings):
-    gone = start_simulator()
-    settings.TRANSPORT_ALLOWED_HOSTS = [*settings.TRANSPORT_ALLOWED_HOSTS, gone.base_url.split("://", 1)[1] + "/v"]
-    broken = whatsapp_transport_via_api(api, base_url=gone.base_url, phone_strictness="possible")
-    gone.stop()  # nothing answers there now: a network error for that transport only
+def test_one_failed_transport_fails_the_command_with_a_line_naming_it(api, sim_transport, simulator):
+    # Meta (the simulator) refuses this one's token: its sync fails, the other one's still runs.
+    refused = whatsapp_transport_via_api(
+        api, base_url=simulator.base_url, phone_strictness="possible", access_token="not-a-token-meta-knows"
+    )
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match=r"1 of 2 transport\(s\) failed to sync"):
         call_command("sync_templates", stdout=out, stderr=err)
     assert f"transport {sim_transport['id']}: " in out.getvalue()  # the other one was still synced
     failures = err.getvalue().strip().splitlines()
     assert len(failures) == 1
-    assert failures[0].startswith(f"transport {broken['id']}: sync failed: ")
+    assert failures[0].startswith(f"transport {refused['id']}: sync failed: ")
 
 
-def test_a_failed_sync_of_the_one_transport_asked_for_names_it(api, settings):
-    gone = start_simulator()
-    settings.TRANSPORT_ALLOWED_HOSTS = [gone.base_url.split("://", 1)[1] + "/v"]
-    broken = whatsapp_transport_via_api(api, base_url=gone.base_url, phone_strictness="possible")
-    gone.stop()
-    with pytest.raises(CommandError, match=rf"^transport {broken['id']}: sync failed: "):
-        call_command("sync_templates", "--transport", str(broken["id"]), stdout=StringIO())
+def test_a_failed_sync_of_the_one_transport_asked_for_names_it(api, simulator, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]
+    refused = whatsapp_transport_via_api(
+        api, base_url=simulator.base_url, phone_strictness="possible", access_token="not-a-token-meta-knows"
+    )
+    with pytest.raises(CommandError, match=rf"^transport {refused['id']}: sync failed: "):
+        call_command("sync_templates", "--transport", str(refused["id"]), stdout=StringIO())

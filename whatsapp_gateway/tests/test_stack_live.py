@@ -5,7 +5,8 @@ import time
 import pytest
 import requests
 
-pytestmark = pytest.mark.live
+# One stack for these tests, in one pytest-xdist process (make test: --dist loadgroup).
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("live_stack")]
 
 RATE_LIMIT = 80  # the demo transport's messages per second (the simulator allows as many)
 
