@@ -52,7 +52,7 @@ TEST_WORKERS ?= 4
 test: install-dev lint
 	@mkdir -p var
 	@started=$$(date +%s); rc=0; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	seconds=$$(( $$(date +%s) - started )); \
 	printf '%s\t%ss\t%s\t%s\texit %s\n' "$$(date -u +%FT%TZ)" "$$seconds" "$${DATABASE_URL:-sqlite}" \
 		"$${CELERY_BROKER_URL:-filesystem://}" "$$rc" | sed 's#://[^@/]*@#://#g' >> var/test-times.tsv; \

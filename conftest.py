@@ -92,6 +92,27 @@ def pytest_runtest_setup(item):
         pytest.skip(f"needs {mark.args[0]}")
 
 
+# The tests that share the live stack: pytest-xdist runs them in one process, so one stack serves them all.
+LIVE_STACK_FILES = {"whatsapp_gateway/tests/test_stack_live.py", "whatsapp_gateway/tests/test_docs_shell_live.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`-n N` (--dist load): each test on its own, but the live stack's tests together and first.
+
+    (pytest-xdist's --dist loadgroup cannot group on pytest 9: it rewrites node ids, which pytest 9 computes.)
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStackScheduling(LoadScopeScheduling):
+        # Scopes are ordered by size (largest first), so the stack's group starts at once.
+        def _split_scope(self, nodeid: str) -> str:
+            return "live-stack" if nodeid.split("::", 1)[0] in LIVE_STACK_FILES else nodeid
+
+    return SharedStackScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def live_stack(django_db_blocker):
     """The whole gateway as `make run` runs it (run_stack on free ports, its own database), shared by the session."""

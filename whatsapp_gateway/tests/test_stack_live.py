@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-# One stack for these tests, in one pytest-xdist process (make test: --dist loadgroup).
-pytestmark = [pytest.mark.live, pytest.mark.xdist_group("live_stack")]
+# One stack for these tests, in one pytest-xdist process (conftest.LIVE_STACK_FILES).
+pytestmark = pytest.mark.live
 
 RATE_LIMIT = 80  # the demo transport's messages per second (the simulator allows as many)
 
