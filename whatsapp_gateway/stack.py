@@ -11,6 +11,7 @@ Ctrl-C or SIGTERM stops every process; if one dies, the others are stopped too.
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from django.conf import settings
 from celery_app import EVENT_QUEUE_KINDS, SEND_QUEUE_KINDS, queue_names
 from whatsapp_gateway.health import sends_go_to_the_simulator
 
-READY_POLL_SECONDS = 0.2
+READY_POLL_SECONDS = 0.5  # each 503 from /readyz is logged by the web server: not too many of them
 # While not ready, what /readyz still misses is printed this often.
 NOT_READY_REPORT_SECONDS = 15.0
 
@@ -80,8 +81,21 @@ def stack_commands(options: StackOptions) -> dict[str, list[str]]:
     return commands
 
 
-def readiness(web: str) -> tuple[bool, dict]:
-    """(ready, checks) from the stack's own /readyz."""
+def _listening(host_port: str) -> bool:
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def readiness(web: str, simulator: str | None = None) -> tuple[bool, dict]:
+    """(ready, checks) from the stack's own /readyz, asked once the web server and simulator listen."""
+    if not _listening(web):
+        return False, {"web": "not listening yet"}
+    if simulator and not _listening(simulator):
+        return False, {"simulator": "not listening yet"}
     try:
         response = requests.get(f"http://{web}/readyz", timeout=5)
         return response.status_code == 200, response.json().get("checks", {})
@@ -118,7 +132,7 @@ def stack_run(options: StackOptions, *, on_ready=None, out=sys.stdout) -> int:
         if stopping:
             break
         if not ready:
-            ready, checks = readiness(options.web)
+            ready, checks = readiness(options.web, options.simulator)
             if ready:
                 if on_ready:
                     on_ready()
