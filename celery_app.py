@@ -8,6 +8,10 @@ worker processes of its own, so a batch never waits behind a burst of webhook ev
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# filesystem:// (the zero-setup broker) publishes each message whole: see whatsapp_gateway/broker.py.
+TRANSPORT_ALIASES["filesystem"] = "whatsapp_gateway.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whatsapp_gateway.settings")
 
