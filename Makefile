@@ -71,7 +71,7 @@ bruno: install node_modules/.installed
 	scripts/bruno_stack.sh
 
 clean:
-	rm -rf var/broker var/test.sqlite3 .pytest_cache
+	rm -rf var/broker var/test.sqlite3* var/test-runs .pytest_cache
 
 ## bench: the throughput benchmark (issue #9) on PostgreSQL + RabbitMQ; writes bench/results/ and docs/benchmark.md
 .PHONY: bench
