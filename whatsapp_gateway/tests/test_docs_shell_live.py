@@ -23,8 +23,10 @@ pytestmark = pytest.mark.live
 DOCS = Path(settings.BASE_DIR) / "docs"
 BLOCK = re.compile(r"(?:^<!-- ([^>]*?) -->\s*\n)?^```sh\n(.*?)\n```", re.MULTILINE | re.DOTALL)
 # In this order, the state of one page (KEY, TRANSPORT, SESSION) carried to the next, as a reader's shell.
-# api.md's examples run in process in test_docs_examples.py (their ids are those of earlier answers).
+# api.md's examples all run in process in test_docs_examples.py (their ids are those of earlier answers);
+# here its pause, resume and cancel examples run too, on a session slow enough for them, as the page says.
 PAGES_RUN_LIVE = ["quickstart.md", "rate-limits.md"]
+SECTIONS_RUN_LIVE = [("api.md", "### Pause and resume", "## Errors the API answers")]
 RUN_ELSEWHERE = {"jq": "test_docs_sql.py runs the log filters on sample lines"}
 STATUS_MARK = "@@status="
 
@@ -40,11 +42,13 @@ class ShellBlock:
         return f"{self.page}:{self.line}"
 
 
-def shell_blocks(page: str) -> list[ShellBlock]:
+def shell_blocks(page: str, start: str | None = None, end: str | None = None) -> list[ShellBlock]:
     text = (DOCS / page).read_text()
+    first = text.index(start) if start else 0
+    last = text.index(end, first) if end else len(text)
     return [
         ShellBlock(page, text[: m.start()].count("\n") + 1, m.group(2), (m.group(1) or "").strip())
-        for m in BLOCK.finditer(text)
+        for m in BLOCK.finditer(text) if first <= m.start() < last
     ]
 
 
@@ -87,8 +91,8 @@ def test_the_shell_blocks_run_as_written_on_the_live_stack_in_page_order(live_st
     prelude = f"curl() {{ command curl -w '%{{stderr}}{STATUS_MARK}%{{http_code}}\\n' \"$@\"; }}\n"
     state_file = live_stack.folder / "shell-state"
     state, ran = "", []
-    for page in PAGES_RUN_LIVE:
-        for block in shell_blocks(page):
+    for page, start, end in [*((page, None, None) for page in PAGES_RUN_LIVE), *SECTIONS_RUN_LIVE]:
+        for block in shell_blocks(page, start, end):
             if block.not_run:
                 continue
             script = prelude + state + _as_run_on(live_stack, block.text) + '\nexport -p > "$STATE"\n'
@@ -107,12 +111,11 @@ def test_the_shell_blocks_run_as_written_on_the_live_stack_in_page_order(live_st
             if session := _session_id(done.stdout):
                 state += f"export SESSION={session}\n"
             ran.append(block)
-    assert len(ran) >= 9, ran
-    # rate-limits.md raised the demo transport's rate: back to the default for the tests after this one.
+    assert len(ran) >= 16, ran
     headers = {"Authorization": f"Api-Key {live_stack.api_key}"}
+    last_session = re.search(r"SESSION=\"?([0-9a-f-]+)", state)[1]
+    session = requests.get(f"{live_stack.web_url}/api/v1/sessions/{last_session}", headers=headers, timeout=10).json()
+    assert session["status"] == "CANCELLED" and session["stats"]["cancelled"] > 0, session  # it was still sending
+    # api.md put the demo transport back at its usual rate, as the tests after this one expect.
     transport = requests.get(f"{live_stack.web_url}/api/v1/transports/1", headers=headers, timeout=10).json()
-    assert transport["config"]["rateLimit"] == 1000
-    config = {**transport["config"], "rateLimit": 80}
-    requests.patch(
-        f"{live_stack.web_url}/api/v1/transports/1", json={"config": config}, headers=headers, timeout=10
-    ).raise_for_status()
+    assert transport["config"]["rateLimit"] == 80
