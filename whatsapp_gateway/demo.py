@@ -72,3 +72,19 @@ def _demo_transport(*, app: App) -> int | None:
     if transport is None:
         transport = whatsapp_transport_from_settings(app=app, name="whatsapp-demo", settings=settings)
     return transport.pk
+
+
+def demo_transport_point_at(*, base_url: str) -> int | None:
+    """Point the demo transport at the simulator the stack runs (`run_stack --simulator`); its id, if any.
+
+    Only a demo transport that talks to a simulator is moved: one an operator pointed at Meta is left alone.
+    """
+    app = App.objects.filter(name=DEMO_APP_NAME).first()
+    transport = app.transports.filter(name="whatsapp-demo").first() if app else None
+    if transport is None:
+        return None
+    current = str(transport.config.get("baseUrl", ""))
+    if current.rstrip("/") != base_url.rstrip("/") and "graph.facebook.com" not in current:
+        transport.config = {**transport.config, "baseUrl": base_url}
+        transport.save(update_fields=["config", "updated_at"])
+    return transport.pk
