@@ -31,14 +31,33 @@ migrate: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 
-## run: the zero-setup gateway (SQLite, filesystem broker, Meta simulator) on 127.0.0.1:8000
-run: migrate
-	$(MANAGE) bootstrap_demo
-	$(MANAGE) run_stack
+# Where `make run` listens: the web server and the Meta simulator (e.g. make run WEB=127.0.0.1:8100 SIM=127.0.0.1:8101).
+WEB ?= 127.0.0.1:8000
+SIM ?= 127.0.0.1:8001
 
-## test: the whole suite (on DATABASE_URL / CELERY_BROKER_URL when they are set)
+## run: the zero-setup gateway (SQLite, filesystem broker, Meta simulator) on $(WEB), the simulator on $(SIM)
+run: migrate
+	SIMULATOR_URL=http://$(SIM) $(MANAGE) bootstrap_demo
+	$(MANAGE) run_stack --web $(WEB) --simulator $(SIM)
+
+## manage: any manage.py command on the development setup (DEBUG=1), e.g. make manage ARGS="create_app shop"
+.PHONY: manage
+manage: install
+	$(MANAGE) $(ARGS)
+
+# pytest-xdist processes for `make test` (the live tests, which mostly wait on workers and servers, overlap).
+TEST_WORKERS ?= 4
+
+## test: the whole suite, in parallel (on DATABASE_URL / CELERY_BROKER_URL when they are set); prints its time
 test: install-dev lint
-	$(BIN)/python -m pytest
+	@mkdir -p var
+	@started=$$(date +%s); rc=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
+	seconds=$$(( $$(date +%s) - started )); \
+	printf '%s\t%ss\t%s\t%s\texit %s\n' "$$(date -u +%FT%TZ)" "$$seconds" "$${DATABASE_URL:-sqlite}" \
+		"$${CELERY_BROKER_URL:-filesystem://}" "$$rc" | sed 's#://[^@/]*@#://#g' >> var/test-times.tsv; \
+	echo "make test: $$((seconds / 60))m $$((seconds % 60))s with $(TEST_WORKERS) workers (exit $$rc; history in var/test-times.tsv)"; \
+	exit $$rc
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -52,7 +71,7 @@ bruno: install node_modules/.installed
 	scripts/bruno_stack.sh
 
 clean:
-	rm -rf var/broker var/test.sqlite3 .pytest_cache
+	rm -rf var/broker var/test.sqlite3* var/test-runs .pytest_cache
 
 ## bench: the throughput benchmark (issue #9) on PostgreSQL + RabbitMQ; writes bench/results/ and docs/benchmark.md
 .PHONY: bench

@@ -153,7 +153,8 @@ class Stack:
                             "-w", str(self.web_workers), "--timeout", "600", "-c", "bench/gunicorn_conf.py"])
         self._spawn("workers", [PYTHON, "-m", "celery", "-A", "bench.celery_bench", "worker", "--concurrency",
                                 str(self.workers), "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-                                "-n", f"{self.queue}@%h"])
+                                "-n", f"{self.queue}@%h",
+                                "--queues", f"{self.queue},{self.queue}.webhooks,{self.queue}.housekeeping"])
         self._wait_http(f"{self.sim_url}/_sim/health")
         self._wait_http(f"{self.web_url}/healthz")
         self._wait_workers()
@@ -210,7 +211,8 @@ class Stack:
             from kombu import Connection
 
             with Connection(self.broker_url, connect_timeout=5) as connection:
-                connection.default_channel.queue_delete(self.queue)
+                for queue in (self.queue, f"{self.queue}.webhooks", f"{self.queue}.housekeeping"):
+                    connection.default_channel.queue_delete(queue)
         except Exception as exc:  # noqa: BLE001 - cleanup is best effort
             print(f"warning: could not delete queue {self.queue}: {exc}", file=sys.stderr)
 

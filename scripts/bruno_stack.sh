@@ -67,12 +67,13 @@ echo "bruno: starting the stack (log: $LOG)"
 setsid "$PY" manage.py run_stack --web "$WEB" --simulator "$SIM" >"$LOG" 2>&1 &
 stack_pid=$!
 
+# Ready: web server, database, broker, a worker and the simulator all answer (/readyz).
 for _ in $(seq 120); do
-    curl -fsS -o /dev/null "http://$WEB/healthz" 2>/dev/null && break
+    curl -fsS -o /dev/null "http://$WEB/readyz" 2>/dev/null && break
     kill -0 "$stack_pid" 2>/dev/null || { echo "bruno: the stack died; see $LOG" >&2; tail -30 "$LOG" >&2; exit 1; }
     sleep 0.5
 done
-curl -fsS -o /dev/null "http://$WEB/healthz" || { echo "bruno: /healthz never answered 200" >&2; tail -30 "$LOG" >&2; exit 1; }
+curl -fsS -o /dev/null "http://$WEB/readyz" || { echo "bruno: /readyz never answered 200" >&2; tail -30 "$LOG" >&2; exit 1; }
 
 cd bruno
 rc=0

@@ -83,7 +83,8 @@ class Stack:
         self.spawn("web", [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.web_port}"])
         self.spawn("worker", [
             PYTHON, "-m", "celery", "-A", "celery_app", "worker", "--beat", "--schedule", str(self.tmp / "beat"),
-            "--loglevel", "INFO", "--pool", "prefork", "--concurrency", "2", "--queues", "screenshots",
+            "--loglevel", "INFO", "--pool", "prefork", "--concurrency", "2",
+            "--queues", "screenshots,screenshots.webhooks,screenshots.housekeeping",
         ])
         self.wait_for(f"{self.base}/healthz")
         self.wait_for(f"{self.sim}/_sim/config")

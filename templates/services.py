@@ -191,17 +191,32 @@ def _reason(value) -> str:
     return "" if value in (None, "NONE") else str(value)
 
 
-def templates_sync_all() -> list[SyncReport]:
-    """Sync every active transport that has a WABA; one failing transport does not stop the others."""
-    reports = []
-    for transport in Transport.objects.filter(is_active=True, stopped_at__isnull=True):
+@dataclass(frozen=True)
+class SyncFailure:
+    transport: int
+    message: str
+
+
+def templates_sync_each() -> tuple[list[SyncReport], list[SyncFailure]]:
+    """Sync every active transport that has a WABA; one failing transport does not stop the others.
+
+    Returns the reports of the transports synced and the failures of the others, so a caller can tell.
+    """
+    reports, failures = [], []
+    for transport in Transport.objects.filter(is_active=True, stopped_at__isnull=True).order_by("pk"):
         if not transport.config.get("businessAccountId"):
             continue
         try:
             reports.append(templates_sync(transport=transport))
         except TemplateError as error:
             logger.warning("template sync failed", extra={"transport": transport.pk, "error": error.message})
-    return reports
+            failures.append(SyncFailure(transport=transport.pk, message=error.message))
+    return reports, failures
+
+
+def templates_sync_all() -> list[SyncReport]:
+    """templates_sync_each() for the periodic task: failures are logged there, the reports returned."""
+    return templates_sync_each()[0]
 
 
 def template_submit(*, transport: Transport, definition: dict) -> Template:

@@ -11,7 +11,6 @@ import re
 from urllib.parse import quote
 
 PLACEHOLDER = re.compile(r"\{%\s*([A-Za-z0-9_.\-]+)\s*%\}")
-ROOTS = ("address", "message", "recipient", "transport", "secrets", "whatsapp")
 
 
 class PlaceholderError(ValueError):

@@ -21,7 +21,6 @@ from aiohttp.resolver import DefaultResolver
 
 from transports import network
 
-RESPONSE_EXCERPT = 2000  # kept for callers
 _MAX_READ = 256 * 1024
 _MAX_SESSIONS = 64
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from transports.services import whatsapp_transport_from_settings
 from whatsapp_gateway.models import App, AppAPIKey
 from whatsapp_gateway.services import api_key_create
 
@@ -67,11 +68,23 @@ def _demo_key_ensure(*, app: App, key: str) -> None:
 
 
 def _demo_transport(*, app: App) -> int | None:
-    try:
-        from transports.services import whatsapp_transport_from_settings
-    except ImportError:  # the preset arrives with the transport engine
-        return None
     transport = app.transports.filter(name="whatsapp-demo").first()
     if transport is None:
         transport = whatsapp_transport_from_settings(app=app, name="whatsapp-demo", settings=settings)
+    return transport.pk
+
+
+def demo_transport_point_at(*, base_url: str) -> int | None:
+    """Point the demo transport at the simulator the stack runs (`run_stack --simulator`); its id, if any.
+
+    Only a demo transport that talks to a simulator is moved: one an operator pointed at Meta is left alone.
+    """
+    app = App.objects.filter(name=DEMO_APP_NAME).first()
+    transport = app.transports.filter(name="whatsapp-demo").first() if app else None
+    if transport is None:
+        return None
+    current = str(transport.config.get("baseUrl", ""))
+    if current.rstrip("/") != base_url.rstrip("/") and "graph.facebook.com" not in current:
+        transport.config = {**transport.config, "baseUrl": base_url}
+        transport.save(update_fields=["config", "updated_at"])
     return transport.pk

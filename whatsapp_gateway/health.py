@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import requests
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -43,6 +45,19 @@ def worker_alive() -> tuple[bool, str]:
     return True, "ok"
 
 
+def sends_go_to_the_simulator() -> bool:
+    """No real Meta credentials: the gateway's Graph API is the simulator (make run, the demo), so it must answer."""
+    return settings.WHATSAPP_API_BASE_URL.rstrip("/") == settings.SIMULATOR_URL.rstrip("/")
+
+
+def simulator_reachable() -> tuple[bool, str]:
+    try:
+        response = requests.get(f"{settings.SIMULATOR_URL.rstrip('/')}/_sim/health", timeout=2)
+    except requests.RequestException as exc:
+        return False, type(exc).__name__
+    return (True, "ok") if response.status_code == 200 else (False, f"HTTP {response.status_code}")
+
+
 def _report(checks: dict[str, tuple[bool, str]]) -> dict:
     return {
         "status": "ok" if all(ok for ok, _ in checks.values()) else "unavailable",
@@ -55,7 +70,11 @@ def health_report() -> dict:
 
 
 def readiness_report() -> dict:
-    """Ready to take traffic: database and broker reachable and a worker alive to do the work."""
+    """Ready to take traffic: database and broker reachable, a worker alive to do the work, and the simulator
+    answering when it stands in for Meta."""
     database = database_reachable()
     worker = worker_alive() if database[0] else (False, "database unreachable")
-    return _report({"database": database, "broker": broker_reachable(), "worker": worker})
+    checks = {"database": database, "broker": broker_reachable(), "worker": worker}
+    if sends_go_to_the_simulator():
+        checks["simulator"] = simulator_reachable()
+    return _report(checks)

@@ -100,12 +100,10 @@ def transport_stop_observe(*, transport_id: int) -> None:
 
 
 def known_queues() -> list[str]:
-    """The queues the gateway's tasks go to: the default one and any named in task routes."""
-    queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
-    routes = getattr(settings, "CELERY_TASK_ROUTES", None) or {}
-    if isinstance(routes, dict):
-        queues |= {route["queue"] for route in routes.values() if isinstance(route, dict) and route.get("queue")}
-    return sorted(queues)
+    """The queues the gateway's tasks go to: sends (the default queue), webhooks and housekeeping."""
+    from celery_app import queue_names
+
+    return sorted(queue_names(default_queue=settings.CELERY_TASK_DEFAULT_QUEUE))
 
 
 def queue_depths() -> dict[str, tuple[int, int]] | None:

@@ -16,7 +16,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's .env and shell are for the processes they run. The test suite (pytest sets PYTEST_VERSION
+# before anything is imported; the processes it starts inherit it) runs on the documented defaults instead.
+if "PYTEST_VERSION" in os.environ:
+    from whatsapp_gateway.test_environment import test_environment_prepare
+
+    test_environment_prepare()
+else:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VERSION = "0.1.0"
 
@@ -176,6 +183,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_out": str(BROKER_FOLDER),
         "store_processed": False,
         "control_folder": os.path.join(str(BROKER_FOLDER), "control"),
+        # How long an idle worker sleeps before it looks at the folder again: kombu's 1 s default is the
+        # latency of every task (each batch of a session is one); a look is one small directory listing.
+        "polling_interval": 0.05,
     }
 else:
     # Without publisher confirms RabbitMQ may drop a publish silently under alarms.
@@ -194,6 +204,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="gateway")
+# Webhooks and housekeeping go to queues of their own beside it (celery_app.py), so no send waits behind them.
+CELERY_TASK_ROUTES = ("celery_app.task_route",)
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30.0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from celery_app import EVENT_QUEUE_KINDS, SEND_QUEUE_KINDS, queue_names
 from celery_app import app as celery_app
 
 
@@ -24,13 +25,19 @@ def database_url_of(settings_dict: dict) -> str:
     return f"postgres://{settings_dict['USER']}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+# A worker still busy with a test's session when the test ends is killed after this long, not waited for.
+TEARDOWN_GRACE_SECONDS = 3
+
+
 class WorkerProcess:
     """A real `celery worker` subprocess consuming a queue of its own from the configured broker."""
 
     def __init__(
-        self, *, concurrency: int = 2, extra_env: dict | None = None, beat: bool = False, queue: str | None = None
+        self, *, concurrency: int = 2, extra_env: dict | None = None, beat: bool = False, queue: str | None = None,
+        kinds: tuple[str, ...] = SEND_QUEUE_KINDS + EVENT_QUEUE_KINDS,
     ):
-        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"  # the sends queue; the others are named after it
+        self.kinds = kinds  # the queues this worker serves: sends, webhooks, housekeeping (all by default)
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
         self.beat = beat
@@ -56,7 +63,7 @@ class WorkerProcess:
         self.log_start = self.log.tell()  # a restarted worker appends; readiness is judged on its own lines
         command = [
             sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--loglevel", "INFO",
-            "--concurrency", str(self.concurrency), "--queues", self.queue,
+            "--concurrency", str(self.concurrency), "--queues", ",".join(queue_names(self.kinds, self.queue)),
             "--hostname", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h", "--without-mingle", "--without-gossip",
         ]
         if self.beat:
@@ -88,17 +95,19 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self, *, delete_queue: bool = True) -> None:
+    def stop(self, *, delete_queue: bool = True, grace: float = 30) -> None:
+        """Warm shutdown, killed after `grace` seconds: a test's teardown need not wait for a session's tasks."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
         if delete_queue and settings.CELERY_BROKER_URL.startswith("amqp"):
             with celery_app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(self.queue)
+                for queue in queue_names(self.kinds, self.queue):
+                    conn.default_channel.queue_delete(queue)
 
 
 def whatsapp_transport_via_api(api, *, base_url: str, name: str | None = None, **options) -> dict:
@@ -201,4 +210,107 @@ class PrivateRabbitMQ:
         import shutil
 
         self.ctl("stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class LiveStack:
+    """`manage.py run_stack` as `make run` starts it, on free ports, a database and broker queues of its own.
+
+    Started once per test session (the `live_stack` fixture) and shared by the tests that need the whole
+    gateway: web server, both workers, beat and the simulator, talking over real sockets.
+    """
+
+    READY_TIMEOUT = 120
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.web, self.sim = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+        self.web_url, self.sim_url = f"http://{self.web}", f"http://{self.sim}"
+        self.folder = Path(tempfile.mkdtemp(prefix="wg-stack-"))
+        self.log_path = self.folder / "stack.log"
+        self.queue = f"stack-{uuid.uuid4().hex[:10]}"
+        self.api_key = f"stk{uuid.uuid4().hex[:5]}.{uuid.uuid4().hex}"
+        self.database_url, self._database_name = self._database()
+        self.process: subprocess.Popen | None = None
+
+    def _database(self) -> tuple[str, str | None]:
+        if connection.settings_dict["ENGINE"].endswith("sqlite3"):
+            return f"sqlite:///{self.folder / 'db.sqlite3'}", None
+        name = f"wg_stack_{uuid.uuid4().hex[:10]}"
+        server = {**connection.settings_dict, "NAME": name}
+        return database_url_of(server), name
+
+    def _postgres_admin(self, statement: str) -> None:
+        import psycopg
+
+        params = connection.settings_dict
+        with psycopg.connect(
+            host=params.get("HOST") or "127.0.0.1", port=params.get("PORT") or 5432, user=params.get("USER"),
+            password=params.get("PASSWORD") or None, dbname="postgres", autocommit=True,
+        ) as admin:
+            admin.execute(statement)
+
+    def env(self) -> dict:
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": self.database_url,
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "BROKER_FOLDER": str(self.folder / "broker"),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.folder / "prometheus"),
+            "DEMO_API_KEY": self.api_key,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py's own
+        return env
+
+    def manage(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=self.env(),
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        return done
+
+    def start(self) -> "LiveStack":
+        if self._database_name:
+            self._postgres_admin(f'CREATE DATABASE "{self._database_name}"')
+        self.manage("migrate", "--noinput")
+        self.manage("bootstrap_demo")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_stack", "--web", self.web, "--simulator", self.sim],
+            cwd=settings.BASE_DIR, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + self.READY_TIMEOUT
+        while "\nready in " not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the stack did not get ready:\n{self.output()[-5000:]}")
+            time.sleep(0.2)
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        import shutil
+
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # run_stack stops its web server, workers and simulator
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
+        if settings.CELERY_BROKER_URL.startswith("amqp"):
+            with celery_app.connection_for_write() as conn:
+                for queue in queue_names(default_queue=self.queue):
+                    conn.default_channel.queue_delete(queue)
+        if self._database_name:
+            self._postgres_admin(f'DROP DATABASE IF EXISTS "{self._database_name}" WITH (FORCE)')
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from broadcasts import tasks
@@ -178,13 +179,13 @@ def test_a_resend_answered_after_the_lost_sends_status_came_shows_both_wamids(ap
     assert attempts[1].status == "SENT"
 
 
+@pytest.mark.needs(
+    "PostgreSQL (DATABASE_URL=postgres://…): COPY is PostgreSQL's; SQLite stores rows with bulk_create",
+    available=connection.vendor == "postgresql",
+)
 def test_a_session_stored_with_postgresqls_copy_has_the_rows_bulk_create_would_make(app, wa_transport):
-    from django.db import connection
-
     from broadcasts.services import sessions
 
-    if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's; SQLite stores rows with bulk_create (CI runs PostgreSQL)")
     session = make_session(app, wa_transport["id"], [])
     sessions._broadcasts_copy(session=session, recipients=[("15550100001", {"name": "Ana"})])
     copied = Broadcast.objects.values().get(session=session)

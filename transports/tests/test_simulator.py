@@ -1,10 +1,8 @@
-"""Sends through the Meta Cloud API simulator (skipped only while simulator.testing does not exist)."""
+"""Sends through the Meta Cloud API simulator."""
 
 import pytest
 
 from transports import engine
-
-pytest.importorskip("simulator.testing")
 
 TO = "15550100001"
 

@@ -79,3 +79,81 @@ def test_bootstrap_demo_refuses_outside_debug_and_creates_nothing(db, settings, 
         call_command("bootstrap_demo", stdout=StringIO())
     assert not App.objects.exists() and not get_user_model().objects.exists()
     assert not (tmp_path / "demo_api_key").exists()
+
+
+def test_run_simulator_on_a_taken_port_fails_with_one_line_naming_it():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=rf"^cannot listen on 127.0.0.1:{port}: Address already in use"):
+            call_command("run_simulator", "--host", "127.0.0.1", "--port", str(port), stdout=StringIO())
+
+
+def test_bootstrap_demo_names_a_malformed_demo_api_key_in_one_line(db, settings, tmp_path):
+    settings.DEBUG = True
+    settings.DEMO_API_KEY = "much-too-long-prefix.secret-of-enough-length"
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError, match="^DEMO_API_KEY: An API key must look like"):
+        call_command("bootstrap_demo", stdout=StringIO())
+
+
+def test_run_stack_refuses_an_address_that_is_not_host_and_port(db):
+    with pytest.raises(CommandError, match="'8100' is not HOST:PORT"):
+        call_command("run_stack", "--web", "8100", stdout=StringIO())
+
+
+def test_the_demo_transport_follows_the_simulator_the_stack_runs(db, settings, tmp_path):
+    from transports.models import Transport
+    from whatsapp_gateway.demo import demo_bootstrap, demo_transport_point_at
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    demo = demo_bootstrap()
+    assert Transport.objects.get(pk=demo.transport_id).config["baseUrl"] == "http://127.0.0.1:8001"
+    assert demo_transport_point_at(base_url="http://127.0.0.1:8101") == demo.transport_id
+    assert Transport.objects.get(pk=demo.transport_id).config["baseUrl"] == "http://127.0.0.1:8101"
+    # One an operator pointed at Meta stays there.
+    transport = Transport.objects.get(pk=demo.transport_id)
+    transport.config = {**transport.config, "baseUrl": "https://graph.facebook.com"}
+    transport.save()
+    demo_transport_point_at(base_url="http://127.0.0.1:8102")
+    assert Transport.objects.get(pk=demo.transport_id).config["baseUrl"] == "https://graph.facebook.com"
+
+
+def test_sends_webhooks_and_housekeeping_each_go_to_a_queue_of_their_own(settings):
+    from celery_app import app as celery_app
+    from celery_app import queue_names
+
+    default = celery_app.conf.task_default_queue
+    routes = {
+        name: celery_app.amqp.router.route({}, name)["queue"].name
+        for name in ("broadcasts.tasks.dispatch_session", "broadcasts.tasks.process_webhook_events",
+                     "broadcasts.tasks.sweep_sessions", "broadcasts.tasks.purge_personal_data",
+                     "templates.tasks.sync_all_templates")
+    }
+    assert routes == {
+        "broadcasts.tasks.dispatch_session": default,
+        "broadcasts.tasks.process_webhook_events": f"{default}.webhooks",
+        "broadcasts.tasks.sweep_sessions": f"{default}.housekeeping",
+        "broadcasts.tasks.purge_personal_data": f"{default}.housekeeping",
+        "templates.tasks.sync_all_templates": f"{default}.housekeeping",
+    }
+    assert queue_names(default_queue="gateway") == ["gateway", "gateway.webhooks", "gateway.housekeeping"]
+
+
+def test_the_stack_runs_a_sends_worker_and_an_events_worker_with_beat_and_tells_each_process_the_simulator():
+    from whatsapp_gateway.stack import StackOptions, stack_commands, stack_env
+
+    options = StackOptions(web="127.0.0.1:8100", simulator="127.0.0.1:8101", callback_transport_id=7)
+    commands = stack_commands(options)
+    assert set(commands) == {"web", "worker", "events-worker", "simulator"}
+    sends, events = commands["worker"], commands["events-worker"]
+    assert sends[sends.index("--queues") + 1] == "gateway" and "--beat" not in sends
+    assert events[events.index("--queues") + 1] == "gateway.webhooks,gateway.housekeeping" and "--beat" in events
+    assert commands["web"][-1] == "127.0.0.1:8100"
+    assert commands["simulator"][-2:] == ["--callback-url", "http://127.0.0.1:8100/webhooks/whatsapp/7"]
+    env = stack_env(options)
+    assert env["SIMULATOR_URL"] == env["WHATSAPP_API_BASE_URL"] == "http://127.0.0.1:8101"

@@ -103,7 +103,7 @@ def test_it_reads_in_a_fixed_number_of_queries(client, staff, activity, app, tra
         assert client.get("/admin/dashboard/").status_code == 200
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
+@pytest.mark.needs("chromium (apt-get install chromium)", available=CHROMIUM is not None)
 @pytest.mark.django_db(transaction=True)
 def test_a_headless_browser_renders_the_dashboard(live_server, client, staff, activity):
     from playwright.sync_api import sync_playwright

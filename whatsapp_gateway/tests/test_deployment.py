@@ -252,7 +252,7 @@ def test_the_grafana_dashboard_uses_only_metrics_the_gateway_exposes():
         assert used and used <= metric_names(), (expr, used - metric_names())
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.needs("promtool (apt-get install prometheus)", available=shutil.which("promtool") is not None)
 def test_promtool_accepts_the_rules_and_the_scrape_config():
     for args in (["check", "rules", "alerts.yml"], ["check", "config", "--syntax-only", "prometheus.yml"]):
         result = subprocess.run(["promtool", *args], cwd=DOCKER / "prometheus", capture_output=True, text=True)
@@ -297,7 +297,7 @@ def test_gunicorn_access_lines_leave_out_query_strings_and_referrers():
         assert atom not in access_format
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.needs("make", available=shutil.which("make") is not None)
 def test_the_makefile_runs_development_commands_in_debug_unless_told_otherwise():
     def debug_under_make(env: dict) -> str:
         return subprocess.run(

@@ -279,9 +279,9 @@ def test_the_docs_show_queries_and_filters_and_every_one_is_checked():
         assert text.count("```sh\njq ") == len([b for b in jq if b.page == page.name]), f"{page.name}: unmarked jq"
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the documented queries are PostgreSQL's; set DATABASE_URL to a PostgreSQL server (CI does)",
+@pytest.mark.needs(
+    "PostgreSQL (DATABASE_URL=postgres://…): the documented queries are PostgreSQL's",
+    available=connection.vendor == "postgresql",
 )
 @pytest.mark.django_db
 def test_every_documented_query_runs_and_answers_what_the_docs_say(activity):
@@ -295,7 +295,7 @@ def test_every_documented_query_runs_and_answers_what_the_docs_say(activity):
         _expectation(block)(rows, activity)
 
 
-@pytest.mark.skipif(JQ is None, reason="jq is not installed (apt-get install jq)")
+@pytest.mark.needs("jq (apt-get install jq)", available=JQ is not None)
 @pytest.mark.django_db
 def test_every_documented_log_filter_finds_what_the_docs_say(activity, tmp_path):
     assert any('"message": "attempt failed"' in line for line in activity.log_lines)

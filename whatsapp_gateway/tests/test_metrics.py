@@ -132,7 +132,9 @@ def test_worker_heartbeat_age_is_reported_per_worker(client, db, metrics_token):
     assert value(samples, "gateway_workers_live") >= 1
 
 
-@pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("amqp"), reason="queue depth needs RabbitMQ")
+@pytest.mark.needs(
+    "RabbitMQ (CELERY_BROKER_URL=amqp://…) for the queue depth", available=settings.CELERY_BROKER_URL.startswith("amqp")
+)
 def test_queue_depth_is_read_from_rabbitmq(client, db, metrics_token, settings):
     from kombu import Connection, Exchange, Producer, Queue
 

@@ -45,3 +45,22 @@ def test_the_celery_settings_the_send_path_relies_on_are_set():
     assert conf.task_soft_time_limit < conf.task_time_limit
     if conf.broker_url.startswith("amqp"):
         assert conf.broker_transport_options["confirm_publish"] is True
+
+
+def test_the_filesystem_broker_publishes_each_message_whole_and_consumers_skip_a_partial_one(tmp_path):
+    from kombu import Connection
+
+    from whatsapp_gateway.broker import Transport
+
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+    with Connection("filesystem://", transport_options=options) as connection:
+        assert isinstance(connection.transport, Transport)
+        queue = connection.SimpleQueue("probe")
+        # What a publisher still writing looks like to a consumer that lists the folder.
+        (tmp_path / ".1_00000000-0000-0000-0000-000000000000.probe.msg.partial").write_bytes(b"")
+        queue.put({"n": 1})
+        assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".partial")] == [
+            ".1_00000000-0000-0000-0000-000000000000.probe.msg.partial"
+        ]  # the message itself was renamed into place
+        assert queue.get(timeout=2).payload == {"n": 1}
+        queue.close()

@@ -6,7 +6,10 @@ from whatsapp_gateway.models import WorkerHeartbeat
 from whatsapp_gateway.testing import WorkerProcess
 
 
-def test_a_real_worker_without_beat_records_its_own_heartbeat_and_readyz_turns_ready(client, transactional_db):
+def test_a_real_worker_without_beat_records_its_own_heartbeat_and_readyz_turns_ready(
+    client, transactional_db, settings
+):
+    settings.WHATSAPP_API_BASE_URL = "https://graph.facebook.com"  # no simulator to wait for: real Meta
     assert client.get("/readyz").json()["checks"]["worker"] == "no worker heartbeat yet"
     worker = WorkerProcess(beat=False).start()
     try:

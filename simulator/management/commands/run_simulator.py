@@ -1,6 +1,6 @@
 """`manage.py run_simulator`: the Meta Cloud API simulator in the foreground until Ctrl-C or SIGTERM."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from simulator.runner import add_arguments, config_from_options, serve
 
@@ -12,5 +12,8 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options):
-        serve(config_from_options(options), host=options["host"], port=options["port"],
-              access_log=options["access_log"], out=self.stdout)
+        try:
+            serve(config_from_options(options), host=options["host"], port=options["port"],
+                  access_log=options["access_log"], out=self.stdout)
+        except OSError as error:  # the port is taken or the address is not this machine's: one line, exit 1
+            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {error.strerror}") from error

@@ -16,6 +16,8 @@ class Command(BaseCommand):
             demo = demo_bootstrap(admin_username=admin_username, admin_password=admin_password)
         except ImproperlyConfigured as refused:
             raise CommandError(str(refused)) from refused
+        except ValueError as refused:  # a DEMO_API_KEY not of the key format
+            raise CommandError(f"DEMO_API_KEY: {refused}") from refused
         self.stdout.write(f"Demo app: {demo.app.name}")
         self.stdout.write(f"Demo API key: {demo.api_key}")
         if demo.transport_id:
