@@ -25,7 +25,7 @@ if "PYTEST_VERSION" in os.environ:
 else:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 # Off unless set, so production never runs on development conveniences or the public demo secrets.
 # `make` sets DEBUG=1; under pytest (which sets PYTEST_VERSION before anything is imported, and the worker and
