@@ -188,24 +188,20 @@ def outcomes_record(
                 broadcast.next_attempt_at = None
                 tally["unknown"] += 1
             elif outcome.policy == HOLD_SESSION:
+                # The template, not the recipient: the message waits for the template or a resume.
                 template_held = template_held or outcome
-                # The template, not the recipient: not counted, the message waits for the template or a resume.
-                broadcast.attempts -= 1
-                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
-                broadcast.next_attempt_at = None
+                _requeue_uncounted(broadcast)
                 tally["held"] += 1
             elif outcome.policy == NEXT_DAY and next_days_used.get(broadcast.pk, 0) < _next_days(transport):
-                # Meta's per-user marketing limit: not today. Opted in, it goes again a day later, uncounted.
-                broadcast.attempts -= 1
-                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
-                broadcast.next_attempt_at = now + timedelta(seconds=NEXT_DAY_SECONDS + random.uniform(0, 3600))
+                # Meta's per-user marketing limit: not today. Opted in, it goes again a day later.
+                _requeue_uncounted(
+                    broadcast, not_before=now + timedelta(seconds=NEXT_DAY_SECONDS + random.uniform(0, 3600))
+                )
                 tally["retrying"] += 1
             elif outcome.category == AUTH:
+                # Not the recipient's fault: the message waits for the transport's fix.
                 auth_failure = auth_failure or outcome
-                # Not the recipient's fault: the attempt is not counted, the message waits for the fix.
-                broadcast.attempts -= 1
-                broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
-                broadcast.next_attempt_at = None
+                _requeue_uncounted(broadcast)
                 tally["held"] += 1
             else:
                 retry_after = outcome.retry_after
@@ -261,6 +257,13 @@ def outcomes_record(
     if throttled:
         pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
+
+
+def _requeue_uncounted(broadcast: Broadcast, *, not_before=None) -> None:
+    """Back to the queue without spending an attempt: what went wrong was not this recipient's doing."""
+    broadcast.attempts -= 1
+    broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
+    broadcast.next_attempt_at = not_before
 
 
 def _next_days(transport: Transport) -> int:

@@ -12,13 +12,6 @@ from transports.models import Transport
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    now = [1_000_000.0]
-    monkeypatch.setattr(pacing.time, "time", lambda: now[0])
-    return now
-
-
-@pytest.fixture
 def breaker(settings):
     settings.CIRCUIT_FAILURES, settings.CIRCUIT_PROBE_AFTER, settings.CIRCUIT_PROBE_MAX = 5, 10.0, 35.0
     return settings

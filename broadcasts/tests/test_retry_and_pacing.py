@@ -36,13 +36,6 @@ def test_throttling_is_always_retried_whatever_the_attempts():
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    now = [1_000_000.0]
-    monkeypatch.setattr(pacing.time, "time", lambda: now[0])
-    return now
-
-
-@pytest.fixture
 def pace_transport(app):
     from transports.models import Transport
 
