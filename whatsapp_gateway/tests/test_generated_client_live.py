@@ -35,20 +35,25 @@ def generated(tmp_path, monkeypatch):
         del sys.modules[module]
 
 
-def test_a_client_generated_from_the_schema_sends_lists_and_reads_errors(live_server, app_and_key, generated):
-    _, key = app_and_key
-    client = generated("client").AuthenticatedClient(base_url=live_server.url, token=key, prefix="Api-Key")
+@pytest.fixture
+def gateway(live_server, app_and_key, generated):
+    """The generated client with the app's key; closed after the test, so no keep-alive holds the live server."""
+    with generated("client").AuthenticatedClient(base_url=live_server.url, token=app_and_key[1], prefix="Api-Key") as c:
+        yield c
+
+
+def test_a_client_generated_from_the_schema_sends_lists_and_reads_errors(gateway, generated):
     models = generated("models")
 
     created = generated("api.transports.v1_transports_create").sync_detailed(
-        client=client, body=models.TransportInputRequest.from_dict({"name": "sms", "config": SMS})
+        client=gateway, body=models.TransportInputRequest.from_dict({"name": "sms", "config": SMS})
     )
     assert created.status_code == 201, created.content
     transport = created.parsed
     assert isinstance(transport, models.TransportOutput) and transport.name == "sms"
 
     session_create = generated("api.sessions.v1_sessions_create")
-    accepted = session_create.sync_detailed(client=client, body=models.SessionInputRequest.from_dict({
+    accepted = session_create.sync_detailed(client=gateway, body=models.SessionInputRequest.from_dict({
         "transport": transport.id, "message": {"content": "Your order shipped"},
         "recipients": ["+12025550101", "+12025550102"],
     }))
@@ -56,15 +61,15 @@ def test_a_client_generated_from_the_schema_sends_lists_and_reads_errors(live_se
     session = accepted.parsed
     assert session.total == 2 and session.status.value == "NEW" and session.stats.queued == 2
 
-    page = generated("api.sessions.v1_sessions_broadcasts_list").sync(client=client, id=session.id)
+    page = generated("api.sessions.v1_sessions_broadcasts_list").sync(client=gateway, id=session.id)
     assert page.count == 2 and sorted(b.address for b in page.results) == ["12025550101", "12025550102"]
 
-    refused = session_create.sync_detailed(client=client, body=models.SessionInputRequest.from_dict({
+    refused = session_create.sync_detailed(client=gateway, body=models.SessionInputRequest.from_dict({
         "transport": transport.id, "message": {"content": "Hi"}, "recipients": ["not a number"],
     }))
     assert refused.status_code == 400
     assert isinstance(refused.parsed, models.ErrorOutput) and refused.parsed.code == "invalid_recipients"
 
-    missing = generated("api.sessions.v1_sessions_retrieve").sync_detailed(client=client, id=uuid.uuid4())
+    missing = generated("api.sessions.v1_sessions_retrieve").sync_detailed(client=gateway, id=uuid.uuid4())
     assert missing.status_code == 404
     assert isinstance(missing.parsed, models.ErrorOutput) and missing.parsed.code == "not_found"
