@@ -37,6 +37,7 @@ class Session(models.Model):
         NONE = "", "Not paused"
         OPERATOR = "operator", "By an operator"
         TEMPLATE = "template", "Meta paused or disabled its template"
+        CATEGORY = "category", "Meta moved its template to MARKETING"
 
     pause_reason = models.CharField(
         max_length=10, choices=PauseReason.choices, blank=True, default=PauseReason.NONE,

@@ -84,7 +84,7 @@ def template_category_value(template: Template, previous: str) -> dict:
     return {
         "message_template_id": int(template.id), "message_template_name": template.name,
         "message_template_language": template.language, "previous_category": previous,
-        "new_category": template.category,
+        "new_category": template.category, "category_update_timestamp": int(time.time()),
     }
 
 

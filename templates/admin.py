@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from templates.models import Template
+from templates.models import Template, TemplateCategoryChange
 from templates.requirements import requirements_of
 from templates.services import TemplateError, template_delete, template_submit, templates_sync
 from transports.admin import transport_admin_action
@@ -64,6 +64,19 @@ def sync_templates(model_admin, request, queryset):
     sync_and_report(model_admin, request, queryset)
 
 
+class CategoryChangeInline(admin.TabularInline):
+    """Meta's recategorisations, newest first: read-only history."""
+
+    model = TemplateCategoryChange
+    fields = readonly_fields = ["changed_at", "previous_category", "new_category", "source"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Category changes by Meta"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Template)
 class TemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "language", "category", "status", "quality_score", "transport", "synced_at"]
@@ -71,6 +84,9 @@ class TemplateAdmin(admin.ModelAdmin):
     search_fields = ["name", "meta_id"]
     list_select_related = ["transport"]
     actions = ["sync_from_meta", "delete_at_meta"]
+
+    def get_inlines(self, request, obj=None):
+        return [CategoryChangeInline] if obj is not None else []
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -56,3 +56,24 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} [{self.language}]"
+
+
+class TemplateCategoryChange(models.Model):
+    """One recategorisation of a template by Meta, as its webhook or a sync reported it."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Meta's template_category_update webhook"
+        SYNC = "sync", "A template sync"
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="category_changes")
+    previous_category = models.CharField(max_length=20, blank=True, default="")
+    new_category = models.CharField(max_length=20, choices=Template.Category.choices)
+    changed_at = models.DateTimeField(help_text="When Meta changed it (its own time when the webhook gives one).")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.template}: {self.previous_category or '?'} → {self.new_category}"

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from templates.models import Template
+from templates.categories import template_category_change_record, templates_recategorised_announce
+from templates.models import Template, TemplateCategoryChange
 from templates.requirements import requirements_of
 from templates.rules import template_definition_errors
+from templates.selectors import templates_for_event
 from templates.send_check import send_errors
 from templates.signals import templates_approved
 from transports.graph import graph_request
@@ -87,7 +89,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
     now = timezone.now()
     existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
     created = updated = 0
-    seen, unchanged, skipped, approved = set(), [], [], []
+    seen, unchanged, skipped, approved, recategorised = set(), [], [], [], []
     with transaction.atomic():
         for item in remote:
             if reason := _unstorable(item):
@@ -115,6 +117,10 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
                 )
                 created += 1
             elif any(getattr(template, field) != value for field, value in values.items()):
+                if template.category and values["category"] not in ("", template.category):
+                    recategorised.append(template_category_change_record(
+                        template=template, new_category=values["category"], source=TemplateCategoryChange.Source.SYNC
+                    ))
                 Template.objects.filter(pk=template.pk).update(**values, synced_at=now, updated_at=now)
                 updated += 1
                 if values["status"] == Template.Status.APPROVED != template.status:
@@ -128,6 +134,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
             status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
         )
         _approved_announce(transport=transport, templates=approved)
+        templates_recategorised_announce(transport=transport, changes=recategorised)
     for each in skipped:
         logger.warning(
             "template from Meta skipped",
@@ -362,14 +369,7 @@ def template_events_apply(*, transport: Transport, status_events: list[dict], qu
 
 def _template_update(*, transport: Transport, value: dict, updates: dict, counts: dict) -> list[tuple[str, str]]:
     """Update the template the event names; returns (name, language) of those it made APPROVED."""
-    meta_id = str(value.get("message_template_id") or "")
-    matching = Template.objects.filter(app_id=transport.app_id, meta_id=meta_id) if meta_id else Template.objects.none()
-    if not matching.exists():
-        # A template not synced since it was submitted has no meta_id yet: match name and language.
-        matching = Template.objects.filter(
-            transport=transport, name=str(value.get("message_template_name") or ""),
-            language=str(value.get("message_template_language") or ""),
-        )
+    matching = templates_for_event(transport=transport, value=value)
     becoming_approved = []
     if updates.get("status") == Template.Status.APPROVED:
         becoming_approved = list(matching.exclude(status=Template.Status.APPROVED).values_list("name", "language"))

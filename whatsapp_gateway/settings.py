@@ -166,6 +166,7 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "broadcasts.models.Session.Status",
         "BroadcastStatusEnum": "broadcasts.models.Broadcast.Status",
         "TemplateStatusEnum": "templates.models.Template.Status",
+        "CategoryEnum": "templates.models.Template.Category",
     },
     # Swagger UI and ReDoc assets are served by the gateway itself: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -299,6 +300,9 @@ WEBHOOK_CLAIM_LEASE_SECONDS = env.float("WEBHOOK_CLAIM_LEASE_SECONDS", default=1
 TEMPLATE_SYNC_INTERVAL = env.float("TEMPLATE_SYNC_INTERVAL", default=900.0)
 # Templates asked of Meta per page while syncing.
 TEMPLATE_SYNC_PAGE_SIZE = env.int("TEMPLATE_SYNC_PAGE_SIZE", default=100)
+# When Meta moves a template to MARKETING, its running sessions pause for an operator to confirm (marketing
+# rates and per-user limits apply from then on); False lets them go on sending.
+TEMPLATE_RECATEGORISED_PAUSES = env.bool("TEMPLATE_RECATEGORISED_PAUSES", default=True)
 
 # --- Privacy ----------------------------------------------------------------------------------
 # Days personal data is kept (0 keeps it forever): numbers and parameters of broadcasts, request and

@@ -54,6 +54,10 @@ SESSION_PAUSE = Move(
 SESSION_HOLD = Move(
     "hold", RUNNING, (S.PAUSED,), "a worker, when Meta paused or disabled the session's template (132015, 132016)"
 )
+SESSION_RECATEGORISED = Move(
+    "hold for category", RUNNING, (S.PAUSED,),
+    "a webhook or a sync, when Meta moved the session's template to MARKETING",
+)
 SESSION_RESUME = Move(
     "resume",
     (S.PAUSED,),
@@ -85,6 +89,7 @@ SESSION_MOVES = (
     SESSION_FINISH,
     SESSION_PAUSE,
     SESSION_HOLD,
+    SESSION_RECATEGORISED,
     SESSION_RESUME,
     SESSION_CANCEL,
     SESSION_TRIGGER,

@@ -1,12 +1,21 @@
 from rest_framework import serializers
 
-from templates.models import Template
+from templates.models import Template, TemplateCategoryChange
 from templates.requirements import requirements_of
 from whatsapp_gateway.api_input import MAX_ID, JSONInput
 
 
+class TemplateCategoryChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TemplateCategoryChange
+        fields = ["previous_category", "new_category", "changed_at", "source"]
+
+
 class TemplateOutput(serializers.ModelSerializer):
     requires = serializers.SerializerMethodField(help_text="The parameters each send must give, in words.")
+    category_changes = TemplateCategoryChangeOutput(
+        many=True, read_only=True, help_text="Meta's recategorisations of this template, newest first."
+    )
 
     class Meta:
         model = Template
@@ -17,6 +26,7 @@ class TemplateOutput(serializers.ModelSerializer):
             "name",
             "language",
             "category",
+            "category_changes",
             "status",
             "quality_score",
             "parameter_format",

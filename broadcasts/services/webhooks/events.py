@@ -14,6 +14,7 @@ from broadcasts.services.privacy import payload_without_erased, statuses_of_eras
 from broadcasts.services.webhooks.inbound import inbound_messages_record, transports_by_phone_number_id
 from broadcasts.services.webhooks.payload import ParsedPayload, webhook_payload_parse
 from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
+from templates.categories import template_category_events_apply
 from templates.services import template_events_apply
 
 logger = logging.getLogger("gateway.webhooks")
@@ -72,9 +73,15 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
     summary["statuses_unmatched"] = counts["statuses_unmatched"]
     if first_pass:
         summary["inbound_messages"] = inbound_messages_record(transport=transport, items=parsed.inbound, now=now)
-        summary.update(template_events_apply(
-            transport=transport, status_events=parsed.template_status, quality_events=parsed.template_quality
-        ))
+        template_counts = (
+            template_events_apply(
+                transport=transport, status_events=parsed.template_status, quality_events=parsed.template_quality
+            ),
+            template_category_events_apply(transport=transport, events=parsed.template_category),
+        )
+        for counts_of_kind in template_counts:
+            for key, count in counts_of_kind.items():
+                summary[key] = summary.get(key, 0) + count
         if parsed.ignored:
             summary["ignored_fields"] = parsed.ignored
         if parsed.foreign_numbers:

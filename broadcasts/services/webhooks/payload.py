@@ -12,6 +12,7 @@ class ParsedPayload:
     inbound: list[tuple[str, dict, dict]] = field(default_factory=list)  # (phone_number_id, message, names)
     template_status: list[dict] = field(default_factory=list)
     template_quality: list[dict] = field(default_factory=list)
+    template_category: list[dict] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
     # `messages` changes skipped because they name a phone number id outside `phone_number_ids`: id -> count.
     foreign_numbers: dict[str, int] = field(default_factory=dict)
@@ -42,6 +43,8 @@ def webhook_payload_parse(payload: dict, *, phone_number_ids: set[str] | None = 
                 parsed.template_status.append(value)
             elif name == "message_template_quality_update":
                 parsed.template_quality.append(value)
+            elif name == "template_category_update":
+                parsed.template_category.append(value)
             else:
                 parsed.ignored[name] = parsed.ignored.get(name, 0) + 1
     return parsed
