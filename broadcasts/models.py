@@ -239,7 +239,14 @@ class InboundMessage(models.Model):
 
     transport = models.ForeignKey(Transport, on_delete=models.CASCADE, related_name="inbound_messages")
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="inbound_messages")
-    wa_id = models.CharField(max_length=64, help_text="The sender's WhatsApp id: E.164 digits, no '+'.")
+    wa_id = models.CharField(
+        max_length=64,
+        help_text="The sender's WhatsApp id: E.164 digits, no '+'; their user id when Meta gives no number.",
+    )
+    user_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="The sender's business-scoped user id (BSUID), if given."
+    )
+    username = models.CharField(max_length=64, blank=True, default="", help_text="The sender's WhatsApp username.")
     profile_name = models.CharField(max_length=255, blank=True, default="")
     message_id = models.CharField(max_length=200, unique=True, help_text="Meta's wamid of the inbound message.")
     type = models.CharField(max_length=32, blank=True, default="")
@@ -250,7 +257,10 @@ class InboundMessage(models.Model):
 
     class Meta:
         ordering = ["-timestamp"]
-        indexes = [models.Index(fields=["transport", "wa_id", "-timestamp"], name="inbound_transport_waid_ts_idx")]
+        indexes = [
+            models.Index(fields=["transport", "wa_id", "-timestamp"], name="inbound_transport_waid_ts_idx"),
+            models.Index(fields=["transport", "user_id", "-timestamp"], name="inbound_transport_user_ts_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Inbound {self.type} {self.message_id}"

@@ -80,6 +80,9 @@ class SimulatorConfig:
     failed_recipients: dict[str, int] = field(default_factory=dict)  # digits -> code in a `failed` webhook
     failure_rate: float = 0.0  # share of accepted sends that later get a `failed` webhook
     failure_code: int = 131026
+    # Users with a WhatsApp username: digits -> username. Meta omits their number from webhooks (they are
+    # known by their business-scoped user id) unless the business sent to that number.
+    usernames: dict[str, str] = field(default_factory=dict)
 
     # --- media
     failing_media_words: list[str] = field(default_factory=lambda: ["fail"])  # in a link's host or path -> 131053
@@ -187,6 +190,10 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise ValueError(f"{name} must map recipient digits to an error code")
         return {_digits(key): int(code) for key, code in value.items()}
+    if name == "usernames":
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+            raise ValueError("usernames must map recipient digits to a username")
+        return {_digits(key): username for key, username in value.items()}
     if name == "status_delays_s":
         if not isinstance(value, dict) or not set(value) <= {"sent", "delivered", "read"}:
             raise ValueError("status_delays_s maps sent/delivered/read to seconds")

@@ -21,15 +21,19 @@ class MediaRef:
     media_id: str | None
 
 
+BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?\d{6,40}$")
+
+
 @dataclass
 class ParsedSend:
-    to: str  # as given
-    wa_id: str  # digits only
+    to: str  # as given (`to`, or `recipient` for a business-scoped user id)
+    wa_id: str  # digits only; "" when sent to a user id
     type: str
     template: str | None = None
     language: str | None = None
     category: str | None = None
     media: list[MediaRef] = field(default_factory=list)
+    user_id: str = ""  # the business-scoped user id it was sent to, when `recipient` was used
 
 
 def recipient_digits(to: object) -> str:
@@ -52,9 +56,15 @@ def parse_send(payload: object, *, waba_id: str, templates: TemplateStore) -> Pa
     recipient_type = payload.get("recipient_type", "individual")
     if recipient_type != "individual":
         raise invalid_parameter(f"recipient_type ({recipient_type}) is not supported; use individual")
-    wa_id = recipient_digits(payload.get("to"))
     message_type = payload.get("type", "text")
-    send = ParsedSend(to=payload["to"], wa_id=wa_id, type=message_type)
+    if payload.get("to") is None and payload.get("recipient") is not None:
+        # `to` wins when both are given, as at Meta; `recipient` alone addresses a business-scoped user id.
+        user_id = payload["recipient"]
+        if not isinstance(user_id, str) or not BSUID.match(user_id):
+            raise MetaError(131026, f"Recipient ({user_id}) is not a valid business-scoped user ID")
+        send = ParsedSend(to=user_id, wa_id="", type=message_type, user_id=user_id)
+    else:
+        send = ParsedSend(to=payload.get("to"), wa_id=recipient_digits(payload.get("to")), type=message_type)
     body = payload.get(message_type)
     if message_type == "text":
         _check_text(body)
@@ -120,6 +130,9 @@ def _check_template(body: object, send: ParsedSend, *, waba_id: str, templates: 
     send.template, send.language = str(body["name"]), str(code)
     template = templates.for_send(waba_id=waba_id, name=send.template, language=send.language)
     send.category = template.category
+    if send.user_id and template.category == "AUTHENTICATION":
+        # One-tap, zero-tap and copy-code passcodes still need the phone number.
+        raise MetaError(131062, "Business-scoped User ID recipients are not supported for this message")
     components = body.get("components") or []
     if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
         raise invalid_parameter("template['components'] must be a list of objects")

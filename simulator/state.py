@@ -27,6 +27,7 @@ from .webhook_events import (
     status_value,
     template_category_value,
     template_status_value,
+    user_id,
 )
 from .webhooks import WebhookDispatcher
 
@@ -142,11 +143,13 @@ class SimulatorState:
         send = parse_send(payload, waba_id=account.id, templates=self.templates)
         self._check_recipient(send, number)
         async_failure = self._check_media(send)
-        if not self.pairs.take((phone_number_id, send.wa_id)):
+        if not self.pairs.take((phone_number_id, send.wa_id or send.user_id)):
             raise MetaError(131056)
-        wamid = self._new_wamid(send.wa_id)
+        wamid = self._new_wamid(send.wa_id or send.user_id)
         record = {
-            "wamid": wamid, "to": send.to, "wa_id": send.wa_id, "type": send.type, "template": send.template,
+            "wamid": wamid, "to": send.to, "wa_id": send.wa_id, "user_id": send.user_id or user_id(send.wa_id),
+            "username": self._username(send),
+            "type": send.type, "template": send.template,
             "language": send.language, "phone_number_id": phone_number_id, "waba_id": account.id,
             "payload": payload, "received_at": time.time(), "status": "accepted",
         }
@@ -155,14 +158,23 @@ class SimulatorState:
         self._schedule_statuses(record, send, account, number, async_failure)
         answer = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": send.to, "wa_id": send.wa_id}],
+            # A send to a user id is answered with it, and no number.
+            "contacts": [{"input": send.to, "user_id": send.user_id} if send.user_id
+                         else {"input": send.to, "wa_id": send.wa_id}],
             "messages": [{"id": wamid}],
         }
         if send.type == "template":
             answer["messages"][0]["message_status"] = "accepted"
         return answer
 
+    def _username(self, send: ParsedSend) -> str:
+        if send.wa_id:
+            return self.config.usernames.get(send.wa_id, "")
+        return next((name for digits, name in self.config.usernames.items() if user_id(digits) == send.user_id), "")
+
     def _check_recipient(self, send: ParsedSend, number: PhoneNumber) -> None:
+        if send.user_id:
+            return  # any well-formed user id names a user; the number checks below are for numbers
         if send.wa_id == number.display_phone_number:
             raise MetaError(131021, "Recipient cannot be the sender")
         code = self.config.recipient_errors.get(send.wa_id)
@@ -234,7 +246,10 @@ class SimulatorState:
         account, number = self.phone_number(phone_number_id)
         sender = recipient_digits(str(data.get("from", "")))
         wamid = self._new_wamid(sender)
-        message = {"from": sender, "id": wamid, "timestamp": str(int(time.time()))}
+        username = self.config.usernames.get(sender, "")
+        # A user with a username comes by their user id alone; the others by number (and user id).
+        message = {"from_user_id": user_id(sender)} if username else {"from": sender, "from_user_id": user_id(sender)}
+        message.update({"id": wamid, "timestamp": str(int(time.time()))})
         message.update(inbound_message_fields(data, self._next_media_id))
         context = data.get("context_wamid")
         if not context and message["type"] in ("button", "interactive"):
@@ -242,13 +257,15 @@ class SimulatorState:
             context = self._last_wamid_to(sender) or self._new_wamid(number.display_phone_number)
         if context:
             message["context"] = {"from": number.display_phone_number, "id": context}
-        value = inbound_value(number, sender=sender, name=str(data.get("name", "Test User")), message=message)
+        value = inbound_value(number, sender=sender, name=str(data.get("name", "Test User")), message=message,
+                              username=username)
         self.webhooks.schedule(0.0, lambda: (account.id, "messages", f"inbound:{wamid}", value))
         self.counters["inbound"] += 1
         return {"id": wamid}
 
     def _last_wamid_to(self, wa_id: str) -> str | None:
-        return next((record["wamid"] for record in reversed(self.messages) if record["wa_id"] == wa_id), None)
+        return next((record["wamid"] for record in reversed(self.messages)
+                     if wa_id in (record["wa_id"], record.get("user_id"))), None)
 
     def _next_media_id(self) -> str:
         return str(next(self._media_ids))
@@ -323,7 +340,8 @@ class SimulatorState:
             wanted["to"] = wanted["to"].lstrip("+")
         matches = [
             record for record in self.messages
-            if all((record["wa_id"] if key == "to" else record.get(key)) == value for key, value in wanted.items())
+            if all(value in (record["wa_id"], record.get("user_id")) if key == "to" else record.get(key) == value
+                   for key, value in wanted.items())
         ]
         return len(matches), matches[-limit:] if limit else matches
 

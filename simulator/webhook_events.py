@@ -34,9 +34,15 @@ def number_metadata(number: PhoneNumber) -> dict:
 def status_value(record: dict, status: str, *, metadata: dict, category: str, tracker: str | None,
                  error: MetaError | None) -> dict:
     """A `statuses` change for one recorded send: failed ones carry the error, the others Meta's pricing."""
-    recipient = {"wa_id": record["wa_id"], "user_id": user_id(record["wa_id"])}
+    # The user id always; the number only when the send used it (Meta's rule for users with a username,
+    # and for sends to a user id); the username on delivered and read.
+    recipient = {"user_id": record.get("user_id") or user_id(record["wa_id"])}
     item = {"id": record["wamid"], "status": status, "timestamp": str(int(time.time())),
-            "recipient_id": recipient["wa_id"], "recipient_user_id": recipient["user_id"]}
+            "recipient_user_id": recipient["user_id"]}
+    if record["wa_id"]:
+        recipient["wa_id"] = item["recipient_id"] = record["wa_id"]
+    if record.get("username") and status in ("delivered", "read"):
+        recipient["username"] = record["username"]
     if tracker:
         item["biz_opaque_callback_data"] = tracker
     if error is not None:
@@ -63,11 +69,14 @@ def inbound_message_fields(data: dict, new_media_id: Callable[[], str]) -> dict:
     return {"type": kind, kind: _inbound_content(kind, data[kind], new_media_id)}
 
 
-def inbound_value(number: PhoneNumber, *, sender: str, name: str, message: dict) -> dict:
+def inbound_value(number: PhoneNumber, *, sender: str, name: str, message: dict, username: str = "") -> dict:
+    contact = {"profile": {"name": name, "username": username}, "user_id": user_id(sender)} if username else {
+        "profile": {"name": name}, "wa_id": sender, "user_id": user_id(sender)
+    }
     return {
         "messaging_product": "whatsapp",
         "metadata": number_metadata(number),
-        "contacts": [{"profile": {"name": name}, "wa_id": sender, "user_id": user_id(sender)}],
+        "contacts": [contact],
         "messages": [message],
     }
 

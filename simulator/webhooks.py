@@ -156,6 +156,7 @@ def _merge(items: list[dict]) -> dict:
     if len(items) == 1:
         return items[0]
     value = {key: val for key, val in items[0].items() if key not in ("statuses", "contacts")}
-    value["contacts"] = list({c["wa_id"]: c for item in items for c in item.get("contacts", [])}.values())
+    contacts = (c for item in items for c in item.get("contacts", []))
+    value["contacts"] = list({c.get("wa_id") or c.get("user_id"): c for c in contacts}.values())
     value["statuses"] = [status for item in items for status in item.get("statuses", [])]
     return value

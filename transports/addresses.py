@@ -11,14 +11,20 @@ STRICTNESS = (STRICT_VALID, STRICT_POSSIBLE)
 ADDRESS_KINDS = (PHONE, EMAIL, NONE)
 # A phone number as digits (after an optional +), as Meta's bodies, logs and template buttons write one.
 PHONE_DIGITS = r"\d{6,20}"
+# A WhatsApp business-scoped user id (BSUID), which Meta gives users with a username: the country code,
+# a dot and digits ("US.13491208655302741918"); a business portfolio's parent id has ".ENT." in the middle.
+BSUID_PATTERN = r"[A-Z]{2}\.(?:ENT\.)?\d{6,40}"
 # Keys under which Meta's bodies carry the person's number, and their business-scoped user id (BSUID).
 META_NUMBER_KEYS = ("recipient_id", "wa_id", "from", "input", "to")
-META_USER_ID_KEYS = ("user_id", "recipient_user_id", "parent_user_id")
-# Keys under which Meta's bodies and ours carry a phone number.
-PHONE_KEYS = frozenset({*META_NUMBER_KEYS, "address", "phone"})
+META_USER_ID_KEYS = (
+    "user_id", "recipient_user_id", "parent_user_id", "recipient_parent_user_id", "from_user_id", "recipient",
+)
+# Keys under which Meta's bodies and ours carry a phone number or a user id.
+PHONE_KEYS = frozenset({*META_NUMBER_KEYS, *META_USER_ID_KEYS, "address", "phone"})
 PHONE_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 REGION_PATTERN = r"^[A-Z]{2}$"  # a region code such as US; PHONE_REGIONS says which exist
 
+_BSUID = re.compile(rf"^{BSUID_PATTERN}$")
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_RAW_LENGTH = 64
@@ -109,9 +115,20 @@ def email_normalize(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def address_normalize_with(raw, *, kind: str, region: str, strictness: str) -> str:
-    """The normalized address for validation `kind`; raises AddressError."""
+def is_user_id(address: str) -> bool:
+    """Whether the (normalized) address is a WhatsApp business-scoped user id rather than a number."""
+    return bool(_BSUID.match(address))
+
+
+def address_normalize_with(raw, *, kind: str, region: str, strictness: str, user_ids: bool = False) -> str:
+    """The normalized address for validation `kind`; raises AddressError.
+
+    With `user_ids` (a provider that can send to them, WhatsApp), PHONE also takes a business-scoped
+    user id, as it is.
+    """
     if kind == PHONE:
+        if user_ids and isinstance(raw, str) and is_user_id(raw.strip()):
+            return raw.strip()
         return phone_normalize(raw, region=region, strictness=strictness)
     if kind == EMAIL:
         return email_normalize(raw)

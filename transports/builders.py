@@ -23,6 +23,8 @@ class PayloadBuilder:
     build: Callable[..., object]
     # False when the message's content is not what is sent (a template's text lives at the provider)
     sends_content: Callable[[dict], bool]
+    # True when the provider can address a person by a user id instead of a phone number (WhatsApp's BSUIDs)
+    user_ids: bool = False
 
     @property
     def placeholder(self) -> str:

@@ -74,6 +74,7 @@ def address_normalize(transport, raw) -> str:
         raw, kind=config["validationAddress"],
         region=config.get("defaultRegion") or settings.PHONE_DEFAULT_REGION,
         strictness=config["phoneStrictness"],
+        user_ids=bool((builder := _builder(config)) and builder.user_ids),
     )
 
 

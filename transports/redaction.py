@@ -4,7 +4,7 @@ import json
 import re
 from urllib.parse import quote, quote_plus
 
-from transports.addresses import PHONE_DIGITS, PHONE_KEYS
+from transports.addresses import BSUID_PATTERN, PHONE_DIGITS, PHONE_KEYS
 
 REDACTED = "[REDACTED]"
 
@@ -63,7 +63,7 @@ def _redact_item(key, value, secrets: dict | None):
 
 
 def mask_phone(digits: str) -> str:
-    """A phone number fit for logs: country code and the last two digits kept ("1555*****01")."""
+    """A phone number (or user id) fit for logs: its first four and last two characters kept ("1555*****01")."""
     digits = str(digits or "")
     if len(digits) <= 6:
         return "*" * len(digits) if digits else ""
@@ -78,9 +78,11 @@ RESPONSE_EXCERPT_LIMIT = 2000
 # Keys of a WhatsApp parameter object that describe it rather than hold the person's data.
 _PARAMETER_SHAPE_KEYS = frozenset({"type", "parameter_name", "sub_type", "index"})
 _NOT_PERSONAL_KEYS = _PARAMETER_SHAPE_KEYS | {"language", "templateName", "code", "policy"}
-_PHONE_VALUE = re.compile(rf"^\+?{PHONE_DIGITS}$")
+_PHONE_VALUE = re.compile(rf"^(?:\+?{PHONE_DIGITS}|{BSUID_PATTERN})$")
 _PHONE_KEYS_PATTERN = "|".join(sorted(PHONE_KEYS))
-_PHONE_IN_JSON_TEXT = re.compile(rf'("(?:{_PHONE_KEYS_PATTERN})"\s*:\s*")(\+?{PHONE_DIGITS})(")')
+_PHONE_IN_JSON_TEXT = re.compile(
+    rf'("(?:{_PHONE_KEYS_PATTERN})"\s*:\s*")(\+?{PHONE_DIGITS}|{BSUID_PATTERN})(")'
+)
 
 
 def parameter_values(*sources) -> list[str]:

@@ -21,7 +21,14 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import broadcast_counts_by_session, stats_from_counts
 from broadcasts.services.transitions import ERASED_NOTE, broadcasts_cancel
-from transports.addresses import META_NUMBER_KEYS, META_USER_ID_KEYS, STRICT_POSSIBLE, AddressError, phone_normalize
+from transports.addresses import (
+    META_NUMBER_KEYS,
+    META_USER_ID_KEYS,
+    STRICT_POSSIBLE,
+    AddressError,
+    is_user_id,
+    phone_normalize,
+)
 from transports.models import Transport
 from whatsapp_gateway.errors import GatewayError
 from whatsapp_gateway.models import App
@@ -34,8 +41,7 @@ FINISHED = [Session.Status.COMPLETED, Session.Status.FAILED, Session.Status.CANC
 _NUMBER_KEYS = (*META_NUMBER_KEYS, *META_USER_ID_KEYS)
 # What is kept of such an object once its number is erased (enough to process a pending status).
 _KEPT_KEYS = ("id", "status", "timestamp", "type")
-# Meta's business-scoped user id ("US.13491208655302741918") and message id ("wamid." and base64).
-BSUID = re.compile(r"[A-Z]{2}\.[0-9]{1,40}")
+# Meta's message id ("wamid." and base64).
 WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_\-]{1,400}")
 
 
@@ -155,7 +161,7 @@ def recipient_identifiers(*, app: App, address: str) -> Identifiers:
     text = address.strip() if isinstance(address, str) else ""
     if WAMID.fullmatch(text):
         return _identifiers_of_wamid(app=app, wamid=text)
-    if BSUID.fullmatch(text):
+    if is_user_id(text):
         return Identifiers(addresses=frozenset({text}))
     regions = {
         transport.config.get("defaultRegion") or settings.PHONE_DEFAULT_REGION
@@ -179,6 +185,7 @@ def _identifiers_of_wamid(*, app: App, wamid: str) -> Identifiers:
     sent = Broadcast.objects.filter(session__app=app, wamid__in=[wamid, erased_wamid(wamid)]).exclude(address="")
     received = InboundMessage.objects.filter(app=app, message_id=wamid)
     addresses = set(sent.values_list("address", flat=True)) | set(received.values_list("wa_id", flat=True))
+    addresses |= set(received.values_list("user_id", flat=True))
     return Identifiers(addresses=frozenset(addresses - {""}), wamids=frozenset({wamid}))
 
 
@@ -214,7 +221,7 @@ def _erase(*, app: App, who: Identifiers) -> dict[str, int]:
     # After the logs are scrubbed (its note holds nothing personal), before the rows lose their address.
     cancelled = broadcasts_cancel(broadcasts=broadcasts, note=ERASED_NOTE)
     anonymized = _texts_scrub(broadcasts, {"error_title": numbers}, address="", params={}, updated_at=timezone.now())
-    inbound, _ = InboundMessage.objects.filter(app=app, wa_id__in=forms).delete()
+    inbound, _ = InboundMessage.objects.filter(Q(wa_id__in=forms) | Q(user_id__in=forms), app=app).delete()
     events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)
     return {
         "broadcasts": anonymized,

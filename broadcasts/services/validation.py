@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
 from transports import engine
+from transports.addresses import is_user_id
 from transports.models import Transport
 from transports.whatsapp.payloads import meta_merged
 
@@ -58,6 +59,9 @@ def recipients_check(
         except engine.AddressError as error:
             checked.invalid.append({"index": index, "address": raw, "error": str(error)})
             continue
+        if _passcode_to_user_id(checked_message.template, address):
+            checked.invalid.append({"index": index, "address": raw, "error": PASSCODE_NEEDS_NUMBER})
+            continue
         problems = engine.recipient_params_check(transport, message, params) if params else without_params
         if not problems and params and checked_message.template:
             merged = meta_merged(message.get("meta") or {}, params)
@@ -78,6 +82,15 @@ def template_errors_for_message(checked_message: MessageChecked, recipients_chec
     if checked_message.template_errors and any(not params for _, params in recipients_checked.valid):
         return checked_message.template_errors
     return []
+
+
+PASSCODE_NEEDS_NUMBER = (
+    "an authentication template needs the phone number: Meta does not send passcodes to a user id (131062)"
+)
+
+
+def _passcode_to_user_id(template: Template | None, address: str) -> bool:
+    return bool(template and template.category == Template.Category.AUTHENTICATION and is_user_id(address))
 
 
 _SHAPE_ERROR = 'A recipient is an address string or an object {"address": "...", "params": {...}}.'

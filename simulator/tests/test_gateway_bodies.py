@@ -54,7 +54,7 @@ def test_the_gateways_webhook_parser_reads_every_webhook_the_simulator_sends(gra
     statuses = [item for payload in parsed for item in payload.statuses]
     assert sorted(s["status"] for s in statuses) == ["delivered", "read", "sent"]
     assert {s["id"] for s in statuses} == {wamid["messages"][0]["id"]}
-    [(_number, message, names)] = [item for payload in parsed for item in payload.inbound]
-    assert message["text"] == {"body": "STOP"} and names == {TO: "Test User"}
+    [(_number, message, contacts)] = [item for payload in parsed for item in payload.inbound]
+    assert message["text"] == {"body": "STOP"} and contacts[TO]["profile"]["name"] == "Test User"
     assert [t["message_template_name"] for payload in parsed for t in payload.template_status] == ["old_promo"]
     assert all(not payload.ignored and not payload.foreign_numbers for payload in parsed)

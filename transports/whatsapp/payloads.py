@@ -14,6 +14,7 @@ Per-recipient params (the recipient's `params` object) are applied over the mess
 
 import re
 
+from transports.addresses import is_user_id
 from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
 from whatsapp_gateway.api_input import ascii_id
 
@@ -187,7 +188,9 @@ def whatsapp_payload(*, to: str, message: dict, params: dict | None = None, call
     """
     meta = meta_merged(message.get("meta") or {}, params)
     name = meta.get("templateName")
-    envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    # A business-scoped user id goes in `recipient`; a phone number in `to` (which Meta prefers when both are).
+    address_key = "recipient" if is_user_id(to) else "to"
+    envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", address_key: to}
     if callback_data:
         envelope["biz_opaque_callback_data"] = callback_data
     if name:
@@ -211,4 +214,5 @@ def whatsapp_payload(*, to: str, message: dict, params: dict | None = None, call
 WHATSAPP_BUILDER = PayloadBuilder(
     name="whatsapp", build=whatsapp_payload,
     sends_content=lambda message: not (message.get("meta") or {}).get("templateName"),
+    user_ids=True,
 )

@@ -3,10 +3,12 @@
 import logging
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import InboundMessage
 from broadcasts.services.webhooks.payload import meta_time
+from transports.addresses import is_user_id
 from transports.models import Transport
 from transports.redaction import mask_phone
 
@@ -24,8 +26,13 @@ def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict
         return 0
     by_number = transports_by_phone_number_id(transport)
     rows = []
-    for phone_number_id, message, names in items:
-        message_id, sender = message.get("id"), str(message.get("from", ""))
+    for phone_number_id, message, contacts in items:
+        message_id, sender = message.get("id"), str(message.get("from") or "")
+        # A user with a username may come without a number: their business-scoped user id stands in.
+        user_id = str(message.get("from_user_id") or "")
+        contact = contacts.get(sender) or contacts.get(user_id) or {}
+        user_id = user_id or str(contact.get("user_id") or "")
+        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
         # Meta sends every number of one Meta app to one callback: file it under the number it reached, and
         # never a number of no transport of the app under this one (no number at all: the receiving transport).
         reached = by_number.get(phone_number_id) if phone_number_id else transport
@@ -33,11 +40,12 @@ def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict
             continue
         rows.append(InboundMessage(
             transport=reached, app_id=transport.app_id,
-            wa_id=sender[:64], profile_name=names.get(sender, "")[:255], message_id=message_id[:200],
+            wa_id=(sender or user_id)[:64], user_id=user_id[:64], username=str(profile.get("username") or "")[:64],
+            profile_name=str(profile.get("name") or "")[:255], message_id=message_id[:200],
             type=str(message.get("type", ""))[:32], text=_inbound_text(message),
             timestamp=meta_time(message.get("timestamp"), now), payload=message,
         ))
-        logger.info("inbound %s message from %s", rows[-1].type, mask_phone(sender))
+        logger.info("inbound %s message from %s", rows[-1].type, mask_phone(rows[-1].wa_id))
     InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -64,8 +72,14 @@ def _inbound_text(message: dict) -> str:
 
 
 def inbound_window_open(*, transport: Transport, address: str) -> bool:
-    """True when the user wrote to this transport's number in the last 24 hours (free-form text allowed)."""
-    wa_id = "".join(ch for ch in str(address) if ch.isdigit())
+    """True when the user wrote to this transport's number in the last 24 hours (free-form text allowed).
+
+    `address` is a phone number (any format) or a business-scoped user id.
+    """
+    address = str(address).strip()
+    who = Q(user_id=address) | Q(wa_id=address) if is_user_id(address) else Q(
+        wa_id="".join(ch for ch in address if ch.isdigit())
+    )
     return InboundMessage.objects.filter(
-        transport=transport, wa_id=wa_id, timestamp__gte=timezone.now() - INBOUND_WINDOW
+        who, transport=transport, timestamp__gte=timezone.now() - INBOUND_WINDOW
     ).exists()

@@ -9,7 +9,8 @@ class ParsedPayload:
     """A payload's changes sorted by kind; each status item keeps Meta's raw dict (retries re-read it)."""
 
     statuses: list[dict] = field(default_factory=list)
-    inbound: list[tuple[str, dict, dict]] = field(default_factory=list)  # (phone_number_id, message, names)
+    # (phone_number_id, message, contacts by number and by user id)
+    inbound: list[tuple[str, dict, dict]] = field(default_factory=list)
     template_status: list[dict] = field(default_factory=list)
     template_quality: list[dict] = field(default_factory=list)
     template_category: list[dict] = field(default_factory=list)
@@ -53,11 +54,13 @@ def webhook_payload_parse(payload: dict, *, phone_number_ids: set[str] | None = 
 def _messages_value_parse(value: dict, parsed: ParsedPayload) -> None:
     phone_number_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
     parsed.statuses.extend(item for item in meta_list(value.get("statuses")) if isinstance(item, dict))
-    names = {
-        str(contact.get("wa_id", "")): str((contact.get("profile") or {}).get("name", ""))
-        for contact in meta_list(value.get("contacts"))
-        if isinstance(contact, dict)
-    }
+    # Each contact by its number and by its user id: a username user's message may carry only the latter.
+    names = {}
+    for contact in meta_list(value.get("contacts")):
+        if isinstance(contact, dict):
+            for key in ("wa_id", "user_id"):
+                if contact.get(key):
+                    names[str(contact[key])] = contact
     parsed.inbound.extend((phone_number_id, m, names) for m in meta_list(value.get("messages")) if isinstance(m, dict))
 
 
