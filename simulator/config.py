@@ -83,6 +83,10 @@ class SimulatorConfig:
     # Users with a WhatsApp username: digits -> username. Meta omits their number from webhooks (they are
     # known by their business-scoped user id) unless the business sent to that number.
     usernames: dict[str, str] = field(default_factory=dict)
+    # Meta's customer-service window: free-form (non-template) sends only to users who wrote to the number in
+    # the last `service_window_hours`; others answer 131047. Off by default so ad-hoc tests can send text.
+    service_window: bool = False
+    service_window_hours: float = 24.0
 
     # --- media
     failing_media_words: list[str] = field(default_factory=lambda: ["fail"])  # in a link's host or path -> 131053
@@ -200,6 +204,8 @@ def _coerce(name: str, value: Any) -> Any:
         return {status: float(delay) for status, delay in value.items()}
     if name == "media_failure_mode" and value not in ("sync", "async"):
         raise ValueError("media_failure_mode is 'sync' or 'async'")
+    if name == "service_window" and not isinstance(value, bool):
+        raise ValueError("service_window must be true or false")
     if name in ("seed", "callback_url") and value is None:
         return None
     if name in _INT_FIELDS or name in _FLOAT_FIELDS:

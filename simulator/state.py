@@ -76,6 +76,7 @@ class SimulatorState:
         self.media: OrderedDict[str, dict] = OrderedDict()
         self.templates = TemplateStore(self.config.business_account_id)
         self.started_at = time.time()
+        self.last_inbound: dict[tuple[str, str], float] = {}  # (phone number id, user digits) -> when they wrote
 
     def reset(self) -> None:
         """Back to the start-up config with an empty world (seeded templates, no messages, no media)."""
@@ -167,12 +168,22 @@ class SimulatorState:
             answer["messages"][0]["message_status"] = "accepted"
         return answer
 
+    def _window_open(self, send: ParsedSend, number: PhoneNumber) -> bool:
+        digits = send.wa_id or next(
+            (d for (n, d) in self.last_inbound if n == number.id and user_id(d) == send.user_id), ""
+        )
+        wrote_at = self.last_inbound.get((number.id, digits))
+        return wrote_at is not None and time.time() - wrote_at < self.config.service_window_hours * 3600
+
     def _username(self, send: ParsedSend) -> str:
         if send.wa_id:
             return self.config.usernames.get(send.wa_id, "")
         return next((name for digits, name in self.config.usernames.items() if user_id(digits) == send.user_id), "")
 
     def _check_recipient(self, send: ParsedSend, number: PhoneNumber) -> None:
+        if self.config.service_window and send.type != "template" and not self._window_open(send, number):
+            raise MetaError(131047, "Message failed to send because more than 24 hours have passed since the "
+                                    "customer last replied to this number.")
         if send.user_id:
             return  # any well-formed user id names a user; the number checks below are for numbers
         if send.wa_id == number.display_phone_number:
@@ -246,6 +257,7 @@ class SimulatorState:
         account, number = self.phone_number(phone_number_id)
         sender = recipient_digits(str(data.get("from", "")))
         wamid = self._new_wamid(sender)
+        self.last_inbound[(number.id, sender)] = time.time()
         username = self.config.usernames.get(sender, "")
         # A user with a username comes by their user id alone; the others by number (and user id).
         message = {"from_user_id": user_id(sender)} if username else {"from": sender, "from_user_id": user_id(sender)}

@@ -25,6 +25,9 @@ class PayloadBuilder:
     sends_content: Callable[[dict], bool]
     # True when the provider can address a person by a user id instead of a phone number (WhatsApp's BSUIDs)
     user_ids: bool = False
+    # True when free-form content may only go to someone who wrote in the last 24 hours (WhatsApp's
+    # customer-service window); template messages are not bound by it
+    service_window: bool = False
 
     @property
     def placeholder(self) -> str:

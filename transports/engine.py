@@ -82,6 +82,12 @@ def _builder(config: dict) -> PayloadBuilder | None:
     return payload_builder(config["request"])
 
 
+def service_window_applies(transport, message: dict) -> bool:
+    """Whether this message may only go to people who wrote to the number in the last 24 hours."""
+    builder = _builder(_config(transport))
+    return bool(builder and builder.service_window and builder.sends_content(message))
+
+
 def _content_errors(config: dict, message: dict) -> list[str]:
     kind = config["validationContent"]
     content = message.get("content")

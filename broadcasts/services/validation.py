@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from broadcasts.services.webhooks.inbound import inbound_windows_open
 from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
 from transports import engine
@@ -48,6 +49,8 @@ def recipients_check(
     """
     checked = RecipientsChecked()
     seen: set[str] = set()
+    # Free-form text on WhatsApp: only to those inside their 24-hour window (Meta would answer 131047).
+    windows = inbound_windows_open(transport=transport) if engine.service_window_applies(transport, message) else None
     without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
@@ -58,6 +61,9 @@ def recipients_check(
             address = engine.address_normalize(transport, raw)
         except engine.AddressError as error:
             checked.invalid.append({"index": index, "address": raw, "error": str(error)})
+            continue
+        if windows is not None and address not in windows:
+            checked.invalid.append({"index": index, "address": raw, "error": OUTSIDE_WINDOW})
             continue
         if _passcode_to_user_id(checked_message.template, address):
             checked.invalid.append({"index": index, "address": raw, "error": PASSCODE_NEEDS_NUMBER})
@@ -84,6 +90,10 @@ def template_errors_for_message(checked_message: MessageChecked, recipients_chec
     return []
 
 
+OUTSIDE_WINDOW = (
+    "outside the 24-hour window: a free-form message may only go to someone who wrote to this number in the "
+    "last 24 hours (Meta answers 131047); send an approved template instead"
+)
 PASSCODE_NEEDS_NUMBER = (
     "an authentication template needs the phone number: Meta does not send passcodes to a user id (131062)"
 )

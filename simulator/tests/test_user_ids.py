@@ -76,3 +76,17 @@ def test_a_user_with_a_username_writes_in_without_a_number(sim, receiver):
     assert "from" not in ana["messages"][0] and ana["messages"][0]["from_user_id"] == user_id(ANA)
     assert ana["contacts"] == [{"profile": {"name": "Test User", "username": "ana.shop"}, "user_id": user_id(ANA)}]
     assert other["messages"][0]["from"] == NUMBER and other["contacts"][0]["wa_id"] == NUMBER
+
+
+def test_with_the_service_window_on_text_needs_a_recent_message_from_the_user(graph, sim):
+    sim.configure(service_window=True, usernames={ANA: "ana.shop"})
+    refused = graph.send({"messaging_product": "whatsapp", "to": NUMBER, "type": "text", "text": {"body": "Hi"}})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == 131047
+    assert graph.send(template_message("hello_world")).status_code == 200  # templates open conversations
+
+    for sender in (NUMBER, ANA):
+        requests.post(f"{sim.base_url}/_sim/inbound", json={"from": sender, "text": "hello"}, timeout=5)
+    by_number = graph.send({"messaging_product": "whatsapp", "to": NUMBER, "type": "text", "text": {"body": "Hi"}})
+    by_user_id = graph.send({"messaging_product": "whatsapp", "recipient": user_id(ANA), "type": "text",
+                             "text": {"body": "Hi"}})
+    assert (by_number.status_code, by_user_id.status_code) == (200, 200), by_user_id.text

@@ -215,4 +215,5 @@ WHATSAPP_BUILDER = PayloadBuilder(
     name="whatsapp", build=whatsapp_payload,
     sends_content=lambda message: not (message.get("meta") or {}).get("templateName"),
     user_ids=True,
+    service_window=True,
 )

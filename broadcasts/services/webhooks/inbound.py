@@ -83,3 +83,9 @@ def inbound_window_open(*, transport: Transport, address: str) -> bool:
     return InboundMessage.objects.filter(
         who, transport=transport, timestamp__gte=timezone.now() - INBOUND_WINDOW
     ).exists()
+
+
+def inbound_windows_open(*, transport: Transport) -> set[str]:
+    """The addresses (numbers and user ids) that wrote to this transport's number in the last 24 hours."""
+    recent = InboundMessage.objects.filter(transport=transport, timestamp__gte=timezone.now() - INBOUND_WINDOW)
+    return {address for pair in recent.values_list("wa_id", "user_id").distinct() for address in pair if address}
