@@ -27,8 +27,8 @@ from transports.redaction import mask_phone, phones_masked
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "app", "transport", "status_shown", "progress_shown", "sent_shown", "delivered_shown", "read_shown",
-        "failed_shown", "total", "is_test", "created_at", "completed_at",
+        "short_id", "transport", "status_shown", "progress_shown", "sent_shown", "delivered_shown", "read_shown",
+        "failed_shown", "total", "is_test", "created_at",
     ]
     list_filter = ["status", "is_test", "app", "transport"]
     search_fields = ["id", "idempotency_key"]
@@ -70,6 +70,10 @@ class SessionAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         # No session form yet: /add/ explains the ways to send instead of answering 403.
         return admin_progress.new_campaign_view(self, request)
+
+    @admin.display(description="Session", ordering="id")
+    def short_id(self, session: Session) -> str:
+        return str(session.pk)[:8]  # the list's link; search and the page have the whole id
 
     @admin.display(description="Status", ordering="status")
     def status_shown(self, session: Session) -> str:

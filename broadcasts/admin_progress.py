@@ -99,7 +99,7 @@ def count_cell(progress: dict, name: str) -> str:
 def status_label(session: Session, progress: dict) -> str:
     """The status in words: a COMPLETED session with failures says so."""
     if session.status == Session.Status.COMPLETED and progress["has_failures"]:
-        return f"COMPLETED with failures ({_pct(progress['percents']['failed'])}% failed)"
+        return f"COMPLETED, {_pct(progress['percents']['failed'])}% failed"
     return session.status
 
 

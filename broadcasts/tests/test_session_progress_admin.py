@@ -85,7 +85,7 @@ def test_a_completed_session_with_half_its_recipients_failed_looks_different_fro
 
     assert '<span class="gw-status gw-status-clean">COMPLETED</span>' in row_of(page, clean)
     half_row = row_of(page, half)
-    assert '<span class="gw-status gw-status-warning">COMPLETED with failures (50% failed)</span>' in half_row
+    assert '<span class="gw-status gw-status-warning">COMPLETED, 50% failed</span>' in half_row
     assert '<span class="gw-count gw-count-failed">1 <small>(50%)</small></span>' in half_row
     assert '<span class="gw-failed" style="width:50.0%">' in half_row
     assert "gw-failed" not in row_of(page, clean) and "gw-status-warning" not in row_of(page, clean)

@@ -16,25 +16,32 @@
     var svg = panel.querySelector("#session-chart svg");
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     field("chart_empty").hidden = rows.length > 0;
+    svg.style.display = rows.length ? "" : "none";
     field("chart_start").textContent = rows.length ? minuteLabel(rows[0].minute) : "";
     field("chart_end").textContent = rows.length ? minuteLabel(rows[rows.length - 1].minute) : "";
     if (!rows.length) { field("chart_peak").textContent = ""; return; }
     var peak = 1;
     rows.forEach(function (r) { peak = Math.max(peak, r.sent, r.delivered, r.read); });
     field("chart_peak").textContent = "peak " + peak + "/min";
-    var step = rows.length > 1 ? 600 / (rows.length - 1) : 0;
-    ["sent", "delivered", "read"].forEach(function (name) {
-      var points = rows.map(function (r, i) {
-        return (rows.length > 1 ? i * step : 300).toFixed(1) + "," + (158 - 150 * r[name] / peak).toFixed(1);
+    // One group of three bars a minute (sent, delivered, read), as wide as the minutes allow.
+    var slot = 600 / rows.length;
+    var width = Math.min(slot / 3.5, 40);
+    rows.forEach(function (r, i) {
+      ["sent", "delivered", "read"].forEach(function (name, k) {
+        if (!r[name]) return;
+        var height = 150 * r[name] / peak;
+        var bar = document.createElementNS(SVG, "rect");
+        bar.setAttribute("x", (i * slot + (slot - 3 * width) / 2 + k * width).toFixed(2));
+        bar.setAttribute("y", (160 - height).toFixed(2));
+        bar.setAttribute("width", width.toFixed(2));
+        bar.setAttribute("height", height.toFixed(2));
+        bar.setAttribute("fill", COLORS[name]);
+        bar.setAttribute("data-series", name);
+        var title = document.createElementNS(SVG, "title");
+        title.textContent = minuteLabel(r.minute) + ": " + r[name] + " " + name;
+        bar.appendChild(title);
+        svg.appendChild(bar);
       });
-      var line = document.createElementNS(SVG, "polyline");
-      line.setAttribute("points", points.join(" "));
-      line.setAttribute("fill", "none");
-      line.setAttribute("stroke", COLORS[name]);
-      line.setAttribute("stroke-width", "2");
-      line.setAttribute("vector-effect", "non-scaling-stroke");
-      line.setAttribute("data-series", name);
-      svg.appendChild(line);
     });
   }
 
