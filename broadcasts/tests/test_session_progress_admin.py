@@ -1,6 +1,8 @@
 """Progress in the session admin: the list's bars and counts, the live page, its JSON, toolbar and New campaign."""
 
 import re
+import shutil
+import threading
 from datetime import timedelta
 
 import pytest
@@ -340,3 +342,57 @@ def test_numbers_in_free_text_are_masked_and_error_codes_kept():
     assert numbers_masked("(#131026) to +12025550000, 2026, 15550100001x") == (
         "(#131026) to +1202*****00, 2026, 1555*****01x"
     )
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.needs("chromium (apt-get install chromium)", available=CHROMIUM is not None)
+@pytest.mark.django_db(transaction=True)
+def test_a_browser_sees_the_session_page_refresh_itself(live_server, client, app, transport, django_user_model):
+    from playwright.sync_api import sync_playwright
+
+    session = session_with(app, transport, ["QUEUED", "QUEUED", "QUEUED", "QUEUED"])
+    client.force_login(django_user_model.objects.create_superuser("ops", "ops@example.com", "a-long-password-1"))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+            page = context.new_page()
+            failed_requests = []
+            page.on("requestfailed", lambda request: failed_requests.append(request.url))
+            page.goto(f"{live_server.url}/admin/broadcasts/session/{session.pk}/change/")
+            assert page.inner_text('[data-count="sent"]') == "0 (0%)"
+            assert page.locator("#session-chart rect").count() == 0
+            assert not page.is_visible('[data-field="error"]')
+
+            # Two are sent, one fails with 131026, and an operator pauses the session elsewhere. (Playwright's
+            # event loop runs in this thread, so the ORM is used from another, as a worker would.)
+            def progress() -> None:
+                first, second, third, _ = session.broadcasts.order_by("id")
+                Broadcast.objects.filter(pk__in=[first.pk, second.pk]).update(status="SENT", sent_at=timezone.now())
+                Broadcast.objects.filter(pk=third.pk).update(
+                    status="FAILED", error_code="131026", error_title="Undeliverable"
+                )
+                Session.objects.filter(pk=session.pk).update(status=S.PAUSED)
+                connection.close()
+
+            elsewhere = threading.Thread(target=progress)
+            elsewhere.start()
+            elsewhere.join()
+
+            page.wait_for_function(
+                "document.querySelector('[data-count=\"sent\"]').textContent === '2 (50%)'", timeout=15_000
+            )
+            assert page.inner_text('[data-count="failed"]') == "1 (25%)"
+            assert page.inner_text('[data-field="status_label"]') == "PAUSED"
+            assert page.locator("#session-chart rect").count() == 1  # one minute, sent only
+            link = page.locator("#failure-reasons a")
+            assert link.inner_text() == "1" and "error_code__exact=131026" in link.get_attribute("href")
+            assert not page.is_visible('form[data-operation="pause"]')
+            assert page.is_visible('form[data-operation="resume"]')
+            assert failed_requests == []
+        finally:
+            browser.close()
