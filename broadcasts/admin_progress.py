@@ -103,14 +103,17 @@ def status_label(session: Session, progress: dict) -> str:
     return session.status
 
 
-def status_cell(session: Session, progress: dict) -> str:
+def status_class(session: Session, progress: dict) -> str:
+    """The CSS class that sets a failed session, or a completed one with failures, apart from a clean one."""
     if session.status == Session.Status.FAILED:
-        css = "gw-status gw-status-failed"
-    elif session.status == Session.Status.COMPLETED:
-        css = "gw-status gw-status-warning" if progress["has_failures"] else "gw-status gw-status-clean"
-    else:
-        css = "gw-status"
-    return format_html('<span class="{}">{}</span>', css, status_label(session, progress))
+        return "gw-status gw-status-failed"
+    if session.status == Session.Status.COMPLETED:
+        return "gw-status gw-status-warning" if progress["has_failures"] else "gw-status gw-status-clean"
+    return "gw-status"
+
+
+def status_cell(session: Session, progress: dict) -> str:
+    return format_html('<span class="{}">{}</span>', status_class(session, progress), status_label(session, progress))
 
 
 def failures_url(session: Session, code: str) -> str:
@@ -126,6 +129,7 @@ def session_progress_payload(*, session: Session, request) -> dict:
         "id": str(session.pk),
         "status": session.status,
         "status_label": status_label(session, progress),
+        "status_class": status_class(session, progress),
         "running": session.status in (*Session.RUNNING, Session.Status.PAUSED),
         "error": session.error,
         "progress": progress,

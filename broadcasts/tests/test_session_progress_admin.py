@@ -188,7 +188,7 @@ def test_a_failure_without_a_code_links_to_the_failures_without_one(admin_client
     assert [row.pk for row in listed] == [session.broadcasts.get(error_code="").pk]
 
 
-def test_a_session_where_every_message_failed_says_why(admin_client, app, transport):
+def test_a_session_where_every_message_failed_says_why(admin_client, api, app, transport):
     session = session_with(
         app, transport, ["FAILED", "FAILED", "FAILED"], codes=[("131026",), ("131026",), ("131047",)]
     )
@@ -201,6 +201,28 @@ def test_a_session_where_every_message_failed_says_why(admin_client, app, transp
     )
     page = admin_client.get(f"/admin/broadcasts/session/{session.pk}/change/").content.decode()
     assert '<p class="errornote" data-field="error">Every message failed (3)' in page
+    assert 'class="gw-status gw-status-failed">FAILED</strong>' in page
+    assert api.get(f"/api/v1/sessions/{session.pk}").json()["error"] == session.error
+
+
+def test_a_session_with_sends_and_cancellations_only_says_what_became_of_them(app, transport):
+    session = session_with(app, transport, ["FAILED", "CANCELLED"], codes=[("131026",)])
+    assert session_finish_if_done(session_id=session.pk)
+    session.refresh_from_db()
+    assert session.error == "No message was sent: 1 failed, 1 cancelled: code 131026 (1)."
+
+
+def test_the_chart_of_a_long_session_shows_its_last_three_hours(app, transport):
+    from broadcasts.selectors import CHART_MINUTES, session_activity_per_minute
+
+    session = session_with(app, transport, ["SENT", "SENT"], status=S.COMPLETED)
+    now = timezone.now()
+    first, last = session.broadcasts.order_by("id")
+    Broadcast.objects.filter(pk=first.pk).update(sent_at=now - timedelta(hours=5))
+    Broadcast.objects.filter(pk=last.pk).update(sent_at=now)
+    rows = session_activity_per_minute(session=session)
+    assert len(rows) == CHART_MINUTES == 180
+    assert [row["sent"] for row in rows][-1] == 1 and sum(row["sent"] for row in rows) == 1
 
 
 def test_a_completed_session_keeps_no_error(app, transport):

@@ -48,6 +48,7 @@
   function render(data) {
     var p = data.progress;
     field("status_label").textContent = data.status_label;
+    field("status_label").className = data.status_class;
     field("live").textContent = data.running ? "updates every few seconds"
       : "finished; late delivered and read statuses still show up";
     var error = field("error");
