@@ -1,12 +1,18 @@
+from functools import partial
+
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.admin.utils import unquote
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from broadcasts import admin_test_messages  # noqa: F401 — adds "Send a test message" to the transport list
+from broadcasts import (
+    admin_progress,
+    admin_test_messages,  # noqa: F401 — adds "Send a test message" to the transport list
+)
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
-from broadcasts.selectors import session_stats
+from broadcasts.selectors import progress_order, session_stats
 from broadcasts.services.errors import SessionError
 from broadcasts.services.sessions import (
     session_cancel,
@@ -20,28 +26,78 @@ from transports.redaction import mask_phone, phones_masked
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ["id", "app", "transport", "status", "total", "is_test", "created_at", "completed_at"]
+    list_display = [
+        "short_id", "transport", "status_shown", "progress_shown", "sent_shown", "delivered_shown", "read_shown",
+        "failed_shown", "total", "is_test", "created_at",
+    ]
     list_filter = ["status", "is_test", "app", "transport"]
     search_fields = ["id", "idempotency_key"]
     date_hierarchy = "created_at"
-    list_select_related = ["app", "transport"]
+    list_select_related = ["app", "transport__app"]  # a transport's name shows its app
     readonly_fields = [
-        "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
+        "id", "app", "transport", "status", "live_stats", "broadcasts_link", "message", "total",
         "error", "pause_reason", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
         "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats"]
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]
 
-    @admin.display(description="Progress")
-    def progress(self, session: Session) -> str:
-        stats = session_stats(session=session)
-        done = stats["total"] - stats["queued"] - stats["sending"]
-        percent = round(100 * done / stats["total"]) if stats["total"] else 100
-        return format_html(
-            '<progress value="{}" max="100" style="width:20em"></progress> {}% ({} of {} finished)',
-            percent, percent, done, stats["total"],
-        )
+    def get_changelist(self, request, **kwargs):
+        return admin_progress.SessionChangeList
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/progress.json", view(partial(admin_progress.session_progress_view, self)),
+                name="broadcasts_session_progress",
+            ),
+            path(
+                "<path:object_id>/operate/<str:operation>/", view(partial(admin_progress.session_operate_view, self)),
+                name="broadcasts_session_operate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        session = self.get_object(request, unquote(object_id))
+        if session is not None and self.has_view_permission(request, session):
+            extra_context = {
+                **(extra_context or {}), **admin_progress.session_page_context(session=session, request=request)
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # No session form yet: /add/ explains the ways to send instead of answering 403.
+        return admin_progress.new_campaign_view(self, request)
+
+    @admin.display(description="Session", ordering="id")
+    def short_id(self, session: Session) -> str:
+        return str(session.pk)[:8]  # the list's link; search and the page have the whole id
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, session: Session) -> str:
+        return admin_progress.status_cell(session, admin_progress.progress_of(session))
+
+    @admin.display(description="Progress", ordering=progress_order("done"))
+    def progress_shown(self, session: Session) -> str:
+        return admin_progress.progress_bar(admin_progress.progress_of(session))
+
+    @admin.display(description="Sent", ordering=progress_order("sent"))
+    def sent_shown(self, session: Session) -> str:
+        return admin_progress.count_cell(admin_progress.progress_of(session), "sent")
+
+    @admin.display(description="Delivered", ordering=progress_order("delivered"))
+    def delivered_shown(self, session: Session) -> str:
+        return admin_progress.count_cell(admin_progress.progress_of(session), "delivered")
+
+    @admin.display(description="Read", ordering=progress_order("read"))
+    def read_shown(self, session: Session) -> str:
+        return admin_progress.count_cell(admin_progress.progress_of(session), "read")
+
+    @admin.display(description="Failed", ordering=progress_order("failed"))
+    def failed_shown(self, session: Session) -> str:
+        return admin_progress.count_cell(admin_progress.progress_of(session), "failed")
 
     @admin.display(description="Stats")
     def live_stats(self, session: Session) -> str:
@@ -56,7 +112,8 @@ class SessionAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Trigger: re-queue what failed retryably or never finished")
+    # Each changes the session: for staff with the change permission, like the session page's toolbar.
+    @admin.action(description="Trigger: re-queue what failed retryably or never finished", permissions=["change"])
     def trigger_sessions(self, request, queryset):
         for session in queryset.select_related("transport"):
             try:
@@ -66,7 +123,7 @@ class SessionAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts re-queued.")
 
-    @admin.action(description="Cancel: stop what has not been sent")
+    @admin.action(description="Cancel: stop what has not been sent", permissions=["change"])
     def cancel_sessions(self, request, queryset):
         for session in queryset:
             try:
@@ -76,11 +133,11 @@ class SessionAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"Session {session.pk}: {count} broadcasts cancelled.")
 
-    @admin.action(description="Pause: stop sending until resumed")
+    @admin.action(description="Pause: stop sending until resumed", permissions=["change"])
     def pause_sessions(self, request, queryset):
         self._each(request, queryset, session_pause, "paused")
 
-    @admin.action(description="Resume: send the rest of a paused session")
+    @admin.action(description="Resume: send the rest of a paused session", permissions=["change"])
     def resume_sessions(self, request, queryset):
         self._each(request, queryset, session_resume, "resumed")
 
@@ -94,7 +151,7 @@ class SessionAdmin(admin.ModelAdmin):
                 messages.success(request, f"Session {session.pk}: {done}.")
 
     def has_add_permission(self, request) -> bool:
-        return False  # sessions are created through the API
+        return False  # sessions are created through the API; add_view shows the ways to send
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the audit trail (see AuditAdmin); a session is cancelled, never deleted

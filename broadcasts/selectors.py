@@ -1,8 +1,27 @@
 """Reads of sessions and broadcasts, always scoped to one app."""
 
-from django.db.models import Count, QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMinute
+from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
+from transports.redaction import numbers_masked
 from whatsapp_gateway.models import App
 
 
@@ -68,3 +87,131 @@ def sessions_stats(*, sessions: list[Session]) -> dict:
         else:
             result[session.pk] = stats_from_counts(counts.get(session.pk, {}))
     return result
+
+
+# --- Progress: what the admin's session list and page show -----------------------------------------
+
+# Each progress count is "reached at least this": a read message was also sent and delivered.
+PROGRESS_STATUSES = {
+    "sent": (Broadcast.Status.SENT, Broadcast.Status.DELIVERED, Broadcast.Status.READ),
+    "delivered": (Broadcast.Status.DELIVERED, Broadcast.Status.READ),
+    "read": (Broadcast.Status.READ,),
+    "failed": (Broadcast.Status.FAILED,),
+    # Finished: nothing more will be sent (unknown ones wait for Meta's webhook, not for a worker).
+    "done": tuple(s for s in Broadcast.Status.values if s not in (Broadcast.Status.QUEUED, Broadcast.Status.SENDING)),
+}
+# The progress bar's segments, left to right: each broadcast in exactly one, by its current status.
+BAR_SEGMENTS = ["read", "delivered", "sent", "unknown", "failed", "cancelled"]
+CHART_MINUTES = 180
+
+
+def _percent(count: int, total: int) -> float:
+    return round(100 * count / total, 1) if total else 0.0
+
+
+def session_progress(*, stats: dict) -> dict:
+    """The progress of a session from its stats (`session_stats`): counts, per cent of recipients, bar widths.
+
+    `counts` and `percents` hold sent, delivered, read, failed (each "reached at least") and done;
+    `segments` are the bar's parts as (status, count, per cent), which add up to `done`.
+    """
+    total = stats["total"]
+    counts = {name: sum(stats.get(s.lower(), 0) for s in statuses) for name, statuses in PROGRESS_STATUSES.items()}
+    percents = {name: _percent(count, total) for name, count in counts.items()}
+    if not total:
+        percents["done"] = 100.0
+    return {
+        "total": total,
+        "counts": counts,
+        "percents": percents,
+        "segments": [
+            {"status": name, "count": stats.get(name, 0), "percent": _percent(stats.get(name, 0), total)}
+            for name in BAR_SEGMENTS
+        ],
+        "has_failures": counts["failed"] > 0,
+    }
+
+
+def progress_order(name: str):
+    """An expression to order sessions by the per cent of their recipients in progress group `name`.
+
+    Used only when an operator sorts the admin's list by that column: a correlated count per
+    session (the (session, status) index), or the frozen stats of a purged session.
+    """
+    statuses = PROGRESS_STATUSES[name]
+    live = Coalesce(
+        Subquery(
+            Broadcast.objects.filter(session=OuterRef("pk"), status__in=statuses)
+            .order_by().values("session").annotate(n=Count("id")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+    frozen = sum(
+        (Coalesce(Cast(KeyTextTransform(status.lower(), "stats"), IntegerField()), 0) for status in statuses),
+        Value(0),
+    )
+    count = Case(When(stats__frozen=True, then=frozen), default=live, output_field=IntegerField())
+    return ExpressionWrapper(
+        Cast(count, FloatField()) * Value(100.0) / NullIf(Cast(F("total"), FloatField()), Value(0.0)),
+        output_field=FloatField(),
+    )
+
+
+def session_failure_reasons(*, session: Session, limit: int = 50) -> list[dict]:
+    """The session's failed broadcasts by error code, commonest first: [{code, title, count}]."""
+    rows = (
+        Broadcast.objects.filter(session=session, status=Broadcast.Status.FAILED)
+        .values("error_code")
+        .annotate(count=Count("id"), title=Max("error_title"))
+        .order_by("-count", "error_code")[:limit]
+    )
+    return [{"code": row["error_code"], "title": row["title"] or "", "count": row["count"]} for row in rows]
+
+
+def session_activity_per_minute(*, session: Session, now: datetime | None = None) -> list[dict]:
+    """Broadcasts sent, delivered and read per minute (by their times), oldest first, at most CHART_MINUTES.
+
+    The minutes run from the first send to the last event (to now while the session runs), so
+    quiet minutes show as zero; a longer session shows its last CHART_MINUTES minutes.
+    """
+    by_minute: dict[datetime, dict] = {}
+    for name in ("sent", "delivered", "read"):
+        rows = (
+            Broadcast.objects.filter(session=session, **{f"{name}_at__isnull": False})
+            .annotate(minute=TruncMinute(f"{name}_at"))
+            .values("minute").annotate(n=Count("id")).order_by()
+        )
+        for row in rows:
+            by_minute.setdefault(row["minute"], {"sent": 0, "delivered": 0, "read": 0})[name] = row["n"]
+    if not by_minute:
+        return []
+    last = max(by_minute)
+    if session.status in (*Session.RUNNING, Session.Status.PAUSED):
+        now_minute = timezone.localtime(now or timezone.now()).replace(second=0, microsecond=0)
+        last = max(last, now_minute)
+    first = max(min(by_minute), last - timedelta(minutes=CHART_MINUTES - 1))
+    minutes = int((last - first).total_seconds() // 60) + 1
+    empty = {"sent": 0, "delivered": 0, "read": 0}
+    return [
+        {"minute": minute.isoformat(), **by_minute.get(minute, empty)}
+        for minute in (first + timedelta(minutes=i) for i in range(minutes))
+    ]
+
+
+def session_failed_reason(*, session: Session, stats: dict) -> str:
+    """Why a session where nothing was sent failed, in a sentence with its commonest error codes."""
+    reasons = session_failure_reasons(session=session, limit=5)
+    if stats["failed"] == stats["total"]:
+        head = f"Every message failed ({stats['failed']})"
+    else:
+        head = f"No message was sent: {stats['failed']} failed, {stats['cancelled']} cancelled"
+    parts = [
+        " ".join(filter(None, [reason["code"] and f"code {reason['code']}", numbers_masked(reason["title"])]))
+        + f" ({reason['count']})"
+        for reason in reasons
+    ]
+    shown = sum(reason["count"] for reason in reasons)
+    if shown < stats["failed"]:
+        parts.append(f"{stats['failed'] - shown} more")
+    return (f"{head}: {'; '.join(parts)}." if parts else f"{head}.")[:1000]

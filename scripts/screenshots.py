@@ -138,8 +138,11 @@ class Stack:
 
 
 def send_sessions(stack: Stack) -> dict[str, int]:
-    """The data the screenshots show: a finished session with one failure, and a slow one to cancel."""
-    requests.patch(f"{stack.sim}/_sim/config", json={"recipient_errors": {"15550109999": 131026}}, timeout=10)
+    """The data the screenshots show: a finished session with one failure, one where every message failed,
+    and a slow one to watch and cancel."""
+    requests.patch(f"{stack.sim}/_sim/config", json={"recipient_errors": {
+        "15550109999": 131026, "15550109998": 131026, "15550109997": 131026, "15550109996": 131047,
+    }}, timeout=10)
     done = stack.api("POST", "sessions", {
         "transport": stack.transport_id,
         "message": {"meta": {"templateName": "order_confirmation", "language": "en_US",
@@ -151,6 +154,12 @@ def send_sessions(stack: Stack) -> dict[str, int]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and stack.api("GET", f"sessions/{done['id']}")["stats"].get("read", 0) < 3:
         time.sleep(0.5)
+    failed = stack.api("POST", "sessions", {
+        "transport": stack.transport_id,
+        "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
+        "recipients": ["+15550109998", "+15550109997", "+15550109996"],
+    })
+    stack.wait_session(failed["id"], until={"COMPLETED", "FAILED"})
     slow = stack.api("POST", "transports/", {
         "name": "whatsapp-slow",
         "whatsapp_cloud": {
@@ -166,7 +175,7 @@ def send_sessions(stack: Stack) -> dict[str, int]:
     })
     stack.wait_session(big["id"], until={"PENDING"})
     time.sleep(4)  # a few sent, most still queued
-    return {"done": done["id"], "slow": big["id"], "slow_transport": slow["id"]}
+    return {"done": done["id"], "failed": failed["id"], "slow": big["id"], "slow_transport": slow["id"]}
 
 
 def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
@@ -221,14 +230,26 @@ def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
         page.wait_for_selector("text=Sent:")
         snap("send-test-message", full=True)
 
-        # Watching a session: the list, then the finished session with its stats.
+        # Watching a session: the list with its progress columns, then the finished session with its stats.
         page.goto(f"{admin}broadcasts/session/")
         snap("session-list")
+        page.click("#new-campaign")
+        snap("new-campaign")
         page.goto(f"{admin}broadcasts/session/{ids['done']}/change/")
+        page.wait_for_selector("#session-chart rect")
         snap("session-detail", full=True)
+        # Every message failed: the session says why, and its failure reasons link to those broadcasts.
+        page.goto(f"{admin}broadcasts/session/{ids['failed']}/change/")
+        page.wait_for_selector("#failure-reasons a")
+        snap("session-failed", full=True)
 
-        # The slow session, part-way, then cancelled from the list.
+        # The slow session, part-way: the page refreshes itself (progress.json), then cancelled from the list.
         page.goto(f"{admin}broadcasts/session/{ids['slow']}/change/")
+        page.wait_for_selector("#session-chart rect")
+        sent = page.text_content('[data-count="sent"]')
+        page.wait_for_function(
+            "sent => document.querySelector('[data-count=\"sent\"]').textContent !== sent", arg=sent, timeout=20_000
+        )
         snap("session-progress", full=True)
         # The operations dashboard while that session runs.
         page.goto(f"{admin}dashboard/")

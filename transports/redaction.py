@@ -158,3 +158,13 @@ def _phone_value_masked(value: str) -> str:
         plus = "+" if value.startswith("+") else ""
         return plus + mask_phone(value.lstrip("+"))
     return value
+
+
+# A run of 8 or more digits, perhaps with a "+": a phone number in free text. Meta's error codes
+# (at most 6 digits) and years are kept.
+_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\+?)(\d{8,20})(?!\d)")
+
+
+def numbers_masked(text: str) -> str:
+    """`text` with every phone-number-like run of digits masked, for text gathered from many recipients."""
+    return _NUMBER_IN_TEXT.sub(lambda m: m.group(1) + mask_phone(m.group(2)), text or "")

@@ -17,7 +17,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.selectors import session_stats
+from broadcasts.selectors import session_failed_reason, session_stats
 from broadcasts.services.errors import TransitionRefused
 
 logger = logging.getLogger("gateway.transitions")
@@ -183,7 +183,11 @@ def session_finish_if_done(*, session_id) -> bool:
         stats = session_stats(session=session)
         delivered_any = stats["total"] - stats["failed"] - stats["cancelled"] > 0
         status = S.COMPLETED if delivered_any or stats["total"] == 0 else S.FAILED
-        session_move(session_id=session_id, move=SESSION_FINISH, to=status, completed_at=timezone.now(), stats=stats)
+        # A session where nothing went out says why, with its commonest error codes.
+        reason = {"error": session_failed_reason(session=session, stats=stats)} if status == S.FAILED else {}
+        session_move(
+            session_id=session_id, move=SESSION_FINISH, to=status, completed_at=timezone.now(), stats=stats, **reason
+        )
     return True
 
 

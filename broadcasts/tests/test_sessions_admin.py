@@ -17,8 +17,7 @@ def test_the_session_page_shows_progress_and_stats(admin_client, app, wa_transpo
         app, wa_transport["id"], [("QUEUED", "", 0), ("SENT", "", 1), ("READ", "", 1), ("FAILED", "PERMANENT", 1)]
     )
     page = admin_client.get(f"/admin/broadcasts/session/{session.pk}/change/").content.decode()
-    assert '<progress value="75" max="100"' in page
-    assert "3 of 4 finished" in page
+    assert '<td data-count="done">3 (75%)</td>' in page
     assert "queued: 1" in page and "read: 1" in page and "failed: 1" in page
 
 
