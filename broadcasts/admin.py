@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from broadcasts import admin_test_messages  # noqa: F401 — adds "Send a test message" to the transport list
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
+from broadcasts.admin_schedule import ScheduleAdminMixin
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.selectors import session_stats
 from broadcasts.services.errors import SessionError
@@ -19,7 +20,7 @@ from transports.redaction import mask_phone, phones_masked
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ScheduleAdminMixin, admin.ModelAdmin):
     list_display = ["id", "app", "transport", "status", "total", "is_test", "created_at", "completed_at"]
     list_filter = ["status", "is_test", "app", "transport"]
     search_fields = ["id", "idempotency_key"]
@@ -27,10 +28,10 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["app", "transport"]
     readonly_fields = [
         "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
-        "error", "pause_reason", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
+        "error", "pause_reason", "schedule", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
         "cancelled_at",
     ]
-    exclude = ["request_fingerprint", "stats"]
+    exclude = ["request_fingerprint", "stats", "send_at", "send_window", "waiting_until"]  # `schedule` shows them
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]
 
     @admin.display(description="Progress")
