@@ -166,6 +166,7 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "broadcasts.models.Session.Status",
         "BroadcastStatusEnum": "broadcasts.models.Broadcast.Status",
         "TemplateStatusEnum": "templates.models.Template.Status",
+        "WaitingReasonEnum": "broadcasts.services.schedule.WAITING_REASONS",
     },
     # Swagger UI and ReDoc assets are served by the gateway itself: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -88,7 +88,7 @@ CREATE_SCHEDULED = OpenApiExample(
         "transport": 1,
         "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
         "recipients": ["+14155550123", "+14155550124"],
-        "send_at": "2026-12-01T09:00:00+01:00",
+        "send_at": "2027-01-15T09:00:00+01:00",
         "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
     },
 )
@@ -101,13 +101,13 @@ CREATED_SCHEDULED = OpenApiExample(
         "status": "SCHEDULED",
         "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
         "pause_reason": "",
-        "send_at": "2026-12-01T08:00:00Z",
+        "send_at": "2027-01-15T08:00:00Z",
         "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
-        "waiting": {"reason": "scheduled", "until": "2026-12-01T08:00:00Z"},
+        "waiting": {"reason": "scheduled", "until": "2027-01-15T08:00:00Z"},
     },
 )
 RESCHEDULE = OpenApiExample(
-    "Start later", request_only=True, value={"send_at": "2026-12-02T09:00:00+01:00"}
+    "Start later", request_only=True, value={"send_at": "2027-01-16T09:00:00+01:00"}
 )
 RESCHEDULE_NOW = OpenApiExample(
     "Start now, and only in the evening (a window across midnight)",
@@ -120,8 +120,8 @@ NAIVE_SEND_AT = OpenApiExample(
     status_codes=["400"],
     value={
         "code": "invalid",
-        "detail": "send_at: needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00 or …Z.",
-        "send_at": ["needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00 or …Z."],
+        "detail": "send_at: needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z.",
+        "send_at": ["needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z."],
     },
 )
 PAST_SEND_AT = OpenApiExample(

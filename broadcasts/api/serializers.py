@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
-from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, session_waiting
+from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, WAITING_REASONS, session_waiting
 from broadcasts.services.send_windows import SEND_AT_MAX_AHEAD
 from whatsapp_gateway.api_input import MAX_ID, JSONInput
 
@@ -29,7 +29,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)
         if isinstance(value, str) and parse_datetime(value) is not None and parse_datetime(value).tzinfo is None:
-            raise serializers.ValidationError("needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00 or …Z.")
+            raise serializers.ValidationError("needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z.")
         return parsed
 
 
@@ -45,7 +45,7 @@ class SendWindowInput(JSONInput):
 
 
 SEND_AT_HELP = (
-    "Start then, not now: ISO 8601 with a UTC offset (e.g. 2026-12-01T09:00:00+01:00). Until then the session "
+    "Start then, not now: ISO 8601 with a UTC offset (e.g. 2027-01-15T09:00:00+01:00). Until then the session "
     f"is SCHEDULED; at most {SEND_AT_MAX_AHEAD.days} days ahead; up to a minute in the past means now."
 )
 SEND_WINDOW_HELP = (
@@ -100,7 +100,7 @@ class SendWindowOutput(serializers.Serializer):
 
 class WaitingOutput(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[SCHEDULED, OUTSIDE_WINDOW],
+        choices=WAITING_REASONS,
         help_text=f"`{SCHEDULED}`: until its send_at; `{OUTSIDE_WINDOW}`: its send window is closed.",
     )
     until = serializers.DateTimeField(help_text="When it starts, or when its window next opens.")

@@ -24,6 +24,7 @@ logger = logging.getLogger("gateway.schedule")
 UNSET = object()
 SCHEDULED = "scheduled"
 OUTSIDE_WINDOW = "outside_send_window"
+WAITING_REASONS = [(SCHEDULED, "Until its send_at"), (OUTSIDE_WINDOW, "Until its send window opens")]
 
 
 @dataclass(frozen=True)

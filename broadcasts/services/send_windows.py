@@ -24,7 +24,7 @@ _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 def send_at_check(send_at: datetime, *, now: datetime, field: str = "send_at") -> bool:
     """Refuse a naive, past or too distant `send_at` (400 naming `field`); returns whether it is due already."""
     if send_at.tzinfo is None or send_at.utcoffset() is None:
-        raise SessionError("needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00 or …Z.", field=field)
+        raise SessionError("needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z.", field=field)
     if send_at < now - SEND_AT_TOLERANCE:
         raise SessionError(
             f"is in the past ({send_at.isoformat()}; now is {now.astimezone(UTC).isoformat()}).", field=field
