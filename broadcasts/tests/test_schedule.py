@@ -302,3 +302,15 @@ def test_another_app_cannot_schedule_a_send_through_alices_transport(other_api, 
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_transport"
     assert Session.objects.count() == 0
+
+
+def test_retention_never_anonymizes_a_session_still_waiting_for_its_time(api, wa_transport, settings):
+    from broadcasts.services.privacy import personal_data_purge
+
+    settings.RETENTION_BROADCAST_DAYS = 30
+    session = _scheduled(api, wa_transport, ahead=timedelta(days=200))
+    Session.objects.filter(pk=session["id"]).update(created_at=timezone.now() - timedelta(days=100))
+    assert personal_data_purge()["broadcasts_anonymized"] == 0
+    assert sorted(Broadcast.objects.filter(session_id=session["id"]).values_list("address", flat=True)) == [
+        "12025550101", "12025550102",
+    ]
