@@ -161,9 +161,9 @@ def test_outside_its_window_a_session_claims_nothing_and_says_what_it_waits_for(
 
 
 def test_inside_its_window_a_session_claims_and_sends(api, wa_transport):
-    window = {"start": "00:00", "end": "23:59", "time_zone": "UTC"}
-    if not timezone.now().astimezone(UTC).strftime("%H:%M") < "23:59":
-        pytest.skip("the one closed minute of this window")
+    now = timezone.now().astimezone(UTC)  # a window from an hour ago to an hour ahead (across midnight or not)
+    hour = timedelta(hours=1)
+    window = {"start": (now - hour).strftime("%H:%M"), "end": (now + hour).strftime("%H:%M"), "time_zone": "UTC"}
     session_id = _create(api, wa_transport, send_window=window).json()["id"]
     dispatch_batch(session_id=session_id)
     session = Session.objects.get(pk=session_id)
