@@ -23,6 +23,7 @@ app.autodiscover_tasks()
 QUEUE_KIND_OF_TASK = {
     "broadcasts.tasks.process_webhook_events": "webhooks",
     "broadcasts.tasks.sweep_sessions": "housekeeping",
+    "broadcasts.tasks.start_due_sessions": "housekeeping",
     "broadcasts.tasks.purge_personal_data": "housekeeping",
     "templates.tasks.sync_all_templates": "housekeeping",
 }

@@ -20,6 +20,8 @@ class Session(models.Model):
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
         PAUSED = "PAUSED"
+        # Waiting for its send_at: the due-sessions check (beat) starts it then.
+        SCHEDULED = "SCHEDULED"
 
     # Sessions workers move: the one list every module reads (PAUSED waits for a resume).
     RUNNING = (Status.NEW, Status.PENDING)
@@ -42,6 +44,17 @@ class Session(models.Model):
     pause_reason = models.CharField(
         max_length=10, choices=PauseReason.choices, blank=True, default=PauseReason.NONE,
         help_text="Who paused it: a session paused for its template resumes when the template is approved again.",
+    )
+    send_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the session starts; it is SCHEDULED until then. Empty: at once."
+    )
+    send_window = models.JSONField(
+        null=True, blank=True,
+        help_text='{"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"}: it sends only then.',
+    )
+    waiting_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Outside its send window: the window's next opening, when the due-sessions check wakes it.",
     )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
@@ -66,6 +79,8 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["app", "-created_at"]),
             models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["status", "send_at"], name="session_status_send_at_idx"),
+            models.Index(fields=["status", "waiting_until"], name="session_status_waiting_idx"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,14 @@ def sweep_sessions() -> None:
 
 
 @shared_task(ignore_result=True)
+def start_due_sessions() -> None:
+    """Beat, every SCHEDULE_INTERVAL seconds: start what is due, wake sessions whose send window opened."""
+    from broadcasts.services.schedule import sessions_due_wake
+
+    sessions_due_wake()
+
+
+@shared_task(ignore_result=True)
 def process_webhook_events(event_id: int | None = None) -> None:
     """Process one stored Meta webhook (re-enqueued while it waits for unknown wamids), or every due one from beat."""
     from broadcasts.services.webhooks.events import webhook_event_process, webhook_events_process_pending

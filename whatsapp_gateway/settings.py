@@ -167,6 +167,7 @@ SPECTACULAR_SETTINGS = {
         "BroadcastStatusEnum": "broadcasts.models.Broadcast.Status",
         "TemplateStatusEnum": "templates.models.Template.Status",
         "CategoryEnum": "templates.models.Template.Category",
+        "WaitingReasonEnum": "broadcasts.services.schedule.WAITING_REASONS",
     },
     # Swagger UI and ReDoc assets are served by the gateway itself: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -283,6 +284,8 @@ CLAIM_LEASE_SECONDS = env.int("CLAIM_LEASE_SECONDS", default=180)
 # The sweeper runs this often and resumes sessions nobody moved for SWEEPER_STALE_AFTER seconds.
 SWEEPER_INTERVAL = env.float("SWEEPER_INTERVAL", default=15.0)
 SWEEPER_STALE_AFTER = env.float("SWEEPER_STALE_AFTER", default=60.0)
+# Seconds between due-sessions checks (beat): how late at most a session starts after its send_at or window.
+SCHEDULE_INTERVAL = env.float("SCHEDULE_INTERVAL", default=5.0)
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Largest webhook body accepted from Meta, in bytes.
@@ -358,6 +361,9 @@ if DEBUG:
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-sessions": {"task": "broadcasts.tasks.sweep_sessions", "schedule": SWEEPER_INTERVAL},
+    # Checks queued while no worker ran expire rather than run in a burst: the next one does the same work.
+    "start-due-sessions": {"task": "broadcasts.tasks.start_due_sessions", "schedule": SCHEDULE_INTERVAL,
+                           "options": {"expires": SCHEDULE_INTERVAL * 2}},
     "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
     "purge-personal-data": {"task": "broadcasts.tasks.purge_personal_data", "schedule": 3600.0},
 }

@@ -66,6 +66,10 @@ CREATED = OpenApiExample(
             "cancelled": 0,
         },
         "error": "",
+        "pause_reason": "",
+        "send_at": None,
+        "send_window": None,
+        "waiting": None,
         "idempotency_key": None,
         "is_test": False,
         "created_at": "2026-11-25T08:00:00Z",
@@ -74,6 +78,70 @@ CREATED = OpenApiExample(
         "cancelled_at": None,
         "invalid": [],
         "duplicates": 0,
+    },
+)
+
+CREATE_SCHEDULED = OpenApiExample(
+    "Scheduled, inside a send window",
+    request_only=True,
+    value={
+        "transport": 1,
+        "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
+        "recipients": ["+14155550123", "+14155550124"],
+        "send_at": "2027-01-15T09:00:00+01:00",
+        "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
+    },
+)
+CREATED_SCHEDULED = OpenApiExample(
+    "Accepted, scheduled",
+    response_only=True,
+    status_codes=["202"],
+    value={
+        **CREATED.value,
+        "status": "SCHEDULED",
+        "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
+        "pause_reason": "",
+        "send_at": "2027-01-15T08:00:00Z",
+        "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
+        "waiting": {"reason": "scheduled", "until": "2027-01-15T08:00:00Z"},
+    },
+)
+RESCHEDULE = OpenApiExample(
+    "Start later", request_only=True, value={"send_at": "2027-01-16T09:00:00+01:00"}
+)
+RESCHEDULE_NOW = OpenApiExample(
+    "Start now, and only in the evening (a window across midnight)",
+    request_only=True,
+    value={"send_at": None, "send_window": {"start": "18:00", "end": "02:00", "time_zone": "America/New_York"}},
+)
+NAIVE_SEND_AT = OpenApiExample(
+    "send_at without an offset",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "invalid",
+        "detail": "send_at: needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z.",
+        "send_at": ["needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z."],
+    },
+)
+PAST_SEND_AT = OpenApiExample(
+    "send_at in the past",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "invalid",
+        "detail": "send_at: is in the past (2026-11-01T09:00:00+01:00; now is 2026-11-25T08:00:00+00:00).",
+        "send_at": ["is in the past (2026-11-01T09:00:00+01:00; now is 2026-11-25T08:00:00+00:00)."],
+    },
+)
+BAD_TIME_ZONE = OpenApiExample(
+    "Unknown time zone",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "invalid",
+        "detail": 'send_window.time_zone: must be an IANA time zone name, e.g. "Europe/Madrid" or "UTC".',
+        "send_window": {"time_zone": ['must be an IANA time zone name, e.g. "Europe/Madrid" or "UTC".']},
     },
 )
 

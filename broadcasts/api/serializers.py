@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
+from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, WAITING_REASONS, session_waiting
+from broadcasts.services.send_windows import SEND_AT_MAX_AHEAD
 from whatsapp_gateway.api_input import MAX_ID, JSONInput
 
 
@@ -20,6 +23,37 @@ class MessageInput(JSONInput):
     )
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date and time with its UTC offset: a naive one is refused, not read in the server's zone."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if isinstance(value, str) and parse_datetime(value) is not None and parse_datetime(value).tzinfo is None:
+            raise serializers.ValidationError("needs a UTC offset, e.g. 2027-01-15T09:00:00+01:00 or …Z.")
+        return parsed
+
+
+class SendWindowInput(JSONInput):
+    start = serializers.CharField(help_text='Opens at this local time, HH:MM 24-hour ("09:00").')
+    end = serializers.CharField(
+        help_text='Closes at this local time, HH:MM ("20:00"); before start, the window crosses midnight.'
+    )
+    time_zone = serializers.CharField(help_text='The IANA time zone of start and end, e.g. "Europe/Madrid".')
+
+    def to_internal_value(self, data):
+        return data  # every rule of a window is send_window_check's, whoever calls session_create
+
+
+SEND_AT_HELP = (
+    "Start then, not now: ISO 8601 with a UTC offset (e.g. 2027-01-15T09:00:00+01:00). Until then the session "
+    f"is SCHEDULED; at most {SEND_AT_MAX_AHEAD.days} days ahead; up to a minute in the past means now."
+)
+SEND_WINDOW_HELP = (
+    "Send only while the window's local clock is within start–end (DST followed); outside it the session "
+    "waits (see `waiting`). A window whose end is before its start crosses midnight."
+)
+
+
 class SessionInput(JSONInput):
     transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
     message = MessageInput()
@@ -32,6 +66,15 @@ class SessionInput(JSONInput):
             "max_length": "At most {max_length} recipients per session: split the list into several sessions.",
         },
     )
+    send_at = OffsetDateTimeField(required=False, allow_null=True, help_text=SEND_AT_HELP)
+    send_window = SendWindowInput(required=False, allow_null=True, help_text=SEND_WINDOW_HELP)
+
+
+class SessionScheduleInput(JSONInput):
+    send_at = OffsetDateTimeField(
+        required=False, allow_null=True, help_text="The new start time (same rules as at creation); null: now."
+    )
+    send_window = SendWindowInput(required=False, allow_null=True, help_text="The new window; null: none.")
 
 
 class StatsOutput(serializers.Serializer):
@@ -49,8 +92,26 @@ class StatsOutput(serializers.Serializer):
     cancelled = serializers.IntegerField()
 
 
+class SendWindowOutput(serializers.Serializer):
+    start = serializers.CharField()
+    end = serializers.CharField()
+    time_zone = serializers.CharField()
+
+
+class WaitingOutput(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=WAITING_REASONS,
+        help_text=f"`{SCHEDULED}`: until its send_at; `{OUTSIDE_WINDOW}`: its send window is closed.",
+    )
+    until = serializers.DateTimeField(help_text="When it starts, or when its window next opens.")
+
+
 class SessionOutput(serializers.ModelSerializer):
     stats = serializers.SerializerMethodField()
+    send_window = SendWindowOutput(allow_null=True, read_only=True)
+    waiting = serializers.SerializerMethodField(
+        help_text="What the session waits for (it is not paused), or null when it is not waiting."
+    )
 
     class Meta:
         model = Session
@@ -63,6 +124,9 @@ class SessionOutput(serializers.ModelSerializer):
             "stats",
             "error",
             "pause_reason",
+            "send_at",
+            "send_window",
+            "waiting",
             "idempotency_key",
             "is_test",
             "created_at",
@@ -76,6 +140,11 @@ class SessionOutput(serializers.ModelSerializer):
         # A list passes every row's stats in the context (one query per page, not one per session).
         known = self.context.get("stats") or {}
         return known[session.pk] if session.pk in known else session_stats(session=session)
+
+    @extend_schema_field(WaitingOutput(allow_null=True))
+    def get_waiting(self, session: Session) -> dict | None:
+        waiting = session_waiting(session)
+        return WaitingOutput(waiting).data if waiting else None
 
 
 class InvalidRecipient(serializers.Serializer):

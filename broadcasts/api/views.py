@@ -20,11 +20,13 @@ from broadcasts.api.serializers import (
     SessionCreateQuery,
     SessionInput,
     SessionOutput,
+    SessionScheduleInput,
     TriggerInput,
 )
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list, sessions_stats
 from broadcasts.services.privacy import recipient_erase
+from broadcasts.services.schedule import UNSET, session_reschedule
 from broadcasts.services.sessions import (
     session_cancel,
     session_create,
@@ -33,6 +35,7 @@ from broadcasts.services.sessions import (
     session_trigger,
 )
 from whatsapp_gateway.api_input import ascii_id
+from whatsapp_gateway.api_schema import EXAMPLES as ERROR_EXAMPLES
 from whatsapp_gateway.api_schema import conflict, errors
 from whatsapp_gateway.api_schema import not_found_example as _not_found
 from whatsapp_gateway.authentication import AppScopedMixin
@@ -82,7 +85,9 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="Validate the whole request (transport, template and its parameters, every recipient), "
         "store the session and queue one broadcast per recipient. **202** means stored and queued, not sent: "
         "follow the session. Nothing is stored when anything is invalid, unless `skip_invalid=true`. "
-        "With an `Idempotency-Key` the same request answers **200** with the first session.",
+        "With an `Idempotency-Key` the same request answers **200** with the first session. With `send_at` "
+        "ahead the session is **SCHEDULED** and starts then; with `send_window` it sends only inside the window "
+        "(docs/sending.md, Scheduling).",
         request=SessionInput,
         parameters=[IDEMPOTENCY_KEY, SessionCreateQuery],
         responses={
@@ -90,9 +95,16 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             200: OpenApiResponse(
                 SessionCreatedOutput, description="The same Idempotency-Key and body again: the first session."
             ),
-            **errors(400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body."),
+            **errors(
+                400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body.",
+                examples={400: [*ERROR_EXAMPLES[400], examples.NAIVE_SEND_AT, examples.PAST_SEND_AT,
+                                examples.BAD_TIME_ZONE]},
+            ),
         },
-        examples=[examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATED],
+        examples=[
+            examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATED,
+            examples.CREATED_SCHEDULED,
+        ],
     )
     def create(self, request):
         query = SessionCreateQuery(data=request.query_params)
@@ -106,6 +118,8 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             recipients=data.validated_data["recipients"],
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             skip_invalid=query.validated_data["skip_invalid"],
+            send_at=data.validated_data.get("send_at"),
+            send_window=data.validated_data.get("send_window"),
         )
         body = SessionCreatedOutput(created.session).data
         body.update(invalid=created.invalid, duplicates=created.duplicates)
@@ -119,6 +133,35 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
+
+    @extend_schema(
+        summary="Reschedule a scheduled session",
+        description="Change when a SCHEDULED session starts (`send_at`; null starts it now) or its send window "
+        "(`send_window`; null removes it). Only the fields given change. Once the session started (or was "
+        "cancelled) this is a 409; cancel a scheduled session with `POST /sessions/{id}/cancel`.",
+        request=SessionScheduleInput,
+        responses={
+            200: SessionOutput,
+            **errors(
+                400, 404, 409, 413, 415,
+                examples={
+                    400: [examples.PAST_SEND_AT, examples.BAD_TIME_ZONE],
+                    409: conflict(
+                        "Already started", "session_started",
+                        "Only a scheduled session can be rescheduled; this one is PENDING.",
+                    )[409],
+                },
+                when_409="The session is no longer SCHEDULED: it started, finished or was cancelled.",
+            ),
+        },
+        examples=[examples.RESCHEDULE, examples.RESCHEDULE_NOW],
+    )
+    def partial_update(self, request, pk=None):
+        session = self._session(pk)
+        data = SessionScheduleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = {name: data.validated_data.get(name, UNSET) for name in ("send_at", "send_window")}
+        return Response(SessionOutput(session_reschedule(session=session, **changes)).data)
 
     @extend_schema(
         summary="List a session's broadcasts",
@@ -157,7 +200,8 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Cancel a session",
-        description="Stop what has not been sent yet: its queued broadcasts turn CANCELLED; answers how many.",
+        description="Stop what has not been sent yet: its queued broadcasts turn CANCELLED; answers how many. "
+        "A SCHEDULED session can be cancelled before it starts.",
         request=None,
         responses={
             200: CountOutput,

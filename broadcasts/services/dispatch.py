@@ -26,6 +26,7 @@ from broadcasts.services.pacing import (
     pace_throttled,
 )
 from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
+from broadcasts.services.schedule import session_wait_for_window
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_hold_for_template
 from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
@@ -65,6 +66,9 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         return DispatchResult(countdown=None)
     transport = session.transport
     if transport.is_stopped or not transport.is_active:
+        return DispatchResult(countdown=None)
+    if session_wait_for_window(session=session, now=timezone.now()):
+        # Outside its send window nothing is claimed; the due-sessions check wakes it when the window opens.
         return DispatchResult(countdown=None)
     session_start(session=session)
 

@@ -15,6 +15,7 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.errors import SessionError
 from broadcasts.services.retry import AUTH, RETRYABLE
+from broadcasts.services.send_windows import send_at_check, send_window_check
 from broadcasts.services.transitions import (
     SESSION_CANCEL,
     SESSION_HOLD,
@@ -61,22 +62,29 @@ def session_create(
     recipients: list,
     idempotency_key: str | None = None,
     skip_invalid: bool = False,
+    send_at=None,
+    send_window: dict | None = None,
 ) -> SessionCreated:
     """Validate the whole request, store the session and its broadcasts, and enqueue after commit.
 
     Nothing is stored when anything is invalid, unless `skip_invalid` asks to keep the valid
     recipients (the invalid ones are reported back). The same Idempotency-Key with the same
-    body returns the first session; with another body it is a 409.
+    body returns the first session; with another body it is a 409. A `send_at` still ahead
+    stores it SCHEDULED (the due-sessions check starts it); a `send_window` limits when it sends.
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise SessionError(f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters.", field="Idempotency-Key")
     if idempotency_key and (problem := text_problem(idempotency_key)):
         raise SessionError(problem, field="Idempotency-Key")
-    fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid)
+    fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid, send_at, send_window)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
         if replay:
             return replay
+    # After the replay: the same request again, once its send_at has passed, still answers its session.
+    scheduled = send_at is not None and not send_at_check(send_at, now=timezone.now())
+    if send_window is not None:
+        send_window = send_window_check(send_window)
     transport = Transport.objects.filter(app=app, pk=transport_id).first()
     if transport is None:
         raise SessionError(
@@ -117,12 +125,16 @@ def session_create(
                 transport=transport,
                 message=message,
                 total=len(checked.valid),
+                status=Session.Status.SCHEDULED if scheduled else Session.Status.NEW,
+                send_at=send_at,
+                send_window=send_window,
                 idempotency_key=idempotency_key or None,
                 request_fingerprint=fingerprint,
                 stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
             )
             _broadcasts_insert(session=session, recipients=checked.valid)
-            transaction.on_commit(lambda: enqueue_dispatch(session))
+            if not scheduled:
+                transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
@@ -132,8 +144,11 @@ def session_create(
     return SessionCreated(session=session, invalid=checked.invalid, duplicates=checked.duplicates)
 
 
-def _fingerprint(transport_id, message, recipients, skip_invalid) -> str:
-    body = json.dumps([transport_id, message, recipients, skip_invalid], sort_keys=True, separators=(",", ":"))
+def _fingerprint(transport_id, message, recipients, skip_invalid, send_at=None, send_window=None) -> str:
+    request = [transport_id, message, recipients, skip_invalid]
+    if send_at is not None or send_window is not None:  # unscheduled requests keep the fingerprints they had
+        request += [send_at.isoformat() if send_at else None, send_window]
+    body = json.dumps(request, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -44,7 +44,7 @@ def sweep() -> SweepReport:
     for session in Session.objects.filter(
         Q(updated_at__lt=stale_before) | Q(pk__in=list(requeued_sessions)),
         status__in=Session.RUNNING,
-    ).select_related("transport"):
+    ).exclude(waiting_until__gt=now).select_related("transport"):  # waiting for its send window: not stuck
         if session.transport.is_stopped:
             continue
         has_ready = (

@@ -42,6 +42,14 @@ class Move:
 
 RUNNING = Session.RUNNING
 
+SESSION_DUE = Move("due", (S.SCHEDULED,), (S.NEW,), "the due-sessions check (beat, every few seconds), at send_at")
+SESSION_RESCHEDULE = Move(
+    "reschedule",
+    (S.SCHEDULED,),
+    (S.SCHEDULED, S.NEW),
+    "the API or the admin: a new send_at, or now",
+    ("session_started", "Only a scheduled session can be rescheduled; this one is {status}."),
+)
 SESSION_START = Move("start", (S.NEW,), (S.PENDING,), "a worker, at the first batch")
 SESSION_FINISH = Move("finish", RUNNING, (S.COMPLETED, S.FAILED), "a worker, once no broadcast is left to send")
 SESSION_PAUSE = Move(
@@ -67,7 +75,7 @@ SESSION_RESUME = Move(
 )
 SESSION_CANCEL = Move(
     "cancel",
-    (*RUNNING, S.PAUSED, S.FAILED),
+    (S.SCHEDULED, *RUNNING, S.PAUSED, S.FAILED),
     (S.CANCELLED,),
     "the API or the admin",
     ("session_finished", "The session is already {status}."),
@@ -81,10 +89,13 @@ SESSION_TRIGGER = Move(
     (
         (S.CANCELLED, "session_cancelled", "A cancelled session cannot be triggered."),
         (S.PAUSED, "session_paused", "The session is paused: resume it to send again."),
+        (S.SCHEDULED, "session_scheduled", "The session is scheduled: reschedule it to start it sooner."),
     ),
 )
 SESSION_STOP = Move("stop", RUNNING, (S.FAILED,), "a worker, when Meta refuses the transport's credentials")
 SESSION_MOVES = (
+    SESSION_DUE,
+    SESSION_RESCHEDULE,
     SESSION_START,
     SESSION_FINISH,
     SESSION_PAUSE,
@@ -168,6 +179,24 @@ def session_move(*, session_id, move: Move, to: str | None = None, **fields) -> 
 def session_start(*, session: Session) -> None:
     if session.status == S.NEW:
         session_move(session_id=session.pk, move=SESSION_START, started_at=timezone.now())
+
+
+def sessions_due_start(*, now, limit: int = 500) -> list:
+    """Move the SCHEDULED sessions whose send_at has come to NEW; returns their ids (the caller enqueues them).
+
+    Rows locked by another check are skipped, so two checks at once never start a session twice.
+    """
+    with transaction.atomic():
+        ids = list(
+            Session.objects.select_for_update(skip_locked=True)
+            .filter(status__in=SESSION_DUE.sources, send_at__lte=now)
+            .order_by("send_at").values_list("id", flat=True)[:limit]
+        )
+        moved = Session.objects.filter(pk__in=ids, status__in=SESSION_DUE.sources).update(
+            status=S.NEW, waiting_until=None, updated_at=now
+        )
+    _logged("session", SESSION_DUE, moved)
+    return ids
 
 
 def session_finish_if_done(*, session_id) -> bool:

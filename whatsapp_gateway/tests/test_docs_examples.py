@@ -6,8 +6,8 @@ An example is a fenced block right after a marker line:
     <!-- expect: POST /api/v1/sessions 202 -->    before a ```json block that is the request body
 
 A ```json block after `<!-- response -->` is the answer shown for the example before it; its
-top-level keys must all be in the real answer. `$KEY`, `$OTHER_KEY`, `$TRANSPORT`, `$SESSION`
-and `$BROADCAST` stand for the caller's API key, another app's key, the transport, the last
+top-level keys must all be in the real answer. `$KEY`, `$OTHER_KEY`, `$TRANSPORT`, `$SESSION`,
+`$BROADCAST` and `$SEND_AT` (an hour ahead) stand for the caller's API key, another app's key, the transport, the last
 session created and one of its broadcasts. Examples run in page order against a WhatsApp
 transport pointed at the Meta simulator.
 """
@@ -15,10 +15,12 @@ transport pointed at the Meta simulator.
 import json
 import re
 import shlex
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 DOCS = Path(settings.BASE_DIR) / "docs"
@@ -94,7 +96,8 @@ def test_every_documented_example_answers_the_documented_status(
     simulator, sim_transport, app_and_key, other_app_and_key
 ):
     key, other_key = app_and_key[1], other_app_and_key[1]
-    variables = {"KEY": key, "OTHER_KEY": other_key, "TRANSPORT": str(sim_transport["id"])}
+    send_at = (timezone.now() + timedelta(hours=1)).replace(microsecond=0).isoformat()  # a scheduled send's time
+    variables = {"KEY": key, "OTHER_KEY": other_key, "TRANSPORT": str(sim_transport["id"]), "SEND_AT": send_at}
     client = APIClient()
     failures = []
     for example in examples():

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('broadcasts', '0012_session_pause_reason_broadcast_message_status'),
+        ('broadcasts', '0013_session_schedule'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('broadcasts', '0017_session_pause_reason_category'),
+        ('broadcasts', '0014_session_pause_reason_category'),
         ('transports', '0001_initial'),
         ('whatsapp_gateway', '0002_operations_dashboard_permission'),
     ]
