@@ -9,7 +9,7 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _variables_read_by_settings() -> set[str]:
-    source = (ROOT / "whatsapp_gateway" / "settings.py").read_text()
+    source = "".join(path.read_text() for path in (ROOT / "whatsapp_gateway").glob("settings*.py"))
     return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
         re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', source)
     )
