@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.sessions import enqueue_dispatch
+from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.transitions import LOST, broadcast_move, broadcasts_save
 from transports.errors import ErrorCategory
 
