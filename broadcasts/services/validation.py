@@ -4,8 +4,10 @@ from dataclasses import dataclass, field
 
 from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
-from transports import engine
+from transports.addresses import AddressError
 from transports.models import Transport
+from transports.validation import address_normalize, recipient_params_check
+from transports.validation import message_check as transport_message_check
 from transports.whatsapp.payloads import meta_merged
 
 
@@ -25,7 +27,7 @@ class RecipientsChecked:
 
 def message_check(*, transport: Transport, message: dict) -> MessageChecked:
     """The transport's content rules and placeholders, then the template: exists, APPROVED, parameters fit."""
-    errors = engine.message_check(transport, message)
+    errors = transport_message_check(transport, message)
     meta = message.get("meta") or {}
     if errors or not meta.get("templateName") or not transport.config.get("businessAccountId"):
         return MessageChecked(errors=errors)
@@ -47,18 +49,18 @@ def recipients_check(
     """
     checked = RecipientsChecked()
     seen: set[str] = set()
-    without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
+    without_params = recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
         try:
-            address = engine.address_normalize(transport, raw)
-        except engine.AddressError as error:
+            address = address_normalize(transport, raw)
+        except AddressError as error:
             checked.invalid.append({"index": index, "address": raw, "error": str(error)})
             continue
-        problems = engine.recipient_params_check(transport, message, params) if params else without_params
+        problems = recipient_params_check(transport, message, params) if params else without_params
         if not problems and params and checked_message.template:
             merged = meta_merged(message.get("meta") or {}, params)
             problems = template_parameters_errors(template=checked_message.template, meta=merged)
