@@ -48,6 +48,13 @@ class SendResult:
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
 
+    def describe(self) -> str:
+        """The answer in one line, as attempt logs and stop reasons quote it."""
+        if self.ok:
+            return f"sent as {self.provider_message_id}"
+        parts = [self.error_code and f"code {self.error_code}", self.error_title, self.error_details]
+        return " - ".join(part for part in parts if part) or "request failed"
+
 
 def _failed(key, *, title: str, category: str, request: dict | None = None, details: str = "") -> SendResult:
     return SendResult(

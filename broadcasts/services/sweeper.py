@@ -126,6 +126,21 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
     return dict(Counter(broadcast.session_id for broadcast in rows))
 
 
+def reached_meta_before(sent: list[Broadcast]) -> list[tuple[Broadcast, str]]:
+    """Of these just-answered broadcasts, those a status webhook already gave another wamid, with it.
+
+    That wamid is an earlier send's, lost with its worker, that Meta reported (by the broadcast's
+    reference) while this resend was on the wire.
+    """
+    if not sent:
+        return []
+    stored = dict(
+        Broadcast.objects.filter(id__in=[b.pk for b in sent]).exclude(wamid__isnull=True).exclude(wamid="")
+        .values_list("id", "wamid")
+    )
+    return [(b, stored[b.pk]) for b in sent if stored.get(b.pk) not in (None, b.wamid)]
+
+
 def sent_twice_record(sends: list[tuple[Broadcast, str]]) -> int:
     """Log, once each, that a broadcast also reached Meta as `wamid`: a send whose answer was lost got through.
 

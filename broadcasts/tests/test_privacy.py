@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import session_stats
+from broadcasts.services.dispatch import SendOutcome
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
-from broadcasts.services.sending import SendOutcome
 from broadcasts.services.webhooks.events import webhook_event_process
 from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult

@@ -688,7 +688,7 @@ def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_si
 def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_reference(
     client, app, transport, session, enqueued, oncommit
 ):
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
 
     unknown = Broadcast.objects.create(session=session, address="15550100001", status="UNKNOWN")
     deliver(client, transport, statuses(
@@ -703,7 +703,7 @@ def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_re
 def test_a_reference_to_another_apps_broadcast_changes_nothing(
     client, app, transport, other_app, other_transport, enqueued, oncommit
 ):
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
 
     charlies = Session.objects.create(app=other_app, transport=other_transport, status="PENDING", total=1)
     theirs = Broadcast.objects.create(session=charlies, address="15550100009", status="UNKNOWN")
@@ -719,7 +719,7 @@ def test_a_second_wamid_with_a_broadcasts_reference_shows_it_was_sent_twice(
     client, app, transport, broadcast, enqueued, oncommit
 ):
     """An attempt whose answer was lost reached Meta: its statuses apply, and its wamid joins the history once."""
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
     from broadcasts.services.sweeper import SENT_TWICE
 
     reference = broadcast_reference(broadcast.pk)
