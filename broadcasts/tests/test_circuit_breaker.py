@@ -5,7 +5,7 @@ import pytest
 from broadcasts.models import Broadcast, TransportPace
 from broadcasts.services import pacing
 from broadcasts.services.dispatch import SendOutcome, batch_claim, dispatch_batch, outcomes_record
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 from transports.engine import SendResult
 from transports.models import Transport
 

@@ -19,9 +19,9 @@ from broadcasts.selectors import session_stats
 from broadcasts.services.dispatch import SendOutcome
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
 from broadcasts.services.webhooks.events import webhook_event_process
-from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
 from transports.services import transport_create
+from transports.testing import wa_config
 from whatsapp_gateway.testing import database_rows
 
 ALICE = "12025550101"  # the person asking to be forgotten

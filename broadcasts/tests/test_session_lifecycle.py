@@ -12,7 +12,7 @@ from broadcasts.selectors import session_stats
 from broadcasts.services.dispatch import SendOutcome, batch_claim, outcomes_record
 from broadcasts.services.sessions import session_cancel, session_trigger
 from broadcasts.services.sweeper import sweep
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 from transports.engine import SendResult
 from transports.models import Transport
 

@@ -11,20 +11,10 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, Session, WebhookEvent
 from broadcasts.services.webhooks.events import webhook_event_process, webhook_events_process_pending
 from broadcasts.services.webhooks.inbound import inbound_window_open
+from broadcasts.testing import APP_SECRET, T0, VERIFY_TOKEN, envelope, sign, status, statuses
 from templates.models import Template
 from transports.services import transport_create
-from transports.whatsapp.preset import whatsapp_cloud_config
-
-APP_SECRET = "s3cret"
-VERIFY_TOKEN = "vt"
-T0 = 1732450000  # Meta's timestamps: Unix seconds, sent as strings
-
-
-def wa_config(phone_number_id: str) -> dict:
-    """A full WhatsApp Cloud config pointing at the simulator's address (allowed by the URL guard)."""
-    return whatsapp_cloud_config(
-        phone_number_id=phone_number_id, business_account_id="200000000000001", base_url="http://127.0.0.1:8001"
-    )
+from transports.testing import wa_config
 
 
 def at(offset: int) -> datetime:
@@ -84,27 +74,6 @@ def stored(transport, payload: dict) -> WebhookEvent:
     """An event as the view stores it, without going through HTTP."""
     digest = hashlib.sha256(json.dumps(payload).encode()).hexdigest()
     return WebhookEvent.objects.create(transport=transport, body_sha256=digest, payload=payload)
-
-
-def sign(body: bytes, secret: str = APP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def envelope(field: str, value: dict, waba_id: str = "200000000000001") -> dict:
-    change = {"field": field, "value": value}
-    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
-
-
-def statuses(*items: dict) -> dict:
-    return envelope("messages", {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "100000000000001"},
-        "statuses": list(items),
-    })
-
-
-def status(wamid: str, name: str, offset: int = 0, **extra) -> dict:
-    return {"id": wamid, "status": name, "timestamp": str(T0 + offset), "recipient_id": "15550100001", **extra}
 
 
 def failed(wamid: str, offset: int = 0) -> dict:

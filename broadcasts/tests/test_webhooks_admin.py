@@ -6,8 +6,8 @@ from django.utils import timezone
 
 import broadcasts.webhooks.admin  # noqa: F401 — registers the models until broadcasts/admin.py imports it
 from broadcasts.models import Broadcast, InboundMessage, Session, WebhookEvent
-from broadcasts.tests.test_webhooks import wa_config
 from transports.services import transport_create
+from transports.testing import wa_config
 
 
 @pytest.fixture

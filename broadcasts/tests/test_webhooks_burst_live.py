@@ -11,8 +11,9 @@ import requests
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, WebhookEvent
 from broadcasts.selectors import session_stats
-from broadcasts.tests.test_webhooks import APP_SECRET, T0, VERIFY_TOKEN, sign, status, statuses, wa_config
+from broadcasts.testing import APP_SECRET, T0, VERIFY_TOKEN, sign, status, statuses
 from transports.services import transport_create
+from transports.testing import wa_config
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ import pytest
 from transports import engine, validation
 from transports.models import Transport
 from transports.secrets import secrets_encrypt
-from transports.tests.conftest import make_transport
+from transports.testing import make_transport
 from transports.whatsapp.payloads import TEXT_LIMIT
 from transports.whatsapp.preset import whatsapp_cloud_config
 

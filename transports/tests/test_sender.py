@@ -2,7 +2,7 @@ import threading
 import time
 
 from transports import engine
-from transports.tests.conftest import FakeProvider, make_transport
+from transports.testing import FakeProvider, make_transport
 
 MESSAGE = {"content": "Hello", "meta": {}}
 

@@ -11,9 +11,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from broadcasts.tests.test_webhooks import APP_SECRET, wa_config
+from broadcasts.testing import APP_SECRET
 from transports.models import Transport
 from transports.services import transport_create
+from transports.testing import wa_config
 from whatsapp_gateway.api_input import MAX_JSON_DEPTH
 from whatsapp_gateway.testing import database_rows
 

@@ -9,9 +9,9 @@ from broadcasts.models import Session
 from broadcasts.services.errors import SessionError
 from broadcasts.services.privacy import ErasureError
 from broadcasts.services.webhooks.receive import WebhookRejected
-from broadcasts.tests.test_webhooks import wa_config
 from templates.services import TemplateError
 from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken, transport_create
+from transports.testing import wa_config
 from whatsapp_gateway.errors import GatewayError, api_exception_handler, summary
 
 SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
