@@ -34,10 +34,13 @@ def wa_config(phone_number_id: str = PHONE_NUMBER_ID, *, base_url: str = SIMULAT
 
 
 def generic_config(base_url: str, *, path: str = "ok", **overrides) -> dict:
-    """A generic JSON API config aimed at `base_url/send/path`, with an access token secret in a header."""
+    """A generic JSON API config aimed at `base_url/v1/send/path`, with an access token secret in a header.
+
+    Under /v, so the URL guard's default allow-list (the simulator's Graph paths) lets it be stored.
+    """
     return {
         "request": {
-            "url": f"{{%transport.config.baseUrl%}}/send/{path}?to={{%address%}}",
+            "url": f"{{%transport.config.baseUrl%}}/v1/send/{path}?to={{%address%}}",
             "headers": {"Authorization": "Bearer {%secrets.accessToken%}"},
             "body": {"to": "{%address%}", "text": "{%message.content%}", "name": "{%recipient.params.name%}"},
         },

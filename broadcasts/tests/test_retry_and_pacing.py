@@ -8,6 +8,7 @@ from django.utils import timezone
 from broadcasts.models import TransportPace
 from broadcasts.services import pacing
 from broadcasts.services.retry import PERMANENT, THROTTLED, TRANSIENT, retry_decide
+from transports.testing import make_transport
 
 
 def _delays(count: int = 200, **kwargs) -> list[float]:
@@ -37,9 +38,8 @@ def test_throttling_is_always_retried_whatever_the_attempts():
 
 @pytest.fixture
 def pace_transport(app):
-    from transports.models import Transport
 
-    return Transport.objects.create(app=app, name="paced", config={"request": {"url": "https://93.184.216.34/"}})
+    return make_transport(app=app, name="paced")
 
 
 def test_a_throttle_halves_the_rate_once_per_second_and_it_grows_back(pace_transport, clock):

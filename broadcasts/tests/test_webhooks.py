@@ -14,7 +14,7 @@ from broadcasts.services.webhooks.inbound import inbound_window_open
 from broadcasts.testing import APP_SECRET, T0, VERIFY_TOKEN, envelope, sign, status, statuses
 from templates.models import Template
 from transports.services import transport_create
-from transports.testing import wa_config
+from transports.testing import make_transport, wa_config
 
 
 def at(offset: int) -> datetime:
@@ -23,19 +23,16 @@ def at(offset: int) -> datetime:
 
 @pytest.fixture
 def transport(app):
-    return transport_create(
-        app=app, name="wa",
-        config=wa_config("100000000000001"),
-        secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"},
+    return make_transport(
+        app=app, whatsapp=True, secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"}
     )
 
 
 @pytest.fixture
 def other_transport(other_app):
     """Charlie's transport: its own app secret and verify token."""
-    return transport_create(
-        app=other_app, name="wa",
-        config=wa_config("100000000000009"),
+    return make_transport(
+        app=other_app, whatsapp=True, phone_number_id="100000000000009",
         secrets={"appSecret": "charlies-secret", "verifyToken": "charlies-vt", "accessToken": "tok"},
     )
 
@@ -648,8 +645,8 @@ def test_a_status_naming_a_number_of_no_transport_of_the_app_changes_nothing(
 def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_sibling(
     client, app, transport, enqueued, oncommit
 ):
-    sibling = transport_create(app=app, name="wa-2", config=wa_config("100000000000002"),
-                               secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
+    sibling = make_transport(app=app, whatsapp=True, name="wa-2", phone_number_id="100000000000002",
+                             secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
     deliver(client, transport, _for_number(inbound("wamid.IN8", "15550100007", T0), "100000000000002"), oncommit)
     assert InboundMessage.objects.get().transport == sibling
 

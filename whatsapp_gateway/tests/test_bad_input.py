@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from broadcasts.testing import APP_SECRET
 from transports.models import Transport
 from transports.services import transport_create
-from transports.testing import wa_config
+from transports.testing import make_transport
 from whatsapp_gateway.api_input import MAX_JSON_DEPTH
 from whatsapp_gateway.testing import database_rows
 
@@ -46,9 +46,7 @@ def sms_transport(app):
 @pytest.fixture
 def wa_transport(app, settings):
     settings.TRANSPORT_ALLOWED_HOSTS = ["127.0.0.1:8001"]
-    return transport_create(
-        app=app, name="wa", config=wa_config("100000000000001"), secrets={"appSecret": APP_SECRET, "accessToken": "t"}
-    )
+    return make_transport(app=app, whatsapp=True, secrets={"appSecret": APP_SECRET, "accessToken": "t"})
 
 
 def _session_body(transport, *, meta=None, params=None, content="Hi"):

@@ -11,7 +11,7 @@ from broadcasts.services.privacy import ErasureError
 from broadcasts.services.webhooks.receive import WebhookRejected
 from templates.services import TemplateError
 from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken, transport_create
-from transports.testing import wa_config
+from transports.testing import make_transport
 from whatsapp_gateway.errors import GatewayError, api_exception_handler, summary
 
 SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
@@ -150,7 +150,7 @@ def test_an_address_that_is_nobody_s_is_invalid_address_under_address(api):
 
 @responses.activate
 def test_meta_unreachable_during_a_template_sync_is_a_502_meta_unavailable(api, app):
-    transport = transport_create(app=app, name="wa", config=wa_config("100000000000001"), secrets={"accessToken": "t"})
+    transport = make_transport(app=app, whatsapp=True, secrets={"accessToken": "t"})
     responses.get("http://127.0.0.1:8001/v23.0/200000000000001/message_templates", status=500, json={})
     response = api.post("/api/v1/templates/sync", {"transport": transport.pk}, format="json")
     assert response.status_code == 502

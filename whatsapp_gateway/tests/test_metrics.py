@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from broadcasts.models import Session
 from broadcasts.services.dispatch import dispatch_batch, transport_stop_sending
 from transports.models import Transport
+from transports.testing import make_transport
 from whatsapp_gateway.metrics import GatewayCollector, metric_names
 from whatsapp_gateway.services import worker_heartbeat_record
 
@@ -172,8 +173,7 @@ def test_every_scrape_time_gauge_is_declared():
 def test_the_rate_a_transport_sends_at_drops_while_meta_throttles_it(client, db, app, metrics_token):
     from broadcasts.services.pacing import pace_throttled
 
-    transport = Transport.objects.create(app=app, name="t", config={"request": {"url": "https://93.184.216.34/"},
-                                                                    "rateLimit": 80})
+    transport = make_transport(app=app, rateLimit=80)
     assert scrape(client)[("gateway_transport_send_rate", (("transport", str(transport.pk)),))] == 80
     pace_throttled(transport_id=transport.pk, rate=80, seconds=0)
     assert scrape(client)[("gateway_transport_send_rate", (("transport", str(transport.pk)),))] == pytest.approx(
