@@ -20,6 +20,8 @@ from transports.whatsapp.preset import whatsapp_cloud_config
 SIMULATOR_URL = "http://127.0.0.1:8001"
 PHONE_NUMBER_ID = "100000000000001"
 BUSINESS_ACCOUNT_ID = "200000000000001"
+# A generic transport's whole config, as an integrator posts one (an SMS gateway's JSON API).
+SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 ACCESS_TOKEN = "tok-SECRET-123"  # noqa: S105 — a test token, found by the redaction tests
 
 
@@ -52,15 +54,18 @@ def generic_config(base_url: str, *, path: str = "ok", **overrides) -> dict:
 
 def make_transport(
     base_url: str = SIMULATOR_URL, *, app=None, whatsapp: bool = False, phone_number_id: str = PHONE_NUMBER_ID,
-    path: str = "ok", pk: int = 1, name: str | None = None, secrets: dict | None = None, **overrides,
+    path: str = "ok", pk: int = 1, name: str | None = None, secrets: dict | None = None, config: dict | None = None,
+    **overrides,
 ) -> Transport:
-    """The one way tests make a transport: a generic JSON API one, or with `whatsapp` Meta's preset.
+    """The one way tests make a transport: a generic JSON API one, with `whatsapp` Meta's preset, or `config`.
 
     With `app` it is stored through `transport_create` (validated and encrypted as the API stores it);
     without, it is an unsaved Transport (primary key `pk`) for engine tests that need no database.
-    `overrides` are config keys; `secrets` default to an access token.
+    `overrides` are config keys; `secrets` default to an access token (none for a whole `config` given).
     """
-    if whatsapp:
+    if config is not None:
+        config, secrets = {**config, **overrides}, secrets or {}
+    elif whatsapp:
         config = wa_config(phone_number_id, base_url=base_url, **overrides)
     else:
         config = generic_config(base_url, path=path, **overrides)

@@ -14,11 +14,9 @@ from rest_framework.test import APIClient
 from broadcasts.testing import APP_SECRET
 from transports.models import Transport
 from transports.services import transport_create
-from transports.testing import make_transport
+from transports.testing import SMS, make_transport
 from whatsapp_gateway.api_input import MAX_JSON_DEPTH
 from whatsapp_gateway.testing import database_rows
-
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 def nested(depth: int, leaf="x"):
@@ -40,7 +38,7 @@ def _no_allow_list(settings):
 
 @pytest.fixture
 def sms_transport(app):
-    return transport_create(app=app, name="sms", config=SMS)
+    return make_transport(app=app, name="sms", config=SMS)
 
 
 @pytest.fixture
@@ -244,7 +242,7 @@ def test_a_signed_webhook_that_cannot_be_stored_is_a_400_and_stores_nothing(admi
 
 def test_an_unexpected_error_is_a_json_500_without_details_even_in_debug(settings, app_and_key, other_app, monkeypatch):
     settings.DEBUG = True
-    Transport.objects.create(app=other_app, name="charlies-secret-transport", config=SMS)
+    make_transport(app=other_app, name="charlies-secret-transport", config=SMS)
 
     def broken(**kwargs):
         raise RuntimeError(f"boom {Transport.objects.all()!r}")

@@ -10,11 +10,9 @@ from broadcasts.services.errors import SessionError
 from broadcasts.services.privacy import ErasureError
 from broadcasts.services.webhooks.receive import WebhookRejected
 from templates.services import TemplateError
-from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken, transport_create
-from transports.testing import make_transport
+from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken
+from transports.testing import SMS, make_transport
 from whatsapp_gateway.errors import GatewayError, api_exception_handler, summary
-
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 def _is_error_body(body: dict, code: str, status_words: str = "") -> None:
@@ -113,7 +111,7 @@ def test_a_serializer_error_keeps_its_field_keys_and_adds_code_and_detail(api):
 
 
 def test_a_service_refusal_is_its_status_and_code(api, app):
-    transport = transport_create(app=app, name="sms", config=SMS)
+    transport = make_transport(app=app, name="sms", config=SMS)
     unknown = api.post(
         "/api/v1/sessions", {"transport": 999, "message": {"content": "Hi"}, "recipients": ["+12025550101"]},
         format="json",
