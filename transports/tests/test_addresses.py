@@ -3,6 +3,7 @@ import pytest
 from transports import validation
 from transports.addresses import AddressError, address_normalize_with, phone_normalize
 from transports.models import Transport
+from transports.testing import make_transport
 
 
 @pytest.mark.parametrize(
@@ -60,7 +61,7 @@ def test_possible_still_refuses_wrong_lengths():
 
 
 def _transport(**config) -> Transport:
-    return Transport(config={"request": {"url": "https://x.example/send"}, **config})
+    return make_transport(config={"request": {"url": "https://x.example/send"}, **config})
 
 
 def test_a_transport_reads_national_numbers_in_its_default_region(settings):

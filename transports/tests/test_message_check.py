@@ -6,7 +6,6 @@ import pytest
 
 from transports import engine, validation
 from transports.models import Transport
-from transports.secrets import secrets_encrypt
 from transports.testing import make_transport
 from transports.whatsapp.payloads import TEXT_LIMIT
 from transports.whatsapp.preset import whatsapp_cloud_config
@@ -15,12 +14,12 @@ from transports.whatsapp.preset import whatsapp_cloud_config
 def _generic(content_rule: str) -> Transport:
     config = {"request": {"url": "https://x.example/send", "body": {"to": "{%address%}", "c": "{%message.content%}"}},
               "validationContent": content_rule}
-    return Transport(config=config)
+    return make_transport(config=config)
 
 
 def _whatsapp() -> Transport:
     config = whatsapp_cloud_config(phone_number_id="100000000000001")
-    return Transport(config=config, encrypted_secrets=secrets_encrypt({"accessToken": "t"}))
+    return make_transport(config=config, secrets={"accessToken": "t"})
 
 
 @pytest.mark.parametrize(

@@ -62,9 +62,9 @@ def test_a_tenant_cannot_add_an_env_reference_by_update(api, app):
 
 def test_a_reference_to_an_unlisted_variable_resolves_to_nothing(monkeypatch, settings):
     monkeypatch.setenv("OPERATOR_TOKEN", "tok-OPERATOR")
-    transport = Transport(config=_generic(), encrypted_secrets=secrets_encrypt(
-        {"k": "env:SECRET_KEY", "d": "env:DATABASE_URL", "t": "env:OPERATOR_TOKEN"}
-    ))
+    transport = make_transport(
+        config=_generic(), secrets={"k": "env:SECRET_KEY", "d": "env:DATABASE_URL", "t": "env:OPERATOR_TOKEN"}
+    )
     assert transport_secrets(transport) == {"k": "", "d": "", "t": ""}
     settings.TRANSPORT_SECRET_ENV_NAMES = ["OPERATOR_TOKEN"]
     assert transport_secrets(transport) == {"k": "", "d": "", "t": "tok-OPERATOR"}
