@@ -66,9 +66,9 @@ def test_none_accepts_any_content():
 
 
 def test_an_unknown_placeholder_is_an_error_before_anything_is_sent():
-    transport = Transport(config={"request": {"url": "https://x.example/send",
-                                              "body": {"campaign": "{%message.meta.campaign%}"}},
-                                  "validationContent": "NONE"})
+    transport = make_transport(config={"request": {"url": "https://x.example/send",
+                                                   "body": {"campaign": "{%message.meta.campaign%}"}},
+                                       "validationContent": "NONE"})
     assert validation.message_check(transport, {"meta": {}}) == ["unknown placeholder {%message.meta.campaign%}"]
     assert validation.message_check(transport, {"meta": {"campaign": "spring"}}) == []
 
