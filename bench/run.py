@@ -20,7 +20,6 @@ import requests
 from bench.stack import PHONE_IDS, WABA_ID, Stack
 
 TEMPLATE = {"templateName": "hello_world", "language": "en_US"}
-RUNNING = ("NEW", "PENDING")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -90,7 +89,7 @@ class Bench:
         deadline = time.time() + timeout
         while time.time() < deadline:
             self.stack._check_alive()
-            if not Session.objects.filter(pk__in=session_ids, status__in=RUNNING).exists():
+            if not Session.objects.filter(pk__in=session_ids, status__in=Session.RUNNING).exists():
                 return True
             time.sleep(0.25)
         return False

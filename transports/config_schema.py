@@ -1,6 +1,6 @@
 """The published JSON Schema of an API transport's config, defaults, and config validation.
 
-`config_validate` is what create/update (API and admin) call: JSON Schema first, then the
+`config_errors` is what create/update (API and admin) call: JSON Schema first, then the
 rules a schema cannot say (placeholders that name config keys, the URL guard).
 """
 
@@ -181,7 +181,7 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
     """Every problem with `config` as "field: rule" (field as a dotted path); [] when valid.
 
     `secrets` (names are enough) lets `{%secrets.x%}` placeholders be checked too. Without
-    `network` the URL guard (which resolves the host) is skipped, e.g. in system checks at startup.
+    `network` the URL guard (which resolves the host) is skipped, e.g. in the system check.
     """
     if not isinstance(config, dict):
         return ["config: must be a JSON object"]

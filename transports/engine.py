@@ -1,8 +1,7 @@
-"""The API transport engine: the one facade the send pipeline, templates and webhooks use.
+"""The API transport engine's sending: render each request, send a batch with many requests in flight,
+classify each answer as it arrives (`send_batch_stream`; `send_batch` collects them).
 
-Validation (addresses, content, placeholders) happens before anything is stored; `send_batch_stream`
-renders each request, sends the batch with many requests in flight and classifies each answer as
-it arrives (`send_batch` collects them).
+What a message must satisfy before it is stored is checked in `transports/validation.py`.
 """
 
 import json
@@ -10,23 +9,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from transports import placeholders
-from transports.addresses import AddressError, address_normalize_with
-from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
-from transports.config_schema import config_with_defaults
+from transports.builders import BuildError, PayloadBuilder
 from transports.errors import ErrorCategory
 from transports.network import UnsafeURLError, URLGuard, header_problem
-from transports.providers import BUILDERS, failure_classify, failure_policy, payload_builder
+from transports.providers import failure_classify, failure_policy
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
-from transports.secrets import secrets_decrypt, transport_secrets
+from transports.secrets import transport_secrets
 from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
-
-__all__ = [
-    "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
-    "send_batch", "send_batch_stream", "send_one",
-]
+from transports.validation import builder_of, render_context, transport_config
 
 
 @dataclass
@@ -57,121 +48,12 @@ class SendResult:
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
 
-
-def _config(transport) -> dict:
-    """The config with defaults, computed once per loaded transport (a 100,000-recipient check asks often)."""
-    cached = transport.__dict__.get("_config_with_defaults")
-    if cached is None or cached[0] is not transport.config:
-        cached = (transport.config, config_with_defaults(transport.config or {}))
-        transport.__dict__["_config_with_defaults"] = cached
-    return cached[1]
-
-
-def address_normalize(transport, raw) -> str:
-    """The address as the provider expects it (PHONE → digits, country code first); raises AddressError."""
-    config = _config(transport)
-    return address_normalize_with(
-        raw, kind=config["validationAddress"],
-        region=config.get("defaultRegion") or settings.PHONE_DEFAULT_REGION,
-        strictness=config["phoneStrictness"],
-        user_ids=bool((builder := _builder(config)) and builder.user_ids),
-    )
-
-
-def _builder(config: dict) -> PayloadBuilder | None:
-    return payload_builder(config["request"])
-
-
-def service_window_applies(transport, message: dict) -> bool:
-    """Whether this message may only go to people who wrote to the number in the last 24 hours."""
-    builder = _builder(_config(transport))
-    return bool(builder and builder.service_window and builder.sends_content(message))
-
-
-def _content_errors(config: dict, message: dict) -> list[str]:
-    kind = config["validationContent"]
-    content = message.get("content")
-    if kind == "TEXT":
-        builder = _builder(config)
-        if builder is not None and not builder.sends_content(message):
-            return []  # e.g. a template message: its text lives at the provider, the content is not sent
-        if not isinstance(content, str) or not content.strip():
-            return ["message.content: must be non-empty text"]
-        if len(content) > TEXT_LIMIT:
-            return [f"message.content: at most {TEXT_LIMIT} characters (got {len(content)})"]
-    elif kind == "JSON" and content is None:
-        return ["message.content: required (a JSON object, a list or JSON text)"]
-    elif kind == "JSON" and isinstance(content, str):
-        try:
-            json.loads(content)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
-            return ["message.content: must be valid JSON"]
-    return []
-
-
-def _context(
-    *, config, message, address, params, secrets, builder: PayloadBuilder | None, reference: str = ""
-) -> dict:
-    context = {
-        "address": address,
-        "message": {"content": message.get("content", ""), "meta": message.get("meta") or {}},
-        "recipient": {"params": params or {}},
-        "transport": {"config": config},
-        "secrets": secrets,
-    }
-    if builder is not None:
-        context[builder.name] = {
-            "payload": lambda: builder.build(to=address, message=message, params=params, callback_data=reference)
-        }
-    return context
-
-
-def message_check(transport, message: dict) -> list[str]:
-    """Content rules and a dry run of every placeholder (except recipient.params.*); [] when ok."""
-    if not isinstance(message, dict):
-        return ["message: must be an object"]
-    config = _config(transport)
-    errors = _content_errors(config, message)
-    if errors:
-        return errors
-    secrets = {name: "x" for name in secrets_decrypt(transport.encrypted_secrets)}
-    context = _context(
-        config=config, message=message, address="0", params={}, secrets=secrets, builder=None
-    )
-    errors = [
-        f"unknown placeholder {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context, skip_roots=("recipient", *BUILDERS))
-    ]
-    builder = _builder(config)
-    if builder is not None:
-        try:
-            builder.build(to="0", message=message, params={})
-        except BuildError as error:
-            errors.append(f"message.{error}")
-    return errors
-
-
-def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
-    """Problems with one recipient's params: unknown {%recipient.params.x%}, builder errors; [] when ok."""
-    config = _config(transport)
-    if params is not None and not isinstance(params, dict):
-        return ["params: must be an object"]
-    context = {"recipient": {"params": params or {}}}
-    errors = [
-        f"missing recipient param {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context)
-        if path.startswith("recipient.")
-    ]
-    builder = _builder(config) if params else None  # asked per recipient: only when there is something to check
-    if builder is not None:
-        try:
-            builder.build(to="0", message=message, params=params)
-        except BuildError as error:
-            errors.append(f"params: {error}")
-    return errors
-
-
-# --- sending ---------------------------------------------------------------------------------
+    def describe(self) -> str:
+        """The answer in one line, as attempt logs and stop reasons quote it."""
+        if self.ok:
+            return f"sent as {self.provider_message_id}"
+        parts = [self.error_code and f"code {self.error_code}", self.error_title, self.error_details]
+        return " - ".join(part for part in parts if part) or "request failed"
 
 
 def _failed(key, *, title: str, category: str, request: dict | None = None, details: str = "") -> SendResult:
@@ -185,7 +67,7 @@ def _prepare(
     config, message, item: Outgoing, secrets: dict, builder: PayloadBuilder | None
 ) -> tuple[PreparedRequest, dict]:
     """The request for one recipient and its redacted copy for the log; raises on a render problem."""
-    context = _context(
+    context = render_context(
         config=config, message=message, address=item.address, params=item.params or {}, secrets=secrets,
         builder=builder, reference=item.reference,
     )
@@ -278,9 +160,9 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
     Messages that cannot be sent (a render or URL problem) come first, then each chunk of
     answers as it arrives. Never raises for one message's failure.
     """
-    config = _config(transport)
+    config = transport_config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
-    builder = _builder(config)
+    builder = builder_of(config)
     refused: list[SendResult] = []
     prepared: list[PreparedRequest] = []
     logged: dict[int, dict] = {}

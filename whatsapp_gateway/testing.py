@@ -1,6 +1,7 @@
 """Test helpers that run real processes: a Celery worker on the configured broker and database."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,33 @@ from django.db import connection
 
 from celery_app import EVENT_QUEUE_KINDS, SEND_QUEUE_KINDS, queue_names
 from celery_app import app as celery_app
+
+# The repository's root: the settings' BASE_DIR.
+ROOT = Path(settings.BASE_DIR)
+
+
+def variables_read_by_settings() -> set[str]:
+    """Every environment variable the settings modules (whatsapp_gateway/settings*.py) read, found in their source."""
+    source = "".join(path.read_text() for path in (ROOT / "whatsapp_gateway").glob("settings*.py"))
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
+        re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', source)
+    )
+
+
+def production_env(**extra) -> dict:
+    """The documented production variables (docs/deployment.md), nothing inherited that they name."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"} and not k.startswith("WHATSAPP_")}
+    env.update({
+        "DEBUG": "false",
+        "SECRET_KEY": "x7Jq2m9vR4tW8zL1pN6bH3cK5dF0gS2aY9uE7iO4wQ1rT8eZ6xV3n",
+        "ALLOWED_HOSTS": "gateway.example.com",
+        "SECRETS_ENCRYPTION_KEYS": "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
+        "WHATSAPP_APP_SECRET": "3f9c1e7a5b2d4f6081a9c3e5b7d9f1a2",
+        "WHATSAPP_VERIFY_TOKEN": "kR8vN2pQ6tX1zL4m",
+        **extra,
+    })
+    return {k: v for k, v in env.items() if v is not None}
 
 
 def database_url_of(settings_dict: dict) -> str:

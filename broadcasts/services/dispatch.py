@@ -8,6 +8,7 @@ a worker that died stays SENDING until the sweeper re-queues it after its lease.
 import logging
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,9 +28,8 @@ from broadcasts.services.pacing import (
 )
 from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
 from broadcasts.services.schedule import session_wait_for_window
-from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_hold_for_template
-from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
+from broadcasts.services.sweeper import LOST_AGAIN, reached_meta_before, sent_twice_record
 from broadcasts.services.transitions import (
     SEND_OUTCOME,
     broadcast_move,
@@ -41,16 +41,17 @@ from broadcasts.services.transitions import (
     session_start,
     sessions_stop,
 )
+from transports import engine
 from transports.errors import HOLD_SESSION, NEXT_DAY
 from transports.models import Transport
-from transports.redaction import mask_phone
+from transports.redaction import mask_phone, parameter_values, parameters_redacted
 from transports.services import transport_stop
 from whatsapp_gateway import metrics
 
 logger = logging.getLogger("gateway.dispatch")
+attempt_logger = logging.getLogger("gateway.sending")
 # Meta asks to wait at least 24 hours after its per-user marketing limit before trying that recipient again.
 NEXT_DAY_SECONDS = 24 * 3600
-
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,46 @@ class DispatchResult:
     """What the task should do next: run again after `countdown` seconds, or stop (None)."""
 
     countdown: float | None
+
+
+# What each send carries for the provider to echo back (WhatsApp: biz_opaque_callback_data).
+REFERENCE_PREFIX = "wg-broadcast:"
+
+
+def broadcast_reference(broadcast_id: int) -> str:
+    return f"{REFERENCE_PREFIX}{broadcast_id}"
+
+
+def broadcast_id_of_reference(reference) -> int | None:
+    """The broadcast id a provider echoed back, or None when the text is not one of ours."""
+    if not isinstance(reference, str) or not reference.startswith(REFERENCE_PREFIX):
+        return None
+    digits = reference[len(REFERENCE_PREFIX):]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
+
+
+class SendOutcome(engine.SendResult):
+    """One attempt's result for one broadcast: the engine's SendResult and the broadcast it answers."""
+
+    def __init__(self, *, broadcast: Broadcast, result: engine.SendResult):
+        super().__init__(**vars(result))
+        self.broadcast = broadcast
+
+    def log_row(self, *, session: Session, attempt: int, task_id: str) -> BroadcastLog:
+        request, response_body = self.request, self.response_body[:2000]
+        if not settings.LOG_MESSAGE_PARAMETERS:
+            # Template parameters are personal data (names, order numbers, codes): the log keeps their shape only.
+            meta = (session.message or {}).get("meta") or {}
+            values = parameter_values(
+                self.broadcast.params, *(meta.get(key) for key in ("parameters", "header", "buttons", "components"))
+            )
+            request, response_body = parameters_redacted(request, values), parameters_redacted(response_body, values)
+        return BroadcastLog(
+            broadcast=self.broadcast, session=session, kind=BroadcastLog.Kind.ATTEMPT, status=self.broadcast.status,
+            attempt=attempt, task_id=task_id[:64], request=request, response_status=self.http_status,
+            response_body=response_body, error_code=self.error_code, error_title=self.error_title[:255],
+            duration_ms=self.duration_ms, message=self.describe()[:1000],
+        )
 
 
 def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
@@ -236,7 +277,7 @@ def outcomes_record(
 
     sent = [b for b in changed if b.status == Broadcast.Status.SENT]
     with transaction.atomic():
-        sent_twice_record(_reached_meta_before(sent))
+        sent_twice_record(reached_meta_before(sent))
         broadcasts_sent_save(sent, now=now)
         broadcasts_save(
             [b for b in changed if b.status != Broadcast.Status.SENT],
@@ -288,25 +329,10 @@ def _next_day_retries(outcomes: list[SendOutcome]) -> dict[int, int]:
 
 def _server_side_failure(outcome: SendOutcome) -> bool:
     """A transient failure on Meta's side or on the way (HTTP 5xx, no answer): what trips the circuit."""
-    status = outcome.result.http_status
+    status = outcome.http_status
     return not outcome.ok and not outcome.timed_out and outcome.category == TRANSIENT and (
         status is None or status >= 500
     )
-
-
-def _reached_meta_before(sent: list[Broadcast]) -> list[tuple[Broadcast, str]]:
-    """Of these just-answered broadcasts, those a status webhook already gave another wamid, with it.
-
-    That wamid is an earlier send's, lost with its worker, that Meta reported (by the broadcast's
-    reference) while this resend was on the wire.
-    """
-    if not sent:
-        return []
-    stored = dict(
-        Broadcast.objects.filter(id__in=[b.pk for b in sent]).exclude(wamid__isnull=True).exclude(wamid="")
-        .values_list("id", "wamid")
-    )
-    return [(b, stored[b.pk]) for b in sent if stored.get(b.pk) not in (None, b.wamid)]
 
 
 def _retry_decision_log(
@@ -336,3 +362,32 @@ def transport_stop_sending(*, transport: Transport, reason: str) -> None:
             extra={"transport": transport.pk, "transport_name": transport.name, "app": transport.app_id,
                    "reason": reason, "sessions_stopped": sessions},
         )
+
+
+def send_claimed(
+    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float, rate: float | None = None
+) -> Iterator[list[SendOutcome]]:
+    """Send the batch with many requests in flight, yielding outcomes as answers arrive.
+
+    Request i leaves no earlier than its rate-limit slot, `rate` (default: the transport's) apart.
+    The caller records each chunk before the next, so a crash leaves only the requests still on the
+    wire without an outcome.
+    """
+    interval = 1.0 / (rate or transport.rate_limit)
+    outgoing = [
+        engine.Outgoing(
+            key=index, address=b.address, params=b.params, send_at=first_slot + index * interval,
+            reference=broadcast_reference(b.pk),
+        )
+        for index, b in enumerate(broadcasts)
+    ]
+    for results in engine.send_batch_stream(transport, message, outgoing):
+        outcomes = [SendOutcome(broadcast=broadcasts[result.key], result=result) for result in results]
+        for outcome in outcomes:
+            attempt_logger.info("attempt %s", "sent" if outcome.ok else "failed", extra={
+                "session": str(outcome.broadcast.session_id), "broadcast": outcome.broadcast.pk,
+                "transport": transport.pk, "attempt": outcome.broadcast.attempts,
+                "to": mask_phone(outcome.broadcast.address), "meta_code": outcome.error_code,
+                "duration_ms": outcome.duration_ms, "category": outcome.category,
+            })
+        yield outcomes

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.services.sending import SendOutcome
+from broadcasts.services.dispatch import SendOutcome
 from templates.services import template_send_errors
 from transports import engine
 from transports.models import Transport
+from transports.validation import address_normalize, message_check
 
 
 def test_message_record(*, transport: Transport, message: dict, address: str, result) -> Session:
@@ -64,11 +65,11 @@ def send_test_message(
     check refuses (the same check a session gets), so no Meta call is wasted on a template error.
     What was sent is recorded as a one-recipient test session, so its webhooks find it.
     """
-    address = engine.address_normalize(transport, to)
+    address = address_normalize(transport, to)
     message = test_send_message_build(
         to=to, template=template, language=language, params=params, text=text, header=header
     )
-    problems = engine.message_check(transport, message) or template_send_errors(
+    problems = message_check(transport, message) or template_send_errors(
         transport=transport, meta=message["meta"]
     )
     if problems:

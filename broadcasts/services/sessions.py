@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.errors import SessionError
+from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
 from broadcasts.services.send_windows import send_at_check, send_window_check
 from broadcasts.services.transitions import (
@@ -206,30 +206,6 @@ def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) ->
     ) as copy:
         for address, params in recipients:
             copy.write_row((session.pk, address, json.dumps(params), queued, now, *rest))
-
-
-def enqueue_dispatch(session: Session) -> None:
-    """Publish the session's batch chains; a broker that is down is logged, not raised.
-
-    This runs after COMMIT, so the session is stored either way: raising would turn an accepted
-    request into a 500. The sweeper publishes sessions nobody moved once the broker is back.
-    """
-    from broadcasts.tasks import dispatch_session
-
-    try:
-        for _ in range(session_parallelism(session.total, session.transport)):
-            dispatch_session.delay(str(session.pk))
-    except Exception:  # noqa: BLE001 — kombu raises OperationalError or OSError; the sweeper retries
-        logger.warning(
-            "could not enqueue the session; the sweeper will publish it", extra={"session": str(session.pk)},
-            exc_info=True,
-        )
-
-
-def session_parallelism(remaining: int, transport: Transport) -> int:
-    """How many batch chains work on one session at once: enough to keep workers busy, no more."""
-    batches = -(-remaining // transport.batch_size)
-    return max(1, min(settings.SESSION_PARALLELISM, batches))
 
 
 def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.services.sessions import enqueue_dispatch
+from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.transitions import LOST, broadcast_move, broadcasts_save
 from transports.errors import ErrorCategory
 
@@ -124,6 +124,21 @@ def _requeue_expired_claims(*, now) -> dict[int, int]:
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
     return dict(Counter(broadcast.session_id for broadcast in rows))
+
+
+def reached_meta_before(sent: list[Broadcast]) -> list[tuple[Broadcast, str]]:
+    """Of these just-answered broadcasts, those a status webhook already gave another wamid, with it.
+
+    That wamid is an earlier send's, lost with its worker, that Meta reported (by the broadcast's
+    reference) while this resend was on the wire.
+    """
+    if not sent:
+        return []
+    stored = dict(
+        Broadcast.objects.filter(id__in=[b.pk for b in sent]).exclude(wamid__isnull=True).exclude(wamid="")
+        .values_list("id", "wamid")
+    )
+    return [(b, stored[b.pk]) for b in sent if stored.get(b.pk) not in (None, b.wamid)]
 
 
 def sent_twice_record(sends: list[tuple[Broadcast, str]]) -> int:

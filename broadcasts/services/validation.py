@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from broadcasts.services.webhooks.inbound import inbound_windows_open
 from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
-from transports import engine
-from transports.addresses import is_user_id
+from transports.addresses import AddressError, is_user_id
 from transports.models import Transport
+from transports.validation import address_normalize, recipient_params_check, service_window_applies
+from transports.validation import message_check as transport_message_check
 from transports.whatsapp.payloads import meta_merged
 
 
@@ -27,7 +28,7 @@ class RecipientsChecked:
 
 def message_check(*, transport: Transport, message: dict) -> MessageChecked:
     """The transport's content rules and placeholders, then the template: exists, APPROVED, parameters fit."""
-    errors = engine.message_check(transport, message)
+    errors = transport_message_check(transport, message)
     meta = message.get("meta") or {}
     if errors or not meta.get("templateName") or not transport.config.get("businessAccountId"):
         return MessageChecked(errors=errors)
@@ -50,16 +51,16 @@ def recipients_check(
     checked = RecipientsChecked()
     seen: set[str] = set()
     # Free-form text on WhatsApp: only to those inside their 24-hour window (Meta would answer 131047).
-    windows = inbound_windows_open(transport=transport) if engine.service_window_applies(transport, message) else None
-    without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
+    windows = inbound_windows_open(transport=transport) if service_window_applies(transport, message) else None
+    without_params = recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
         try:
-            address = engine.address_normalize(transport, raw)
-        except engine.AddressError as error:
+            address = address_normalize(transport, raw)
+        except AddressError as error:
             checked.invalid.append({"index": index, "address": raw, "error": str(error)})
             continue
         if windows is not None and address not in windows:
@@ -68,7 +69,7 @@ def recipients_check(
         if _passcode_to_user_id(checked_message.template, address):
             checked.invalid.append({"index": index, "address": raw, "error": PASSCODE_NEEDS_NUMBER})
             continue
-        problems = engine.recipient_params_check(transport, message, params) if params else without_params
+        problems = recipient_params_check(transport, message, params) if params else without_params
         if not problems and params and checked_message.template:
             merged = meta_merged(message.get("meta") or {}, params)
             problems = template_parameters_errors(template=checked_message.template, meta=merged)

@@ -1,7 +1,5 @@
 import pytest
 
-from broadcasts.models import Broadcast, Session
-
 
 @pytest.fixture
 def clock(monkeypatch):
@@ -17,16 +15,3 @@ def clock(monkeypatch):
 def wa_transport(sim_transport):
     """Alice's WhatsApp transport; the simulator answers template lookups, no worker sends anything."""
     return sim_transport
-
-
-def make_session(app, transport_id, statuses: list[tuple[str, str, int]]) -> Session:
-    """A stored session whose broadcasts are in the given (status, error_category, attempts) states."""
-    session = Session.objects.create(
-        app=app, transport_id=transport_id, status=Session.Status.PENDING, total=len(statuses),
-        message={"meta": {"templateName": "hello_world", "language": "en_US"}},
-    )
-    Broadcast.objects.bulk_create(
-        Broadcast(session=session, address=f"1555010{i:04d}", status=status, error_category=category, attempts=n)
-        for i, (status, category, n) in enumerate(statuses)
-    )
-    return session

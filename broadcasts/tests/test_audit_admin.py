@@ -5,7 +5,7 @@ import pytest
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session, WebhookEvent
 from broadcasts.selectors import session_stats
 from transports.models import Transport
-from transports.services import transport_create
+from transports.testing import make_transport
 from whatsapp_gateway.models import App
 
 AUDIT_MODELS = {
@@ -17,7 +17,7 @@ AUDIT_MODELS = {
 @pytest.fixture
 def recorded(app):
     """A running session with two broadcasts, a log, a webhook event and an erasure record."""
-    transport = transport_create(app=app, name="sms", config={"request": {"url": "https://93.184.216.34/send"}})
+    transport = make_transport(app=app, name="sms")
     session = Session.objects.create(app=app, transport=transport, status=Session.Status.PENDING, total=2,
                                      message={"content": "hi"})
     first, _ = Broadcast.objects.bulk_create(

@@ -4,11 +4,11 @@ import pytest
 
 from broadcasts.models import Broadcast, TransportPace
 from broadcasts.services import pacing
-from broadcasts.services.dispatch import batch_claim, dispatch_batch, outcomes_record
-from broadcasts.services.sending import SendOutcome
-from broadcasts.tests.conftest import make_session
+from broadcasts.services.dispatch import SendOutcome, batch_claim, dispatch_batch, outcomes_record
+from broadcasts.testing import make_session
 from transports.engine import SendResult
 from transports.models import Transport
+from transports.testing import make_transport
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _record(session, transport, *, count: int, **answer) -> list[Broadcast]:
 
 
 def test_it_opens_at_the_threshold_then_probes_and_each_failed_probe_doubles_the_wait(app, breaker, clock):
-    transport = Transport.objects.create(app=app, name="t", config={"request": {"url": "https://93.184.216.34/"}})
+    transport = make_transport(app=app)
     record = lambda **kw: pacing.circuit_record(transport_id=transport.pk, **kw)  # noqa: E731
 
     assert not record(failures=4, successes=0).tripped
@@ -98,7 +98,7 @@ def test_while_open_a_worker_sends_nothing_and_after_the_wait_one_message_probes
 
 def test_the_dashboard_and_metrics_show_a_tripped_circuit(admin_client, app, breaker):
     breaker.METRICS_TOKEN = "metrics-token-for-tests"  # noqa: S105
-    transport = Transport.objects.create(app=app, name="stormy", config={"request": {"url": "https://93.184.216.34/"}})
+    transport = make_transport(app=app, name="stormy")
     pacing.circuit_record(transport_id=transport.pk, failures=5, successes=0)
     card = admin_client.get("/admin/dashboard/").content.decode().split('id="circuit-breakers"')[1].split("</div>")[0]
     assert "circuit breaker (1)" in card and "stormy" in card and "paused until" in card

@@ -4,11 +4,11 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 
 import pytest
 
 from broadcasts.models import Broadcast, Session
+from broadcasts.testing import wait_until
 from whatsapp_gateway.testing import WorkerProcess, whatsapp_transport_via_api
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -16,14 +16,6 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 SECRETS = ["demo-access-token", "demo-app-secret", "demo-verify-token"]
 NUMBERS = ["+12025550301", "+12025550302", "+12025550303"]
 
-
-def wait_until(condition, timeout=45.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_send_with_a_failure_and_webhooks_logs_fields_but_no_secret_or_number(api, client, simulator, settings,

@@ -15,6 +15,7 @@ import pytest
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, TransportPace, WebhookEvent
 from broadcasts.services.sweeper import SENT_TWICE
+from broadcasts.testing import numbers, wait_final, wait_until
 from celery_app import app as celery_app
 from transports.models import Transport
 from whatsapp_gateway.testing import (
@@ -27,11 +28,7 @@ from whatsapp_gateway.testing import (
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
-FINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
-
-def numbers(count: int, start: int = 0) -> list[str]:
-    return [f"+1202555{start + i:04d}" for i in range(count)]
 
 
 @pytest.fixture
@@ -71,23 +68,6 @@ def send(api, transport, recipients, message=HELLO, **headers) -> dict:
     return response.json()
 
 
-def wait_final(api, session_id, timeout=60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = api.get(f"/api/v1/sessions/{session_id}").json()
-        if body["status"] in FINAL:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"session still {body['status']} after {timeout}s: {body['stats']}")
-
-
-def wait_until(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def statuses_post(client, transport, messages: list[dict], status: str) -> None:

@@ -16,12 +16,11 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import session_stats
+from broadcasts.services.dispatch import SendOutcome
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
-from broadcasts.services.sending import SendOutcome
 from broadcasts.services.webhooks.events import webhook_event_process
-from broadcasts.tests.test_webhooks import wa_config
 from transports.engine import SendResult
-from transports.services import transport_create
+from transports.testing import make_transport
 from whatsapp_gateway.testing import database_rows
 
 ALICE = "12025550101"  # the person asking to be forgotten
@@ -32,13 +31,13 @@ OLD = timezone.now() - timedelta(days=120)
 
 @pytest.fixture
 def transport(app):
-    return transport_create(app=app, name="wa", config=wa_config("100000000000001"), secrets={"accessToken": "tok"})
+    return make_transport(app=app, whatsapp=True, secrets={"accessToken": "tok"})
 
 
 @pytest.fixture
 def other_transport(other_app):
-    return transport_create(
-        app=other_app, name="wa", config=wa_config("100000000000009"), secrets={"accessToken": "tok"}
+    return make_transport(
+        app=other_app, whatsapp=True, phone_number_id="100000000000009", secrets={"accessToken": "tok"}
     )
 
 

@@ -10,7 +10,7 @@ from broadcasts.services import schedule, sweeper
 from broadcasts.services.dispatch import dispatch_batch
 from broadcasts.services.schedule import sessions_due_wake
 from broadcasts.services.sweeper import sweep
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
 MADRID = {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"}

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from broadcasts.tests.test_pipeline_live import numbers, transport_for, wait_final, wait_until
-from whatsapp_gateway.testing import TEARDOWN_GRACE_SECONDS, WorkerProcess
+from broadcasts.testing import numbers, wait_final, wait_until
+from whatsapp_gateway.testing import TEARDOWN_GRACE_SECONDS, WorkerProcess, whatsapp_transport_via_api
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def _first_arrival(simulator, timeout: float) -> float:
 
 
 def test_a_scheduled_session_starts_on_time_after_its_worker_was_killed_and_replaced(api, simulator, live):
-    transport = transport_for(api, simulator)
+    transport = whatsapp_transport_via_api(api, base_url=simulator.base_url)
     send_at = datetime.now(UTC) + timedelta(seconds=25)  # time for a new worker to start on a loaded machine
     session = _post(api, transport, send_at=send_at.isoformat())
     assert session["status"] == "SCHEDULED"
@@ -75,7 +75,7 @@ def test_a_scheduled_session_starts_on_time_after_its_worker_was_killed_and_repl
 
 
 def test_a_session_created_outside_its_window_waits_and_sends_when_it_opens(api, simulator, live):
-    transport = transport_for(api, simulator)
+    transport = whatsapp_transport_via_api(api, base_url=simulator.base_url)
     now = datetime.now(UTC)
     opens = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     if opens - now < timedelta(seconds=15):

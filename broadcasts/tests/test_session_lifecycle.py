@@ -9,11 +9,10 @@ from django.utils import timezone
 from broadcasts import tasks
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
-from broadcasts.services.dispatch import batch_claim, outcomes_record
-from broadcasts.services.sending import SendOutcome
+from broadcasts.services.dispatch import SendOutcome, batch_claim, outcomes_record
 from broadcasts.services.sessions import session_cancel, session_trigger
 from broadcasts.services.sweeper import sweep
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 from transports.engine import SendResult
 from transports.models import Transport
 
@@ -132,9 +131,10 @@ def test_a_provider_that_answers_the_same_message_id_twice_does_not_lose_the_bat
     session = make_session(app, wa_transport["id"], [("QUEUED", "", 0)] * 2)
     transport = Transport.objects.get(pk=wa_transport["id"])
     claimed = batch_claim(session=session, limit=2)
-    outcomes = [_answer(broadcast, ok=True) for broadcast in claimed]
-    for outcome in outcomes:
-        outcome.result = SendResult(key=0, ok=True, http_status=200, provider_message_id="batch-7")
+    outcomes = [
+        SendOutcome(broadcast=b, result=SendResult(key=0, ok=True, http_status=200, provider_message_id="batch-7"))
+        for b in claimed
+    ]
 
     outcomes_record(session=session, transport=transport, task_id="t", outcomes=outcomes)
 

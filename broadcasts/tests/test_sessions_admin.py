@@ -1,7 +1,7 @@
 """The operators' console for sessions and broadcasts: progress, trigger and cancel, filters, history."""
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 
 def _action(admin_client, action: str, session: Session) -> list[str]:

@@ -3,7 +3,7 @@
 import pytest
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
 

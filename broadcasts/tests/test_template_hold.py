@@ -10,7 +10,7 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.services import sessions as session_services
 from broadcasts.services.dispatch import dispatch_batch
 from broadcasts.services.sessions import session_resume
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 from templates.models import Template
 from templates.services import template_events_apply, templates_sync
 from transports.models import Transport

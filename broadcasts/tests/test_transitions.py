@@ -10,7 +10,7 @@ from broadcasts.services import transitions
 from broadcasts.services.errors import TransitionRefused
 from broadcasts.services.sessions import session_cancel, session_pause, session_resume, session_trigger
 from broadcasts.services.transitions import BROADCAST_MOVES, SESSION_MOVES, broadcasts_cancel
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ("broadcasts", "transports", "templates", "whatsapp_gateway")

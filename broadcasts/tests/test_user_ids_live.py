@@ -3,13 +3,13 @@
 A real worker and the simulator as Meta, whose status and inbound webhooks reach the live gateway.
 """
 
-import time
 
 import pytest
 import requests
 
 from broadcasts.models import Broadcast, InboundMessage
 from broadcasts.services.webhooks.inbound import inbound_window_open
+from broadcasts.testing import wait_until
 from simulator.webhook_events import user_id
 from templates.models import Template
 from transports.models import Transport
@@ -20,14 +20,6 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 ANA = "12025550111"  # has a username: Meta names her by user id only
 BEN = "12025550112"
 
-
-def wait_until(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -6,16 +6,12 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.sessions import session_trigger
 from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
-from transports.services import transport_create
-from transports.whatsapp.preset import whatsapp_cloud_config
+from transports.testing import make_transport
 
 
 @pytest.fixture
 def broadcast(app):
-    transport = transport_create(
-        app=app, name="wa", secrets={"accessToken": "tok"},
-        config=whatsapp_cloud_config(phone_number_id="100000000000001", base_url="http://127.0.0.1:8001"),
-    )
+    transport = make_transport(app=app, whatsapp=True, secrets={"accessToken": "tok"})
     session = Session.objects.create(app=app, transport=transport, status=Session.Status.COMPLETED, total=1)
     return Broadcast.objects.create(session=session, address="15550100001", status="SENT", wamid="wamid.X", attempts=1)
 

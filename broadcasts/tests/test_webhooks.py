@@ -11,20 +11,10 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, BroadcastLog, InboundMessage, Session, WebhookEvent
 from broadcasts.services.webhooks.events import webhook_event_process, webhook_events_process_pending
 from broadcasts.services.webhooks.inbound import inbound_window_open
+from broadcasts.testing import APP_SECRET, T0, VERIFY_TOKEN, envelope, sign, status, statuses
 from templates.models import Template
 from transports.services import transport_create
-from transports.whatsapp.preset import whatsapp_cloud_config
-
-APP_SECRET = "s3cret"
-VERIFY_TOKEN = "vt"
-T0 = 1732450000  # Meta's timestamps: Unix seconds, sent as strings
-
-
-def wa_config(phone_number_id: str) -> dict:
-    """A full WhatsApp Cloud config pointing at the simulator's address (allowed by the URL guard)."""
-    return whatsapp_cloud_config(
-        phone_number_id=phone_number_id, business_account_id="200000000000001", base_url="http://127.0.0.1:8001"
-    )
+from transports.testing import make_transport, wa_config
 
 
 def at(offset: int) -> datetime:
@@ -33,19 +23,16 @@ def at(offset: int) -> datetime:
 
 @pytest.fixture
 def transport(app):
-    return transport_create(
-        app=app, name="wa",
-        config=wa_config("100000000000001"),
-        secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"},
+    return make_transport(
+        app=app, whatsapp=True, secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"}
     )
 
 
 @pytest.fixture
 def other_transport(other_app):
     """Charlie's transport: its own app secret and verify token."""
-    return transport_create(
-        app=other_app, name="wa",
-        config=wa_config("100000000000009"),
+    return make_transport(
+        app=other_app, whatsapp=True, phone_number_id="100000000000009",
         secrets={"appSecret": "charlies-secret", "verifyToken": "charlies-vt", "accessToken": "tok"},
     )
 
@@ -84,27 +71,6 @@ def stored(transport, payload: dict) -> WebhookEvent:
     """An event as the view stores it, without going through HTTP."""
     digest = hashlib.sha256(json.dumps(payload).encode()).hexdigest()
     return WebhookEvent.objects.create(transport=transport, body_sha256=digest, payload=payload)
-
-
-def sign(body: bytes, secret: str = APP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def envelope(field: str, value: dict, waba_id: str = "200000000000001") -> dict:
-    change = {"field": field, "value": value}
-    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
-
-
-def statuses(*items: dict) -> dict:
-    return envelope("messages", {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "100000000000001"},
-        "statuses": list(items),
-    })
-
-
-def status(wamid: str, name: str, offset: int = 0, **extra) -> dict:
-    return {"id": wamid, "status": name, "timestamp": str(T0 + offset), "recipient_id": "15550100001", **extra}
 
 
 def failed(wamid: str, offset: int = 0) -> dict:
@@ -679,8 +645,8 @@ def test_a_status_naming_a_number_of_no_transport_of_the_app_changes_nothing(
 def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_sibling(
     client, app, transport, enqueued, oncommit
 ):
-    sibling = transport_create(app=app, name="wa-2", config=wa_config("100000000000002"),
-                               secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
+    sibling = make_transport(app=app, whatsapp=True, name="wa-2", phone_number_id="100000000000002",
+                             secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "t"})
     deliver(client, transport, _for_number(inbound("wamid.IN8", "15550100007", T0), "100000000000002"), oncommit)
     assert InboundMessage.objects.get().transport == sibling
 
@@ -688,7 +654,7 @@ def test_an_inbound_message_to_a_sibling_transports_number_is_filed_under_the_si
 def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_reference(
     client, app, transport, session, enqueued, oncommit
 ):
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
 
     unknown = Broadcast.objects.create(session=session, address="15550100001", status="UNKNOWN")
     deliver(client, transport, statuses(
@@ -703,7 +669,7 @@ def test_a_status_for_a_send_never_answered_finds_its_broadcast_by_the_echoed_re
 def test_a_reference_to_another_apps_broadcast_changes_nothing(
     client, app, transport, other_app, other_transport, enqueued, oncommit
 ):
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
 
     charlies = Session.objects.create(app=other_app, transport=other_transport, status="PENDING", total=1)
     theirs = Broadcast.objects.create(session=charlies, address="15550100009", status="UNKNOWN")
@@ -719,7 +685,7 @@ def test_a_second_wamid_with_a_broadcasts_reference_shows_it_was_sent_twice(
     client, app, transport, broadcast, enqueued, oncommit
 ):
     """An attempt whose answer was lost reached Meta: its statuses apply, and its wamid joins the history once."""
-    from broadcasts.services.sending import broadcast_reference
+    from broadcasts.services.dispatch import broadcast_reference
     from broadcasts.services.sweeper import SENT_TWICE
 
     reference = broadcast_reference(broadcast.pk)

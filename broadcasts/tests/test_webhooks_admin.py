@@ -6,14 +6,13 @@ from django.utils import timezone
 
 import broadcasts.webhooks.admin  # noqa: F401 — registers the models until broadcasts/admin.py imports it
 from broadcasts.models import Broadcast, InboundMessage, Session, WebhookEvent
-from broadcasts.tests.test_webhooks import wa_config
-from transports.services import transport_create
+from transports.testing import make_transport
 
 
 @pytest.fixture
 def transport(app):
     secrets = {"appSecret": "s3cret", "accessToken": "tok"}
-    return transport_create(app=app, name="wa", config=wa_config("100000000000001"), secrets=secrets)
+    return make_transport(app=app, whatsapp=True, secrets=secrets)
 
 
 @pytest.fixture

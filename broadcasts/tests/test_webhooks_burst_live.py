@@ -11,8 +11,8 @@ import requests
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, WebhookEvent
 from broadcasts.selectors import session_stats
-from broadcasts.tests.test_webhooks import APP_SECRET, T0, VERIFY_TOKEN, sign, status, statuses, wa_config
-from transports.services import transport_create
+from broadcasts.testing import APP_SECRET, T0, VERIFY_TOKEN, sign, status, statuses
+from transports.testing import make_transport
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -34,9 +34,8 @@ def _bodies() -> list[bytes]:
 
 
 def test_a_burst_of_1000_webhooks_is_answered_and_applied_without_loss(app, live_server, worker):
-    transport = transport_create(
-        app=app, name="wa", config=wa_config("100000000000001"),
-        secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"},
+    transport = make_transport(
+        app=app, whatsapp=True, secrets={"appSecret": APP_SECRET, "verifyToken": VERIFY_TOKEN, "accessToken": "tok"}
     )
     session = Session.objects.create(app=app, transport=transport, status=Session.Status.COMPLETED, total=RECIPIENTS)
     Broadcast.objects.bulk_create(

@@ -117,3 +117,47 @@ class WebhookReceiver:
                 return result
             time.sleep(0.02)
         raise AssertionError("the expected webhook did not arrive in time")
+
+
+def assert_meta_error(response, code: int, status: int) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["type"] == "OAuthException"
+    assert error["error_data"]["messaging_product"] == "whatsapp"
+    assert error["error_data"]["details"]
+    assert error["fbtrace_id"]
+    return error
+
+
+# Template parts for the button and offer tests.
+BODY = {"type": "BODY", "text": "Hi {{1}}, see what is new.", "example": {"body_text": [["Ana"]]}}
+LTO = {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends soon!", "has_expiration": True}}
+OFFER_BUTTONS = {"type": "BUTTONS", "buttons": [
+    {"type": "COPY_CODE", "example": "SPRING25"},
+    {"type": "URL", "text": "Shop", "url": "https://shop.example.com/{{1}}", "example": ["https://shop.example.com/a"]},
+]}
+
+
+def approved(graph, sim, name: str, buttons: list[dict], *, category: str = "MARKETING",
+             components: list[dict] | None = None) -> None:
+    """Create a template at the simulator and approve it now, as Meta's review would."""
+    payload = {"name": name, "language": "en_US", "category": category,
+               "components": components or [BODY, {"type": "BUTTONS", "buttons": buttons}]}
+    created = graph.create_template(payload)
+    assert created.status_code == 200, created.text
+    changed = requests.post(f"{sim.base_url}/_sim/templates/status", json={"name": name, "status": "APPROVED"},
+                            timeout=5)
+    assert changed.status_code == 200
+
+
+def card(handle: str = "4::aW1hZ2U=") -> dict:
+    return {"components": [
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}},
+        {"type": "BODY", "text": "Fresh {{1}} today.", "example": {"body_text": [["apples"]]}},
+        {"type": "BUTTONS", "buttons": [
+            {"type": "QUICK_REPLY", "text": "Tell me more"},
+            {"type": "URL", "text": "Buy", "url": "https://shop.example.com/p/{{1}}",
+             "example": ["https://shop.example.com/p/1"]},
+        ]},
+    ]}

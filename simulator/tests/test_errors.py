@@ -3,18 +3,7 @@
 import pytest
 import requests
 
-from .helpers import TOKEN, body_params, template_message, text_message
-
-
-def assert_meta_error(response, code: int, status: int) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["type"] == "OAuthException"
-    assert error["error_data"]["messaging_product"] == "whatsapp"
-    assert error["error_data"]["details"]
-    assert error["fbtrace_id"]
-    return error
+from .helpers import TOKEN, assert_meta_error, body_params, template_message, text_message
 
 
 def test_it_answers_190_for_an_unknown_token(graph):

@@ -6,8 +6,7 @@ import requests
 from broadcasts.services.webhooks.payload import webhook_payload_parse
 from transports.whatsapp.payloads import whatsapp_payload
 
-from .helpers import PHONE_ID
-from .test_template_buttons import approved
+from .helpers import PHONE_ID, approved
 
 TO = "14155550123"
 ACTION_BUTTONS = [

@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .helpers import PHONE_ID, VERSION, text_message
-from .test_errors import assert_meta_error
+from .helpers import PHONE_ID, VERSION, assert_meta_error, text_message
 
 
 def test_it_answers_130429_past_the_numbers_messages_per_second(graph, sim):

@@ -2,8 +2,7 @@
 
 import requests
 
-from .helpers import body_params, template_message
-from .test_errors import assert_meta_error
+from .helpers import assert_meta_error, body_params, template_message
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
 

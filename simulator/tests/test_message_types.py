@@ -2,8 +2,7 @@
 
 import pytest
 
-from .helpers import PHONE_ID
-from .test_errors import assert_meta_error
+from .helpers import PHONE_ID, assert_meta_error
 
 TO = "14155550123"
 

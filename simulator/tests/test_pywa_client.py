@@ -12,8 +12,7 @@ from pywa import WhatsApp, handlers, types
 from pywa.errors import WhatsAppError
 from pywa.types import templates as tpl
 
-from .helpers import APP_SECRET, PHONE_ID, TOKEN, VERSION, WABA_ID
-from .test_template_buttons import BODY, LTO, OFFER_BUTTONS, approved, card
+from .helpers import APP_SECRET, BODY, LTO, OFFER_BUTTONS, PHONE_ID, TOKEN, VERSION, WABA_ID, approved, card
 
 TO = "14155550123"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

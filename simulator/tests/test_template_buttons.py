@@ -1,25 +1,10 @@
 """Templates with every button kind: created as Meta accepts them, then sent with the parameters Meta expects."""
 
 import pytest
-import requests
 
-from .helpers import template_message
-from .test_errors import assert_meta_error
+from .helpers import BODY, LTO, OFFER_BUTTONS, approved, assert_meta_error, card, template_message
 
-BODY = {"type": "BODY", "text": "Hi {{1}}, see what is new.", "example": {"body_text": [["Ana"]]}}
 SPRING = {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}
-
-
-def approved(graph, sim, name: str, buttons: list[dict], *, category: str = "MARKETING",
-             components: list[dict] | None = None) -> None:
-    """Create a template at the simulator and approve it now, as Meta's review would."""
-    payload = {"name": name, "language": "en_US", "category": category,
-               "components": components or [BODY, {"type": "BUTTONS", "buttons": buttons}]}
-    created = graph.create_template(payload)
-    assert created.status_code == 200, created.text
-    changed = requests.post(f"{sim.base_url}/_sim/templates/status", json={"name": name, "status": "APPROVED"},
-                            timeout=5)
-    assert changed.status_code == 200
 
 
 def button(sub_type: str, parameters: list[dict] | None, index: int = 0) -> dict:
@@ -127,18 +112,6 @@ def test_currency_parameters_missing_a_field_are_refused(graph, sim, dropped):
 
 
 # ------------------------------------------------------------------------------------- carousel, limited-time offer
-def card(handle: str = "4::aW1hZ2U=") -> dict:
-    return {"components": [
-        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}},
-        {"type": "BODY", "text": "Fresh {{1}} today.", "example": {"body_text": [["apples"]]}},
-        {"type": "BUTTONS", "buttons": [
-            {"type": "QUICK_REPLY", "text": "Tell me more"},
-            {"type": "URL", "text": "Buy", "url": "https://shop.example.com/p/{{1}}",
-             "example": ["https://shop.example.com/p/1"]},
-        ]},
-    ]}
-
-
 def sent_card(index: int) -> dict:
     return {"card_index": index, "components": [
         {"type": "header", "parameters": [{"type": "image", "image": {"link": f"https://cdn.example.com/{index}.jpg"}}]},
@@ -178,13 +151,6 @@ def test_a_carousel_template_with_bad_cards_is_refused_at_creation(graph, cards)
                "components": [BODY, {"type": "CAROUSEL", "cards": cards}]}
 
     assert_meta_error(graph.create_template(payload), 100, 400)
-
-
-LTO = {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends soon!", "has_expiration": True}}
-OFFER_BUTTONS = {"type": "BUTTONS", "buttons": [
-    {"type": "COPY_CODE", "example": "SPRING25"},
-    {"type": "URL", "text": "Shop", "url": "https://shop.example.com/{{1}}", "example": ["https://shop.example.com/a"]},
-]}
 
 
 def test_limited_time_offers_are_created_and_sent_with_their_expiry(graph, sim):

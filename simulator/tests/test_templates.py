@@ -5,8 +5,7 @@ import time
 import pytest
 import requests
 
-from .helpers import WABA_ID, body_params, template_message
-from .test_errors import assert_meta_error
+from .helpers import WABA_ID, assert_meta_error, body_params, template_message
 
 SEEDED = ["hello_world", "order_confirmation", "appointment_reminder", "promo_image", "product_video",
           "invoice_document", "store_location", "shipping_update", "old_promo", "legacy_notice", "new_offer"]

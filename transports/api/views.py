@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from transports import defaults
 from transports.api.serializers import TransportInput, TransportOutput
 from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
@@ -27,7 +28,7 @@ _WHATSAPP_EXAMPLE = OpenApiExample(
             "phone_number_id": "100000000000001", "business_account_id": "200000000000001",
             "api_version": "v23.0", "base_url": "https://graph.facebook.com",
             "access_token": "EAAG…", "app_secret": "3f1c…", "verify_token": "a-long-random-string",
-            "rate_limit": 80, "max_attempts": 3,
+            "rate_limit": defaults.RATE_LIMIT, "max_attempts": defaults.MAX_ATTEMPTS,
         },
     },
 )

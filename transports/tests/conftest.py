@@ -1,84 +1,6 @@
-import asyncio
-import json
-import threading
-import time
-
 import pytest
-from aiohttp import web
 
-from transports.models import Transport
-from transports.secrets import secrets_encrypt
-
-
-class FakeProvider:
-    """A small aiohttp server in a thread that answers like Meta (or breaks like a network)."""
-
-    def __init__(self, latency: float = 0.0):
-        self.latency = latency
-        self.received: list[dict] = []
-        self.in_flight = 0
-        self.most_in_flight = 0  # the most requests the server held at once
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(5)
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.received.append(
-            {
-                "path": request.path,
-                "query": dict(request.query),
-                "headers": dict(request.headers),
-                "body": json.loads(body) if body else None,
-                "at": time.time(),
-            }
-        )
-        if self.latency:
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-            await asyncio.sleep(self.latency)
-            self.in_flight -= 1
-        mode = request.path.rsplit("/", 1)[-1]
-        if mode == "throttled":
-            error = {
-                "message": "(#130429) Rate limit hit",
-                "type": "OAuthException",
-                "code": 130429,
-                "error_data": {"details": "Cloud API message throughput has been reached."},
-            }
-            return web.json_response({"error": error}, status=400)
-        if mode == "auth":
-            error = {"message": "Error validating access token: Session has expired", "code": 190, "error_subcode": 463}
-            return web.json_response({"error": error}, status=401)
-        if mode.startswith("fail-"):  # fail-<HTTP status>-<error code>: any provider's error answer
-            _, status, code = mode.split("-", 2)
-            return web.json_response({"error": {"message": f"Error {code}", "code": int(code)}}, status=int(status))
-        if mode == "down":
-            return web.Response(status=502, text="bad gateway")
-        if mode == "slow":
-            await asyncio.sleep(1)
-        if mode == "echo-secret":
-            return web.json_response({"messages": [{"id": "wamid.1"}], "seen": request.headers.get("Authorization")})
-        return web.json_response({"messages": [{"id": f"wamid.{len(self.received)}"}]})
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.ready.set()
-        self.loop.run_forever()
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+from transports.testing import FakeProvider
 
 
 @pytest.fixture
@@ -87,20 +9,3 @@ def provider(settings):
     settings.TRANSPORT_ALLOWED_HOSTS = [f"127.0.0.1:{running.port}"]
     yield running
     running.stop()
-
-
-def make_transport(base_url: str, *, path: str = "ok", pk: int = 1, **overrides) -> Transport:
-    """An unsaved generic JSON transport aimed at `base_url/path`, with an access token secret."""
-    config = {
-        "request": {
-            "url": f"{{%transport.config.baseUrl%}}/send/{path}?to={{%address%}}",
-            "headers": {"Authorization": "Bearer {%secrets.accessToken%}"},
-            "body": {"to": "{%address%}", "text": "{%message.content%}", "name": "{%recipient.params.name%}"},
-        },
-        "baseUrl": base_url,
-        "phoneStrictness": "possible",
-        **overrides,
-    }
-    return Transport(
-        pk=pk, name="t", config=config, encrypted_secrets=secrets_encrypt({"accessToken": "tok-SECRET-123"})
-    )

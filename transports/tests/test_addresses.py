@@ -1,8 +1,9 @@
 import pytest
 
-from transports import engine
+from transports import validation
 from transports.addresses import AddressError, address_normalize_with, phone_normalize
 from transports.models import Transport
+from transports.testing import make_transport
 
 
 @pytest.mark.parametrize(
@@ -60,19 +61,19 @@ def test_possible_still_refuses_wrong_lengths():
 
 
 def _transport(**config) -> Transport:
-    return Transport(config={"request": {"url": "https://x.example/send"}, **config})
+    return make_transport(config={"request": {"url": "https://x.example/send"}, **config})
 
 
 def test_a_transport_reads_national_numbers_in_its_default_region(settings):
     settings.PHONE_DEFAULT_REGION = "US"
-    assert engine.address_normalize(_transport(), "(415) 555-0123") == "14155550123"
-    assert engine.address_normalize(_transport(defaultRegion="GB"), "07911 123456") == "447911123456"
+    assert validation.address_normalize(_transport(), "(415) 555-0123") == "14155550123"
+    assert validation.address_normalize(_transport(defaultRegion="GB"), "07911 123456") == "447911123456"
 
 
 def test_a_transport_accepts_meta_test_numbers_only_when_its_strictness_is_possible():
     with pytest.raises(AddressError, match="not a valid phone number"):
-        engine.address_normalize(_transport(), "+1 555 010 0001")  # "valid" is the default
-    assert engine.address_normalize(_transport(phoneStrictness="possible"), "+1 555 010 0001") == "15550100001"
+        validation.address_normalize(_transport(), "+1 555 010 0001")  # "valid" is the default
+    assert validation.address_normalize(_transport(phoneStrictness="possible"), "+1 555 010 0001") == "15550100001"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from transports.models import Transport
 from transports.secrets import transport_secrets
+from transports.testing import make_transport
 
 WITH_TOKEN = {
     "request": {"url": "https://93.184.216.34/s", "headers": {"Authorization": "Bearer {%secrets.accessToken%}"}}
@@ -63,7 +64,7 @@ def test_the_admin_sets_and_removes_any_secret_a_generic_transport_uses(admin_cl
 
 
 def test_resume_in_the_admin_links_to_the_sessions_the_stop_failed(admin_client, app):
-    transport = Transport.objects.create(app=app, name="wa", config={"request": {"url": "https://93.184.216.34/s"}})
+    transport = make_transport(app=app, name="wa")
     Transport.objects.filter(pk=transport.pk).update(stopped_at=timezone.now(), stopped_reason="code 190")
     response = admin_client.post(
         "/admin/transports/transport/", {"action": "resume_sending", "_selected_action": [transport.pk]}, follow=True
@@ -75,7 +76,8 @@ def test_resume_in_the_admin_links_to_the_sessions_the_stop_failed(admin_client,
 
 
 def test_the_transport_list_offers_the_actions_the_apps_built_on_transports_add(admin_client, app):
-    Transport.objects.create(app=app, name="sms", config=WITH_TOKEN)  # the actions show once there is a row
+    # The actions show once there is a row.
+    make_transport(app=app, name="sms", config=WITH_TOKEN, secrets={"accessToken": "t"})
     page = admin_client.get("/admin/transports/transport/").content.decode()
     for action in ("resume_sending", "send_test_message_action", "sync_templates"):
         assert f'value="{action}"' in page

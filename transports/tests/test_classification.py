@@ -6,7 +6,7 @@ from transports import engine
 from transports.config_schema import config_errors
 from transports.errors import ErrorCategory
 from transports.providers import failure_classify
-from transports.tests.conftest import make_transport
+from transports.testing import make_transport
 from transports.whatsapp.preset import whatsapp_cloud_config
 
 GENERIC = {"request": {"url": "https://93.184.216.34/send"}}

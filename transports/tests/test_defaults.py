@@ -7,7 +7,7 @@ import pytest
 from transports import defaults
 from transports.api.serializers import WhatsAppCloudInput
 from transports.config_schema import CONFIG_SCHEMA, config_errors, config_with_defaults
-from transports.models import Transport
+from transports.testing import make_transport
 from transports.whatsapp.preset import (
     SHORTHAND_FIELDS,
     SHORTHAND_OPTIONS,
@@ -21,7 +21,7 @@ GENERIC = {"request": {"url": "https://93.184.216.34/send"}}
 
 def test_a_config_without_limits_gets_the_same_defaults_everywhere():
     full = config_with_defaults(GENERIC)
-    transport = Transport(config=GENERIC)
+    transport = make_transport(config=GENERIC)
     preset = whatsapp_cloud_config(phone_number_id="1")
     assert full["maxAttempts"] == transport.max_attempts == preset["maxAttempts"] == defaults.MAX_ATTEMPTS
     assert full["rateLimit"] == transport.rate_limit == preset["rateLimit"] == defaults.RATE_LIMIT

@@ -6,7 +6,7 @@ import requests
 
 from transports import graph, network
 from transports.models import Transport
-from transports.secrets import secrets_encrypt
+from transports.testing import make_transport
 
 
 class _Answer:
@@ -18,8 +18,8 @@ class _Answer:
 
 
 def _transport() -> Transport:
-    return Transport(config={"baseUrl": "https://graph.facebook.com", "apiVersion": "v23.0"},
-                     encrypted_secrets=secrets_encrypt({"accessToken": "tok-G"}))
+    return make_transport(config={"baseUrl": "https://graph.facebook.com", "apiVersion": "v23.0"},
+                          secrets={"accessToken": "tok-G"})
 
 
 def test_a_template_refusal_shows_metas_explanation_for_users(monkeypatch, settings):
@@ -66,16 +66,16 @@ def test_a_name_that_rebinds_to_loopback_after_the_url_check_is_refused_at_conne
     settings.TRANSPORT_ALLOWED_HOSTS = []
     # The URL check sees a public address; the connection then lands on loopback.
     monkeypatch.setattr(network, "host_addresses", lambda host, port: ["93.184.216.34"])
-    transport = Transport(config={"baseUrl": f"http://localhost:{local_server}", "apiVersion": "v23.0"},
-                          encrypted_secrets=secrets_encrypt({"accessToken": "tok-G"}))
+    transport = make_transport(config={"baseUrl": f"http://localhost:{local_server}", "apiVersion": "v23.0"},
+                               secrets={"accessToken": "tok-G"})
     answer = graph.graph_request(transport, "GET", "1/message_templates")
     assert (answer.ok, answer.describe()) == (False, "Network error: ConnectionError")
 
 
 def test_an_allow_listed_loopback_host_is_reached(settings, local_server):
     settings.TRANSPORT_ALLOWED_HOSTS = [f"localhost:{local_server}"]
-    transport = Transport(config={"baseUrl": f"http://localhost:{local_server}", "apiVersion": "v23.0"},
-                          encrypted_secrets=secrets_encrypt({"accessToken": "tok-G"}))
+    transport = make_transport(config={"baseUrl": f"http://localhost:{local_server}", "apiVersion": "v23.0"},
+                               secrets={"accessToken": "tok-G"})
     answer = graph.graph_request(transport, "GET", "1/message_templates")
     assert (answer.ok, answer.http_status) == (True, 200)
 

@@ -4,10 +4,9 @@ import json
 
 import pytest
 
-from transports import engine
+from transports import engine, validation
 from transports.models import Transport
-from transports.secrets import secrets_encrypt
-from transports.tests.conftest import make_transport
+from transports.testing import make_transport
 from transports.whatsapp.payloads import TEXT_LIMIT
 from transports.whatsapp.preset import whatsapp_cloud_config
 
@@ -15,12 +14,12 @@ from transports.whatsapp.preset import whatsapp_cloud_config
 def _generic(content_rule: str) -> Transport:
     config = {"request": {"url": "https://x.example/send", "body": {"to": "{%address%}", "c": "{%message.content%}"}},
               "validationContent": content_rule}
-    return Transport(config=config)
+    return make_transport(config=config)
 
 
 def _whatsapp() -> Transport:
     config = whatsapp_cloud_config(phone_number_id="100000000000001")
-    return Transport(config=config, encrypted_secrets=secrets_encrypt({"accessToken": "t"}))
+    return make_transport(config=config, secrets={"accessToken": "t"})
 
 
 @pytest.mark.parametrize(
@@ -34,16 +33,16 @@ def _whatsapp() -> Transport:
     ],
 )
 def test_text_content_must_be_non_empty_and_within_metas_limit(content, error):
-    assert engine.message_check(_generic("TEXT"), {"content": content}) == [error]
+    assert validation.message_check(_generic("TEXT"), {"content": content}) == [error]
 
 
 def test_text_of_exactly_metas_limit_is_accepted():
-    assert engine.message_check(_generic("TEXT"), {"content": "x" * TEXT_LIMIT}) == []
-    assert engine.message_check(_whatsapp(), {"content": "x" * TEXT_LIMIT, "meta": {}}) == []
+    assert validation.message_check(_generic("TEXT"), {"content": "x" * TEXT_LIMIT}) == []
+    assert validation.message_check(_whatsapp(), {"content": "x" * TEXT_LIMIT, "meta": {}}) == []
 
 
 def test_a_whatsapp_template_message_needs_no_content():
-    assert engine.message_check(_whatsapp(), {"meta": {"templateName": "hello_world"}}) == []
+    assert validation.message_check(_whatsapp(), {"meta": {"templateName": "hello_world"}}) == []
 
 
 @pytest.mark.parametrize(
@@ -58,28 +57,28 @@ def test_a_whatsapp_template_message_needs_no_content():
 )
 def test_json_content_must_be_json(content, errors):
     message = {"content": content} if content is not None else {}
-    assert engine.message_check(_generic("JSON"), message) == errors
+    assert validation.message_check(_generic("JSON"), message) == errors
 
 
 def test_none_accepts_any_content():
-    assert engine.message_check(_generic("NONE"), {"content": ""}) == []
-    assert engine.message_check(_generic("NONE"), {}) == []
+    assert validation.message_check(_generic("NONE"), {"content": ""}) == []
+    assert validation.message_check(_generic("NONE"), {}) == []
 
 
 def test_an_unknown_placeholder_is_an_error_before_anything_is_sent():
-    transport = Transport(config={"request": {"url": "https://x.example/send",
-                                              "body": {"campaign": "{%message.meta.campaign%}"}},
-                                  "validationContent": "NONE"})
-    assert engine.message_check(transport, {"meta": {}}) == ["unknown placeholder {%message.meta.campaign%}"]
-    assert engine.message_check(transport, {"meta": {"campaign": "spring"}}) == []
+    transport = make_transport(config={"request": {"url": "https://x.example/send",
+                                                   "body": {"campaign": "{%message.meta.campaign%}"}},
+                                       "validationContent": "NONE"})
+    assert validation.message_check(transport, {"meta": {}}) == ["unknown placeholder {%message.meta.campaign%}"]
+    assert validation.message_check(transport, {"meta": {"campaign": "spring"}}) == []
 
 
 def test_a_recipient_without_a_param_the_request_uses_is_named():
     transport = make_transport("https://x.example")
-    assert engine.recipient_params_check(transport, {"content": "hi"}, {}) == [
+    assert validation.recipient_params_check(transport, {"content": "hi"}, {}) == [
         "missing recipient param {%recipient.params.name%}"
     ]
-    assert engine.recipient_params_check(transport, {"content": "hi"}, {"name": "Ana"}) == []
+    assert validation.recipient_params_check(transport, {"content": "hi"}, {"name": "Ana"}) == []
 
 
 def test_text_with_quotes_and_line_breaks_stays_valid_json_in_the_request(provider):

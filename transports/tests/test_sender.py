@@ -2,7 +2,7 @@ import threading
 import time
 
 from transports import engine
-from transports.tests.conftest import FakeProvider, make_transport
+from transports.testing import FakeProvider, make_transport
 
 MESSAGE = {"content": "Hello", "meta": {}}
 
@@ -83,9 +83,15 @@ def test_results_keep_the_order_of_the_outgoing_list(provider):
 
 
 def test_no_request_leaves_before_its_send_at(provider):
-    send_at = time.time() + 0.3
-    _send(make_transport(provider.base_url), ["15550100001"], send_at=send_at)
-    assert provider.received[0]["at"] >= send_at
+    # Measured where the request arrives (the provider records each arrival), each against its own slot:
+    # the last in the list is due first, so waiting for the first slot only, or in list order, fails.
+    now = time.time()
+    due = {"15550100001": now + 0.6, "15550100002": now + 0.4, "15550100003": now + 0.2}
+    outgoing = [engine.Outgoing(key=to, address=to, params={"name": "Ana"}, send_at=at) for to, at in due.items()]
+    assert all(result.ok for result in engine.send_batch(make_transport(provider.base_url), MESSAGE, outgoing))
+    arrived = {request["query"]["to"]: request["at"] for request in provider.received}
+    assert sorted(arrived) == sorted(due)
+    assert {to: arrived[to] >= at for to, at in due.items()} == dict.fromkeys(due, True)
 
 
 def test_a_batch_running_late_keeps_its_slots_apart_instead_of_bursting(settings):

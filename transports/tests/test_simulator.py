@@ -2,7 +2,7 @@
 
 import pytest
 
-from transports import engine
+from transports import engine, validation
 
 TO = "15550100001"
 
@@ -16,7 +16,7 @@ def transport(sim_transport):
 
 def _send(transport, meta, content=""):
     message = {"content": content, "meta": meta}
-    assert engine.message_check(transport, message) == []
+    assert validation.message_check(transport, message) == []
     (result,) = engine.send_batch(transport, message, [engine.Outgoing(key=1, address=TO, params={})])
     return result
 

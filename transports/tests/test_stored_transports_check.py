@@ -20,16 +20,24 @@ def broken(app):
 
 
 def test_the_system_check_warns_about_a_hand_inserted_broken_transport(broken):
-    warnings = stored_transports_check()
+    warnings = stored_transports_check(databases=["default"])
     assert [w.id for w in warnings] == ["transports.W001"]
     assert "request.method: must be one of POST, PUT, PATCH, GET" in warnings[0].msg
     assert "maxAttempts: must be at least 1" in warnings[0].msg
     assert warnings[0].obj == broken
-    assert any(w.id == "transports.W001" for w in run_checks(tags=["transports"]))
+    assert any(w.id == "transports.W001" for w in run_checks(tags=["transports"], databases=["default"]))
+
+
+def test_the_system_check_waits_for_a_database_check_so_other_commands_decrypt_nothing(broken, monkeypatch):
+    from transports import services
+
+    monkeypatch.setattr(services, "transports_config_problems", lambda **kw: pytest.fail("decrypted the transports"))
+    assert not any(w.id == "transports.W001" for w in run_checks(tags=["transports"]))
+    assert stored_transports_check() == []
 
 
 def test_the_system_check_is_quiet_when_every_transport_is_valid(db):
-    assert stored_transports_check() == []
+    assert stored_transports_check(databases=["default"]) == []
 
 
 def test_the_command_names_the_transport_the_field_and_the_rule(broken, capsys):
@@ -49,4 +57,4 @@ def test_undecryptable_secrets_are_reported(app):
     Transport.objects.create(
         app=app, name="bad-secrets", config={"request": {"url": "https://api.example.com"}}, encrypted_secrets="junk"
     )
-    assert "secrets: cannot be decrypted" in stored_transports_check()[0].msg
+    assert "secrets: cannot be decrypted" in stored_transports_check(databases=["default"])[0].msg

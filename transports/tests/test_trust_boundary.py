@@ -12,7 +12,7 @@ from templates.models import Template
 from transports import engine
 from transports.models import Transport
 from transports.secrets import secrets_encrypt, transport_secrets
-from transports.tests.conftest import make_transport
+from transports.testing import make_transport
 from whatsapp_gateway.testing import database_rows
 
 ATTACKER_HOST = "https://93.184.216.34/collect"
@@ -62,9 +62,9 @@ def test_a_tenant_cannot_add_an_env_reference_by_update(api, app):
 
 def test_a_reference_to_an_unlisted_variable_resolves_to_nothing(monkeypatch, settings):
     monkeypatch.setenv("OPERATOR_TOKEN", "tok-OPERATOR")
-    transport = Transport(config=_generic(), encrypted_secrets=secrets_encrypt(
-        {"k": "env:SECRET_KEY", "d": "env:DATABASE_URL", "t": "env:OPERATOR_TOKEN"}
-    ))
+    transport = make_transport(
+        config=_generic(), secrets={"k": "env:SECRET_KEY", "d": "env:DATABASE_URL", "t": "env:OPERATOR_TOKEN"}
+    )
     assert transport_secrets(transport) == {"k": "", "d": "", "t": ""}
     settings.TRANSPORT_SECRET_ENV_NAMES = ["OPERATOR_TOKEN"]
     assert transport_secrets(transport) == {"k": "", "d": "", "t": "tok-OPERATOR"}
@@ -139,7 +139,7 @@ def test_a_control_api_url_built_per_message_is_refused_at_send_time(provider, s
 
 @pytest.mark.parametrize(("debug", "expected"), [("true", "['127.0.0.1:8001/v']"), ("false", "[]")])
 def test_the_default_allow_list_is_the_simulators_graph_paths_in_debug_and_empty_otherwise(debug, expected):
-    from whatsapp_gateway.tests.test_deployment import production_env
+    from whatsapp_gateway.testing import production_env
 
     env = {**production_env(DEBUG=debug), "DJANGO_SETTINGS_MODULE": "whatsapp_gateway.settings"}
     env.pop("TRANSPORT_ALLOWED_HOSTS", None)

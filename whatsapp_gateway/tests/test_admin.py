@@ -12,10 +12,65 @@ def operator(client, db):
     return client
 
 
+@pytest.fixture
+def one_of_each(app):
+    """At least one row of every model the admin shows, so every list column and change page renders something."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from broadcasts.models import BroadcastLog, Erasure, InboundMessage, WebhookEvent
+    from broadcasts.testing import make_session
+    from templates.models import Template
+    from transports.testing import make_transport
+
+    transport = make_transport(app=app, whatsapp=True)
+    session = make_session(app, transport.pk, [("FAILED", "PERMANENT", 1)])
+    broadcast = session.broadcasts.get()
+    BroadcastLog.objects.create(broadcast=broadcast, session=session, kind=BroadcastLog.Kind.ATTEMPT,
+                                status="FAILED", attempt=1, response_status=400, error_code="131026")
+    Template.objects.create(app=app, transport=transport, name="hello_world", language="en_US", category="UTILITY",
+                            status="APPROVED", components=[{"type": "BODY", "text": "Hello"}])
+    WebhookEvent.objects.create(transport=transport, body_sha256="0" * 64, payload={"object": "whatsapp"},
+                                unmatched=["wamid.X"])
+    InboundMessage.objects.create(transport=transport, app=app, wa_id="15550100001", message_id="wamid.IN",
+                                  type="text", text="Hello", timestamp=timezone.now())
+    Erasure.objects.create(app=app, requested_by="API", counts={"broadcasts": 1})
+    Group.objects.create(name="operators")
+    where = {"ip_address": "203.0.113.7", "username": "ops", "user_agent": "pytest", "path_info": "/admin/login/"}
+    AccessAttempt.objects.create(**where, get_data="", post_data="", http_accept="*/*", failures_since_start=1)
+    AccessLog.objects.create(**where, http_accept="*/*")
+    AccessFailureLog.objects.create(**where, http_accept="*/*")
+
+
+def _admin_pages_render(client, model) -> None:
+    """The model's list (with its rows and every column) and the change page of its first row answer 200."""
+    info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    row = model._default_manager.order_by("pk").first()
+    assert row is not None, f"no {model._meta.label} row: the list would render no column"
+    listing = client.get(reverse(f"{info}_changelist"))
+    assert listing.status_code == 200
+    assert 'id="result_list"' in listing.content.decode()  # the table of rows, not "0 results"
+    assert client.get(reverse(f"{info}_change", args=[row.pk])).status_code == 200
+
+
 @pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
-def test_every_admin_list_page_opens(operator, app, model):
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    assert operator.get(url).status_code == 200
+def test_every_admin_list_and_change_page_renders_with_rows(operator, one_of_each, model):
+    _admin_pages_render(operator, model)
+
+
+def test_a_broken_list_column_fails_the_admin_page_check(operator, one_of_each, monkeypatch):
+    from broadcasts.models import Session
+
+    session_admin = admin.site._registry[Session]
+
+    def broken(self, obj):
+        return obj.message["no such key"]
+
+    monkeypatch.setattr(type(session_admin), "broken", broken, raising=False)
+    monkeypatch.setattr(session_admin, "list_display", [*session_admin.list_display, "broken"])
+    with pytest.raises(KeyError):
+        _admin_pages_render(operator, Session)
 
 
 def test_the_create_key_action_shows_a_working_key_once(operator, app):

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from transports.services import transport_create
+from transports.testing import SMS, make_transport
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 # The checks (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
 # negative_data_rejection, ignored_auth, missing_required_header, unsupported_method) and the budget are there.
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -39,7 +38,7 @@ def loopback_only(monkeypatch):
 def test_the_live_api_keeps_every_promise_of_its_schema(live_server, app_and_key, loopback_only, settings, tmp_path):
     app, key = app_and_key
     settings.TRANSPORT_ALLOWED_HOSTS = []
-    transport_create(app=app, name="sms", config=SMS)  # id 1 in the schema's examples
+    make_transport(app=app, name="sms", config=SMS)  # id 1 in the schema's examples
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG), "--no-color", "run",
         f"{live_server.url}/api/schema/?format=json",

@@ -6,11 +6,10 @@ import pytest
 from django.conf import settings
 
 from broadcasts.models import Broadcast, Session
-from transports.services import transport_create
+from transports.testing import SMS, make_transport
 from whatsapp_gateway.authentication import AppScopedMixin
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +145,7 @@ def _check(schema, path, method, status, body):
 
 
 def test_real_answers_validate_against_the_schema(schema, api, app):
-    transport = transport_create(app=app, name="sms", config=SMS)
+    transport = make_transport(app=app, name="sms", config=SMS)
     session = Session.objects.create(
         app=app, transport=transport, status=Session.Status.COMPLETED, total=1, message={"content": "Hi"}
     )

@@ -135,13 +135,39 @@ def test_no_first_party_import_cycle_at_module_level():
     assert not cycles, _described(cycles, graph)
 
 
+# The one module that publishes tasks for the services (tasks call services, so it imports them in its functions).
+QUEUEING = "broadcasts.services.queueing"
+
+
+def _task_importers(modules) -> dict[str, list[str]]:
+    """Modules other than queueing.py and the tasks modules themselves that import a tasks module, with what."""
+    found = {
+        module: sorted(name for name in _imports(module, deferred=True) if name.endswith(".tasks"))
+        for module in modules if module != QUEUEING and not module.endswith(".tasks")
+    }
+    return {module: names for module, names in found.items() if names}
+
+
+def test_only_queueing_enqueues_a_task():
+    assert _task_importers(MODULES) == {}
+
+
+def test_the_task_import_finder_finds_a_service_that_imports_tasks(tmp_path, monkeypatch):
+    planted = tmp_path / "planted.py"
+    planted.write_text("def enqueue():\n    from broadcasts.tasks import dispatch_session\n")
+    monkeypatch.setitem(MODULES, "broadcasts.services.planted", planted)
+    assert _task_importers(["broadcasts.services.planted", QUEUEING, "broadcasts.tasks"]) == {
+        "broadcasts.services.planted": ["broadcasts.tasks"]
+    }
+
+
 def test_no_import_cycle_hides_in_a_function_body_except_enqueueing_a_task():
-    # A service may import its app's tasks module where it enqueues (tasks call services, so not at module
-    # level); any other deferred import that closes a cycle is a function in the wrong module.
+    # queueing.py imports the tasks inside its functions (tasks call services, so not at module level); any
+    # other deferred import that closes a cycle is a function in the wrong module.
     graph = {
         module: {
             name for name in _imports(module, deferred=True)
-            if name in _imports(module, deferred=False) or not name.endswith(".tasks")
+            if name in _imports(module, deferred=False) or not (module == QUEUEING and name.endswith(".tasks"))
         }
         for module in MODULES
     }
@@ -178,3 +204,56 @@ def test_no_module_is_over_the_line_limit_except_those_being_split():
 def test_every_allowed_long_module_is_still_long():
     # A split module leaves its allow-list entry behind; this makes removing the entry part of the split.
     assert sorted(set(LONG_MODULES_ALLOWED) - set(_long_modules())) == []
+
+
+def _test_module_imports(path: Path) -> list[str]:
+    """The imports in `path` that load a conftest.py or a test module (test_*.py), as written."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names = [base, *(f"{base}.{alias.name}".replace("..", ".") for alias in node.names)]
+        else:
+            continue
+        found += [name for name in names if _names_a_test_module(name)]
+    return sorted(set(found))
+
+
+def _names_a_test_module(name: str) -> bool:
+    """A conftest, or a test_*.py inside a tests package (relative imports are from one)."""
+    parts = [part for part in name.split(".") if part]
+    in_tests = name.startswith(".") or "tests" in parts
+    return any(part == "conftest" or (in_tests and part.startswith("test_")) for part in parts)
+
+
+def _test_files() -> list[Path]:
+    return [ROOT / "conftest.py", *(path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+                                    if _is_test_file(path.relative_to(ROOT)))]
+
+
+def test_no_test_imports_from_conftest_or_another_test_module():
+    # Shared helpers live in importable modules (transports/testing.py, broadcasts/testing.py,
+    # whatsapp_gateway/testing.py, simulator/testing.py); fixtures reach tests by name, never by import.
+    wrong = {path.relative_to(ROOT).as_posix(): _test_module_imports(path) for path in _test_files()}
+    assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_the_test_import_finder_finds_imports_of_conftest_and_test_modules(tmp_path):
+    planted = tmp_path / "test_planted.py"
+    planted.write_text(
+        "from broadcasts.tests.conftest import make_session\n"
+        "from broadcasts.tests.test_webhooks import sign\n"
+        "from .test_settings import ROOT\n"
+        "from . import conftest\n"
+        "import whatsapp_gateway.tests.test_deployment\n"
+        "from broadcasts.testing import make_session as fine\n"
+        "from whatsapp_gateway.test_environment import live_services_required\n"
+        "from .helpers import Graph\n"
+    )
+    assert _test_module_imports(planted) == [
+        ".conftest", ".test_settings", ".test_settings.ROOT", "broadcasts.tests.conftest",
+        "broadcasts.tests.conftest.make_session", "broadcasts.tests.test_webhooks",
+        "broadcasts.tests.test_webhooks.sign", "whatsapp_gateway.tests.test_deployment",
+    ]

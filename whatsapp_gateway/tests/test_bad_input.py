@@ -11,13 +11,12 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from broadcasts.tests.test_webhooks import APP_SECRET, wa_config
+from broadcasts.testing import APP_SECRET
 from transports.models import Transport
 from transports.services import transport_create
+from transports.testing import SMS, make_transport
 from whatsapp_gateway.api_input import MAX_JSON_DEPTH
 from whatsapp_gateway.testing import database_rows
-
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 def nested(depth: int, leaf="x"):
@@ -39,15 +38,13 @@ def _no_allow_list(settings):
 
 @pytest.fixture
 def sms_transport(app):
-    return transport_create(app=app, name="sms", config=SMS)
+    return make_transport(app=app, name="sms", config=SMS)
 
 
 @pytest.fixture
 def wa_transport(app, settings):
     settings.TRANSPORT_ALLOWED_HOSTS = ["127.0.0.1:8001"]
-    return transport_create(
-        app=app, name="wa", config=wa_config("100000000000001"), secrets={"appSecret": APP_SECRET, "accessToken": "t"}
-    )
+    return make_transport(app=app, whatsapp=True, secrets={"appSecret": APP_SECRET, "accessToken": "t"})
 
 
 def _session_body(transport, *, meta=None, params=None, content="Hi"):
@@ -245,7 +242,7 @@ def test_a_signed_webhook_that_cannot_be_stored_is_a_400_and_stores_nothing(admi
 
 def test_an_unexpected_error_is_a_json_500_without_details_even_in_debug(settings, app_and_key, other_app, monkeypatch):
     settings.DEBUG = True
-    Transport.objects.create(app=other_app, name="charlies-secret-transport", config=SMS)
+    make_transport(app=other_app, name="charlies-secret-transport", config=SMS)
 
     def broken(**kwargs):
         raise RuntimeError(f"boom {Transport.objects.all()!r}")

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.services.dispatch import transport_stop_sending
-from transports.models import Transport
+from transports.testing import make_transport
 from whatsapp_gateway.services import worker_heartbeat_record
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,7 +41,7 @@ def activity(app, transport):
                                     response_status=200, duration_ms=40 + i)
     BroadcastLog.objects.create(broadcast=rows[2], session=session, kind="ATTEMPT", status="QUEUED", attempt=1,
                                 response_status=400, error_code="131026", error_title="Message undeliverable")
-    stopped = Transport.objects.create(app=app, name="whatsapp-expired", config=transport.config)
+    stopped = make_transport(app=app, whatsapp=True, name="whatsapp-expired", phone_number_id="100000000000002")
     transport_stop_sending(transport=stopped, reason=REASON)
     worker_heartbeat_record(hostname="celery@dashboard")
     return session

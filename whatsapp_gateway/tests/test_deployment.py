@@ -12,32 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.conf import settings
 
 from whatsapp_gateway.metrics import metric_names
-from whatsapp_gateway.tests.test_settings import _variables_read_by_settings
+from whatsapp_gateway.testing import ROOT, production_env, variables_read_by_settings
 
-ROOT = Path(settings.BASE_DIR)
 DOCKER = ROOT / "docker"
 GATEWAY_SERVICES = {"web", "worker", "beat", "simulator"}
 # Read by compose itself (interpolated into compose.yml), not by the gateway's settings.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "WEB_PORT", "RABBITMQ_MANAGEMENT_PORT"}
-
-
-def production_env(**extra) -> dict:
-    """The documented production variables (docs/deployment.md), nothing inherited that they name."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"} and not k.startswith("WHATSAPP_")}
-    env.update({
-        "DEBUG": "false",
-        "SECRET_KEY": "x7Jq2m9vR4tW8zL1pN6bH3cK5dF0gS2aY9uE7iO4wQ1rT8eZ6xV3n",
-        "ALLOWED_HOSTS": "gateway.example.com",
-        "SECRETS_ENCRYPTION_KEYS": "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
-        "WHATSAPP_APP_SECRET": "3f9c1e7a5b2d4f6081a9c3e5b7d9f1a2",
-        "WHATSAPP_VERIFY_TOKEN": "kR8vN2pQ6tX1zL4m",
-        **extra,
-    })
-    return {k: v for k, v in env.items() if v is not None}
 
 
 def check_deploy(env: dict) -> subprocess.CompletedProcess:
@@ -184,7 +166,7 @@ def test_compose_keeps_data_in_volumes():
 
 
 def test_compose_environment_is_what_the_settings_read():
-    read = _variables_read_by_settings()
+    read = variables_read_by_settings()
     services = compose()["services"]
     for name in GATEWAY_SERVICES:
         assert services[name]["env_file"] == ".env"

@@ -9,12 +9,10 @@ from broadcasts.models import Session
 from broadcasts.services.errors import SessionError
 from broadcasts.services.privacy import ErasureError
 from broadcasts.services.webhooks.receive import WebhookRejected
-from broadcasts.tests.test_webhooks import wa_config
 from templates.services import TemplateError
-from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken, transport_create
+from transports.services import TransportConfigInvalid, TransportInUse, TransportNameTaken
+from transports.testing import SMS, make_transport
 from whatsapp_gateway.errors import GatewayError, api_exception_handler, summary
-
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 def _is_error_body(body: dict, code: str, status_words: str = "") -> None:
@@ -113,7 +111,7 @@ def test_a_serializer_error_keeps_its_field_keys_and_adds_code_and_detail(api):
 
 
 def test_a_service_refusal_is_its_status_and_code(api, app):
-    transport = transport_create(app=app, name="sms", config=SMS)
+    transport = make_transport(app=app, name="sms", config=SMS)
     unknown = api.post(
         "/api/v1/sessions", {"transport": 999, "message": {"content": "Hi"}, "recipients": ["+12025550101"]},
         format="json",
@@ -150,7 +148,7 @@ def test_an_address_that_is_nobody_s_is_invalid_address_under_address(api):
 
 @responses.activate
 def test_meta_unreachable_during_a_template_sync_is_a_502_meta_unavailable(api, app):
-    transport = transport_create(app=app, name="wa", config=wa_config("100000000000001"), secrets={"accessToken": "t"})
+    transport = make_transport(app=app, whatsapp=True, secrets={"accessToken": "t"})
     responses.get("http://127.0.0.1:8001/v23.0/200000000000001/message_templates", status=500, json={})
     response = api.post("/api/v1/templates/sync", {"transport": transport.pk}, format="json")
     assert response.status_code == 502

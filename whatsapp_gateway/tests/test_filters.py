@@ -3,16 +3,15 @@
 import pytest
 
 from broadcasts.models import Broadcast, Session
-from transports.services import transport_create
+from transports.testing import SMS, make_transport
 
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 SESSION_STATUSES = ", ".join(Session.Status.values)
 
 
 @pytest.fixture
 def session(app, settings):
     settings.TRANSPORT_ALLOWED_HOSTS = []
-    transport = transport_create(app=app, name="sms", config=SMS)
+    transport = make_transport(app=app, name="sms", config=SMS)
     session = Session.objects.create(app=app, transport=transport, status=Session.Status.COMPLETED, total=2)
     Broadcast.objects.create(session=session, address="12025550101", status="FAILED", error_code="131026")
     Broadcast.objects.create(session=session, address="12025550102", status="SENT")

@@ -13,10 +13,11 @@ import uuid
 import pytest
 from django.core.management import call_command
 
+from transports.testing import SMS
+
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 PACKAGE = "whats_app_gateway_api_client"
-SMS = {"request": {"url": "https://sms.example.com/send", "body": {"to": "{%address%}", "text": "{%message.content%}"}}}
 
 
 @pytest.fixture

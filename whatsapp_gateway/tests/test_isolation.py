@@ -12,15 +12,16 @@ from drf_spectacular.generators import SchemaGenerator
 from broadcasts.models import Broadcast, Session
 from templates.models import Template
 from transports.models import Transport
+from transports.testing import make_transport
 
 
 def _alice_transport(app) -> dict:
-    transport = Transport.objects.create(app=app, name="alice-wa", config={"maxAttempts": 3})
+    transport = make_transport(app=app, name="alice-wa")
     return {"id": transport.pk}
 
 
 def _alice_broadcast(app) -> Broadcast:
-    transport = Transport.objects.create(app=app, name="alice-wa", config={"maxAttempts": 3})
+    transport = make_transport(app=app, name="alice-wa")
     session = Session.objects.create(
         app=app,
         transport=transport,
@@ -42,7 +43,7 @@ def _alice_broadcast_id(app) -> dict:
 
 
 def _alice_template(app) -> dict:
-    transport = Transport.objects.create(app=app, name="alice-wa", config={"businessAccountId": "200000000000001"})
+    transport = make_transport(app=app, name="alice-wa", whatsapp=True)
     template = Template.objects.create(
         app=app, transport=transport, name="hello_world", language="en_US", category="UTILITY", status="APPROVED"
     )

@@ -54,12 +54,11 @@ def console():
 
 @pytest.fixture
 def transport(app):
-    from transports.services import transport_create
-    from transports.whatsapp.preset import whatsapp_cloud_config
+    from transports.testing import make_transport
+    from transports.whatsapp.preset import DEFAULT_BASE_URL
 
     secrets = {"accessToken": "tok-123456", "appSecret": "app-secret-123", "verifyToken": "right-verify-token"}
-    config = whatsapp_cloud_config(phone_number_id="100000000000001", business_account_id="200000000000001")
-    return transport_create(app=app, name="wa", config=config, secrets=secrets)
+    return make_transport(DEFAULT_BASE_URL, app=app, whatsapp=True, secrets=secrets)
 
 
 def test_a_refused_webhook_handshake_never_logs_the_verify_token_tried(client, console, transport):

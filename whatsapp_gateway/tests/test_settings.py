@@ -1,18 +1,7 @@
 import re
-from pathlib import Path
-
-from django.conf import settings
 
 from celery_app import app as celery_app
-
-ROOT = Path(settings.BASE_DIR)
-
-
-def _variables_read_by_settings() -> set[str]:
-    source = "".join(path.read_text() for path in (ROOT / "whatsapp_gateway").glob("settings*.py"))
-    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
-        re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', source)
-    )
+from whatsapp_gateway.testing import ROOT, variables_read_by_settings
 
 
 def _variables_documented() -> set[str]:
@@ -21,13 +10,13 @@ def _variables_documented() -> set[str]:
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():
-    read = _variables_read_by_settings()
+    read = variables_read_by_settings()
     assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "WHATSAPP_ACCESS_TOKEN", "BATCH_SIZE"} <= read
     assert read - _variables_documented() == set()
 
 
 def test_env_example_documents_nothing_the_settings_do_not_read():
-    assert _variables_documented() - _variables_read_by_settings() == set()
+    assert _variables_documented() - variables_read_by_settings() == set()
 
 
 def test_the_celery_settings_the_send_path_relies_on_are_set():

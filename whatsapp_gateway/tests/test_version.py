@@ -6,7 +6,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 
-from whatsapp_gateway.tests.test_settings import ROOT
+from whatsapp_gateway.testing import ROOT
 
 
 def test_the_version_command_prints_settings_version(capsys):

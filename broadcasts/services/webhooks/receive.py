@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from broadcasts.models import WebhookEvent
+from broadcasts.services.queueing import enqueue_webhook_event
 from broadcasts.services.webhooks.payload import webhook_payload_parse
 from transports.models import Transport
 from transports.secrets import transport_secrets
@@ -81,7 +82,7 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
             transport=transport, body_sha256=hashlib.sha256(body).hexdigest(), defaults={"payload": payload}
         )
         if created:
-            transaction.on_commit(partial(_enqueue_processing, event.pk))
+            transaction.on_commit(partial(enqueue_webhook_event, event.pk))
     parsed = webhook_payload_parse(payload)
     if created:
         # Counted once per stored event: Meta's redeliveries of the same body are not counted again.
@@ -98,12 +99,3 @@ def webhook_receive(*, transport: Transport, body: bytes, signature: str | None)
 def _rejected_log(transport: Transport, reason: str, body: bytes) -> None:
     # Neither the body nor the signature is logged: only what tells an operator which setting is wrong.
     logger.warning("webhook rejected", extra={"transport": transport.pk, "reason": reason, "bytes": len(body)})
-
-
-def _enqueue_processing(event_id: int) -> None:
-    from broadcasts.tasks import process_webhook_events
-
-    try:
-        process_webhook_events.delay(event_id)
-    except Exception:  # noqa: BLE001 — the event is stored; the periodic pass processes it when the broker is back
-        logger.warning("could not enqueue webhook event %s; the periodic pass will pick it up", event_id)

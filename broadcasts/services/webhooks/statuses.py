@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 
 from broadcasts.models import Broadcast, BroadcastLog
-from broadcasts.services.sending import broadcast_id_of_reference
+from broadcasts.services.dispatch import broadcast_id_of_reference
 from broadcasts.services.sweeper import sent_twice_record
 from broadcasts.services.transitions import STATUS_TIME_FIELD, broadcast_status_apply, broadcasts_save
 from broadcasts.services.webhooks.payload import meta_list, meta_time
