@@ -4,8 +4,7 @@ import requests
 
 from simulator.webhook_events import user_id
 
-from .helpers import template_message
-from .test_template_buttons import approved, button
+from .helpers import approved, template_message
 
 NUMBER = "14155550123"
 ANA = "14155550777"  # a user with a username
@@ -40,7 +39,8 @@ def test_a_passcode_cannot_go_to_a_user_id(graph, sim):
     ]
     approved(graph, sim, "login_code", [], category="AUTHENTICATION", components=components)
     code = [{"type": "text", "text": "123456"}]
-    payload = {**template_message("login_code", [{"type": "body", "parameters": code}, button("url", code)]),
+    copy_code = {"type": "button", "sub_type": "url", "index": 0, "parameters": code}
+    payload = {**template_message("login_code", [{"type": "body", "parameters": code}, copy_code]),
                "recipient": user_id(NUMBER)}
     del payload["to"]
 
