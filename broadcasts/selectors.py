@@ -1,5 +1,7 @@
 """Reads of sessions and broadcasts, always scoped to one app."""
 
+from collections.abc import Iterator
+
 from django.db.models import Count, QuerySet
 
 from broadcasts.models import Broadcast, Session
@@ -68,3 +70,19 @@ def sessions_stats(*, sessions: list[Session]) -> dict:
         else:
             result[session.pk] = stats_from_counts(counts.get(session.pk, {}))
     return result
+
+
+def session_broadcast_chunks(*, session: Session, fields: list[str], size: int = 2000) -> Iterator[list[tuple]]:
+    """The session's broadcasts as (id, *fields) tuples, in id order, `size` at a time (keyset pages).
+
+    Memory holds one chunk, whatever the session's size, and no cursor stays open between chunks.
+    """
+    last = 0
+    while True:
+        chunk = list(
+            Broadcast.objects.filter(session=session, id__gt=last).order_by("id").values_list("id", *fields)[:size]
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1][0]

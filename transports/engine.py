@@ -7,7 +7,7 @@ it arrives (`send_batch` collects them).
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prep
 
 __all__ = [
     "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
+    "recipient_params_checker",
     "send_batch", "send_batch_stream", "send_one",
 ]
 
@@ -146,22 +147,35 @@ def message_check(transport, message: dict) -> list[str]:
 
 def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
     """Problems with one recipient's params: unknown {%recipient.params.x%}, builder errors; [] when ok."""
+    return recipient_params_checker(transport, message)(params)
+
+
+def recipient_params_checker(transport, message: dict) -> Callable[[dict], list[str]]:
+    """`recipient_params_check` for the many recipients of one message: the config is read once, not per row."""
     config = _config(transport)
-    if params is not None and not isinstance(params, dict):
-        return ["params: must be an object"]
-    context = {"recipient": {"params": params or {}}}
-    errors = [
-        f"missing recipient param {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context)
-        if path.startswith("recipient.")
-    ]
-    builder = _builder(config) if params else None  # asked per recipient: only when there is something to check
-    if builder is not None:
-        try:
-            builder.build(to="0", message=message, params=params)
-        except BuildError as error:
-            errors.append(f"params: {error}")
-    return errors
+    paths = list(dict.fromkeys(
+        path for path in placeholders.placeholder_paths(config["request"]) if path.startswith("recipient.")
+    ))
+    builder = _builder(config)
+
+    def check(params: dict) -> list[str]:
+        if params is not None and not isinstance(params, dict):
+            return ["params: must be an object"]
+        context = {"recipient": {"params": params or {}}}
+        errors = []
+        for path in paths:
+            try:
+                placeholders.lookup(context, path)
+            except placeholders.PlaceholderError:
+                errors.append(f"missing recipient param {{%{path}%}}")
+        if builder is not None and params:  # asked per recipient: only when there is something to check
+            try:
+                builder.build(to="0", message=message, params=params)
+            except BuildError as error:
+                errors.append(f"params: {error}")
+        return errors
+
+    return check
 
 
 # --- sending ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Everything about a send request is checked before anything is stored."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from templates.models import Template
@@ -47,23 +48,15 @@ def recipients_check(
     """
     checked = RecipientsChecked()
     seen: set[str] = set()
-    without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
+    check = recipient_checker(transport=transport, message=message, checked_message=checked_message)
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
-        try:
-            address = engine.address_normalize(transport, raw)
-        except engine.AddressError as error:
-            checked.invalid.append({"index": index, "address": raw, "error": str(error)})
-            continue
-        problems = engine.recipient_params_check(transport, message, params) if params else without_params
-        if not problems and params and checked_message.template:
-            merged = meta_merged(message.get("meta") or {}, params)
-            problems = template_parameters_errors(template=checked_message.template, meta=merged)
-        if problems:
-            checked.invalid.append({"index": index, "address": raw, "error": "; ".join(problems)})
+        address, error = check(raw, params)
+        if error:
+            checked.invalid.append({"index": index, "address": raw, "error": error})
             continue
         if address in seen:
             checked.duplicates += 1
@@ -71,6 +64,30 @@ def recipients_check(
         seen.add(address)
         checked.valid.append((address, params))
     return checked
+
+
+def recipient_checker(
+    *, transport: Transport, message: dict, checked_message: MessageChecked
+) -> Callable[[str, dict], tuple[str, str]]:
+    """A check of one recipient: (raw address, params) → (normalized address, "") or ("", the reason).
+
+    The one rule for every source of recipients (a JSON list, a CSV file, an earlier session).
+    """
+    params_check = engine.recipient_params_checker(transport, message)
+    without_params = params_check({})  # the same for every such recipient
+    template, meta = checked_message.template, message.get("meta") or {}
+
+    def check(raw: str, params: dict) -> tuple[str, str]:
+        try:
+            address = engine.address_normalize(transport, raw)
+        except engine.AddressError as error:
+            return "", str(error)
+        problems = params_check(params) if params else without_params
+        if not problems and params and template:
+            problems = template_parameters_errors(template=template, meta=meta_merged(meta, params))
+        return (address, "") if not problems else ("", "; ".join(problems))
+
+    return check
 
 
 def template_errors_for_message(checked_message: MessageChecked, recipients_checked: RecipientsChecked) -> list[str]:
