@@ -118,14 +118,15 @@ ERASE_DRY_RUN = OpenApiExample(
 )
 
 CREATE_CSV = OpenApiExample(
-    "Recipients from a CSV file (multipart/form-data)",
+    "Recipients from a CSV file",
+    summary="Recipients from a CSV file (multipart/form-data)",
     request_only=True,
     media_type="multipart/form-data",
     value={
         "transport": 1,
-        "message": '{"meta": {"templateName": "order_update", "language": "en_US", '
-        '"parameters": {"first_name": "there", "order": ""}}}',
-        "recipients_csv": "phone;first_name;order\r\n+1 415 555 0123;Ana;B-1042\r\n+1 415 555 0124;Ben;B-1043\r\n",
+        "message": '{"meta": {"templateName": "appointment_reminder", "language": "en_US", '
+        '"parameters": {"first_name": "there", "date": "Monday", "time": "10:00"}}}',
+        "recipients_csv": "phone;first_name;date\r\n+1 415 555 0123;Ana;12 March\r\n+1 415 555 0124;Ben;\r\n",
         "address_column": "phone",
     },
 )

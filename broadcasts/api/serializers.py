@@ -76,10 +76,11 @@ class SessionCSVInput(serializers.Serializer):
 
 class RetargetInput(JSONInput):
     statuses = serializers.ListField(
-        child=serializers.ChoiceField(choices=RETARGET_STATUSES),
+        child=serializers.ChoiceField(choices=Broadcast.Status.values),
         allow_empty=False,
-        max_length=len(RETARGET_STATUSES),
-        help_text="The source session's recipients whose broadcast is now in one of these statuses. Statuses never "
+        max_length=len(Broadcast.Status.values),
+        help_text=f"The source session's recipients whose broadcast is now in one of these statuses, among "
+        f"{', '.join(RETARGET_STATUSES)} (QUEUED and SENDING are still the source's to send). Statuses never "
         "move back, so READ is delivered and read, DELIVERED is delivered and not (yet) read: "
         '["DELIVERED", "READ"] is everyone it reached.',
     )
