@@ -34,7 +34,9 @@ def test_a_csv_send_stores_one_broadcast_per_address_with_the_other_columns_as_p
     body = response.json()
     assert (body["total"], body["duplicates"], body["invalid"], body["retargeted_from"]) == (2, 1, [], None)
     rows = Broadcast.objects.filter(session_id=body["id"]).order_by("id").values_list("address", "params")
-    assert list(rows) == [("12025550101", {"first_name": "Ana", "date": "Monday"}), ("12025550102", {"first_name": "Ben"})]
+    assert list(rows) == [
+        ("12025550101", {"first_name": "Ana", "date": "Monday"}), ("12025550102", {"first_name": "Ben"}),
+    ]
 
 
 def test_bad_rows_are_a_400_listing_each_row_and_nothing_is_stored(api, wa_transport):
