@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from broadcasts import admin_test_messages  # noqa: F401 — adds "Send a test message" to the transport list
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
+from broadcasts.admin_session_tools import SessionToolsAdminMixin
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.selectors import session_stats
 from broadcasts.services.errors import SessionError
@@ -19,16 +20,16 @@ from transports.redaction import mask_phone, phones_masked
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(SessionToolsAdminMixin, admin.ModelAdmin):
     list_display = ["id", "app", "transport", "status", "total", "is_test", "created_at", "completed_at"]
     list_filter = ["status", "is_test", "app", "transport"]
     search_fields = ["id", "idempotency_key"]
     date_hierarchy = "created_at"
     list_select_related = ["app", "transport"]
     readonly_fields = [
-        "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "message", "total",
-        "error", "pause_reason", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
-        "cancelled_at",
+        "id", "app", "transport", "status", "progress", "live_stats", "broadcasts_link", "session_tools", "message",
+        "total", "error", "pause_reason", "idempotency_key", "is_test", "retargeted_from", "created_at", "started_at",
+        "completed_at", "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats"]
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]
