@@ -18,9 +18,10 @@ from pathlib import Path
 
 import requests
 
+from bench.common import TEMPLATE, cpu_delta, recipients
+from bench.ingest import ingest_csv, ingest_json
 from bench.stack import PHONE_IDS, WABA_ID, Stack
 
-TEMPLATE = {"templateName": "hello_world", "language": "en_US"}
 RUNNING = ("NEW", "PENDING")
 
 
@@ -30,11 +31,6 @@ def percentile(values: list[float], share: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
-
-
-def recipients(prefix: int, count: int) -> list[str]:
-    """Distinct +1 555 numbers (up to 100,000): `prefix` (20-99) picks a block so scenarios never share one."""
-    return [f"+1555{prefix:02d}{n:05d}" for n in range(count)]
 
 
 class Bench:
@@ -227,83 +223,10 @@ class Bench:
         return result
 
     def scenario_ingest(self) -> dict:
-        count = 1_000 if self.options.quick else 100_000
-        numbers = recipients(60, count)
-        self.stack.samplers["workers"].reset()
-        self.stack.samplers["web"].reset()
-        queries_before, cpu_before = self.stack.queries(), self.stack.cpu()
-        started = time.perf_counter()
-        session_id = self.session_create("throughput", numbers)
-        accept = time.perf_counter() - started
-        time.sleep(0.5)  # the request's counter file is written when the response is closed
-        queries = self.stack.queries() - queries_before
-        cpu = cpu_delta(cpu_before, self.stack.cpu())
-        # Sending 100,000 is scenario 3 with --big; here only the accept path is measured.
-        self.api("post", f"/api/v1/sessions/{session_id}/cancel", {}, expect=(200, 202))
-        from broadcasts.models import Broadcast
-
-        stored = Broadcast.objects.filter(session_id=session_id).count()
-        return {
-            "scenario": f"5_ingest_{count}",
-            "sessions": 1,
-            "messages": stored,
-            "messages_per_second": None,
-            "accept_seconds": round(accept, 3),
-            "recipients_per_second": round(count / accept, 1),
-            "peak_worker_rss_mb": self.stack.samplers["workers"].peak_mb(),
-            "peak_web_rss_mb": self.stack.samplers["web"].peak_mb(),
-            "queries": queries,
-            "queries_per_message": round(queries / count, 4),
-            "errors": {"not_stored": count - stored},
-            "cpu_seconds": cpu,
-            "note": "POST /api/v1/sessions until 202 (validation + bulk insert); the session is then cancelled.",
-        }
+        return ingest_json(self)
 
     def scenario_csv_ingest(self) -> dict:
-        """The same accept path with the recipients as a CSV upload (multipart), two param columns per row."""
-        count = 1_000 if self.options.quick else 100_000
-        rows = "".join(f"{number};Recipient {n};B-{n:06d}\r\n" for n, number in enumerate(recipients(70, count)))
-        data = ("\ufeffphone;first_name;order\r\n" + rows).encode()
-        self.stack.samplers["web"].reset()
-        queries_before, cpu_before = self.stack.queries(), self.stack.cpu()
-        started = time.perf_counter()
-        response = self.http.post(
-            f"{self.stack.web_url}/api/v1/sessions", timeout=600,
-            data={"transport": str(self.transports["throughput"]), "message": json.dumps({"meta": TEMPLATE})},
-            files={"recipients_csv": ("audience.csv", data, "text/csv")},
-        )
-        accept = time.perf_counter() - started
-        if response.status_code != 202:
-            raise RuntimeError(f"CSV upload -> {response.status_code}: {response.text[:500]}")
-        session_id = response.json()["id"]
-        time.sleep(0.5)  # the request's counter file is written when the response is closed
-        queries = self.stack.queries() - queries_before
-        cpu = cpu_delta(cpu_before, self.stack.cpu())
-        self.api("post", f"/api/v1/sessions/{session_id}/cancel", {}, expect=(200, 202))
-        from broadcasts.models import Broadcast
-
-        stored = Broadcast.objects.filter(session_id=session_id).count()
-        return {
-            "scenario": f"6_csv_ingest_{count}",
-            "sessions": 1,
-            "messages": stored,
-            "messages_per_second": None,
-            "accept_seconds": round(accept, 3),
-            "recipients_per_second": round(count / accept, 1),
-            "csv_bytes": len(data),
-            "peak_web_rss_mb": self.stack.samplers["web"].peak_mb(),
-            "queries": queries,
-            "queries_per_message": round(queries / count, 4),
-            "errors": {"not_stored": count - stored},
-            "cpu_seconds": cpu,
-            "note": "POST /api/v1/sessions as multipart/form-data with a CSV (phone;first_name;order) until 202: "
-            "upload, parsing, every row validated, COPY; the session is then cancelled.",
-        }
-
-
-def cpu_delta(before: dict, after: dict) -> dict:
-    return {name: round(after.get(name, 0.0) - before.get(name, 0.0), 2) for name in after}
-
+        return ingest_csv(self)
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
