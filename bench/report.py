@@ -186,6 +186,8 @@ def markdown(results: dict) -> str:
         "3. One session of 20,000 (`--big`: 100,000).",
         "4. Rate-limit accuracy: a transport limited to 80/s and one to 500/s, sending at the same time.",
         "5. Ingest: `POST /api/v1/sessions` with 100,000 recipients (time to 202; the session is then cancelled).",
+        "6. CSV ingest: the same with the 100,000 recipients as a CSV upload (`multipart/form-data`, a phone and two "
+        "param columns): upload, parsing, every row validated and COPY, until 202.",
         "",
         "## How it is measured",
         "",

@@ -7,6 +7,7 @@ docs/benchmark.md (bench/report.py).
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import requests
 
+from bench.common import TEMPLATE, cpu_delta, recipients
+from bench.ingest import ingest_csv, ingest_json
 from bench.stack import PHONE_IDS, WABA_ID, Stack
-
-TEMPLATE = {"templateName": "hello_world", "language": "en_US"}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -28,11 +29,6 @@ def percentile(values: list[float], share: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
-
-
-def recipients(prefix: int, count: int) -> list[str]:
-    """Distinct +1 555 numbers (up to 100,000): `prefix` (20-99) picks a block so scenarios never share one."""
-    return [f"+1555{prefix:02d}{n:05d}" for n in range(count)]
 
 
 class Bench:
@@ -225,42 +221,10 @@ class Bench:
         return result
 
     def scenario_ingest(self) -> dict:
-        count = 1_000 if self.options.quick else 100_000
-        numbers = recipients(60, count)
-        self.stack.samplers["workers"].reset()
-        self.stack.samplers["web"].reset()
-        queries_before, cpu_before = self.stack.queries(), self.stack.cpu()
-        started = time.perf_counter()
-        session_id = self.session_create("throughput", numbers)
-        accept = time.perf_counter() - started
-        time.sleep(0.5)  # the request's counter file is written when the response is closed
-        queries = self.stack.queries() - queries_before
-        cpu = cpu_delta(cpu_before, self.stack.cpu())
-        # Sending 100,000 is scenario 3 with --big; here only the accept path is measured.
-        self.api("post", f"/api/v1/sessions/{session_id}/cancel", {}, expect=(200, 202))
-        from broadcasts.models import Broadcast
+        return ingest_json(self)
 
-        stored = Broadcast.objects.filter(session_id=session_id).count()
-        return {
-            "scenario": f"5_ingest_{count}",
-            "sessions": 1,
-            "messages": stored,
-            "messages_per_second": None,
-            "accept_seconds": round(accept, 3),
-            "recipients_per_second": round(count / accept, 1),
-            "peak_worker_rss_mb": self.stack.samplers["workers"].peak_mb(),
-            "peak_web_rss_mb": self.stack.samplers["web"].peak_mb(),
-            "queries": queries,
-            "queries_per_message": round(queries / count, 4),
-            "errors": {"not_stored": count - stored},
-            "cpu_seconds": cpu,
-            "note": "POST /api/v1/sessions until 202 (validation + bulk insert); the session is then cancelled.",
-        }
-
-
-def cpu_delta(before: dict, after: dict) -> dict:
-    return {name: round(after.get(name, 0.0) - before.get(name, 0.0), 2) for name in after}
-
+    def scenario_csv_ingest(self) -> dict:
+        return ingest_csv(self)
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
@@ -283,8 +247,6 @@ def steady_rate(times: list[float], limit: float) -> dict:
 
 # ---------------------------------------------------------------------------------------------- ceiling
 async def _ceiling(url: str, total: int, concurrency: int) -> dict:
-    import json
-
     import aiohttp
 
     endpoint = f"{url}/v23.0/{PHONE_IDS['throughput']}/messages"
@@ -352,7 +314,7 @@ def main(argv=None) -> int:
     from bench import report
 
     options = parse_args(argv)
-    wanted = {"1"} if options.quick else {"1", "2", "3", "4", "5"}
+    wanted = {"1"} if options.quick else {"1", "2", "3", "4", "5", "6"}
     if options.only:
         wanted = set(options.only.split(","))
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
@@ -368,7 +330,7 @@ def main(argv=None) -> int:
         bench = Bench(stack, options)
         bench.setup()
         steps = [("1", bench.scenario_small), ("2", bench.scenario_concurrent), ("3", bench.scenario_big),
-                 ("4", bench.scenario_rate_limits), ("5", bench.scenario_ingest)]
+                 ("4", bench.scenario_rate_limits), ("5", bench.scenario_ingest), ("6", bench.scenario_csv_ingest)]
         for number, step in steps:
             if number not in wanted:
                 continue

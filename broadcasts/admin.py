@@ -12,6 +12,7 @@ from broadcasts import (
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.admin_schedule import ScheduleAdminMixin
+from broadcasts.admin_session_tools import SessionToolsAdminMixin
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.selectors import progress_order, session_stats
 from broadcasts.services.errors import SessionError
@@ -26,7 +27,7 @@ from transports.redaction import mask_phone, phones_masked
 
 
 @admin.register(Session)
-class SessionAdmin(ScheduleAdminMixin, admin.ModelAdmin):
+class SessionAdmin(ScheduleAdminMixin, SessionToolsAdminMixin, admin.ModelAdmin):
     list_display = [
         "short_id", "transport", "status_shown", "progress_shown", "sent_shown", "delivered_shown", "read_shown",
         "failed_shown", "total", "is_test", "created_at",
@@ -36,9 +37,9 @@ class SessionAdmin(ScheduleAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["app", "transport__app"]  # a transport's name shows its app
     readonly_fields = [
-        "id", "app", "transport", "status", "live_stats", "broadcasts_link", "message", "total",
-        "error", "pause_reason", "schedule", "idempotency_key", "is_test", "created_at", "started_at", "completed_at",
-        "cancelled_at",
+        "id", "app", "transport", "status", "live_stats", "broadcasts_link", "session_tools", "message", "total",
+        "error", "pause_reason", "schedule", "idempotency_key", "is_test", "retargeted_from", "created_at",
+        "started_at", "completed_at", "cancelled_at",
     ]
     exclude = ["request_fingerprint", "stats", "send_at", "send_window", "waiting_until"]  # `schedule` shows them
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]

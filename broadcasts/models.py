@@ -61,6 +61,10 @@ class Session(models.Model):
     is_test = models.BooleanField(
         default=False, help_text="One test message sent from the admin, send_test_message or smoke_test."
     )
+    retargeted_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retargets",
+        help_text="The session whose recipients (in chosen statuses) this one was created for.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

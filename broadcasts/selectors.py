@@ -1,5 +1,6 @@
 """Reads of sessions and broadcasts, always scoped to one app."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db.models import (
@@ -215,3 +216,17 @@ def session_failed_reason(*, session: Session, stats: dict) -> str:
     if shown < stats["failed"]:
         parts.append(f"{stats['failed'] - shown} more")
     return (f"{head}: {'; '.join(parts)}." if parts else f"{head}.")[:1000]
+def session_broadcast_chunks(*, session: Session, fields: list[str], size: int = 2000) -> Iterator[list[tuple]]:
+    """The session's broadcasts as (id, *fields) tuples, in id order, `size` at a time (keyset pages).
+
+    Memory holds one chunk, whatever the session's size, and no cursor stays open between chunks.
+    """
+    last = 0
+    while True:
+        chunk = list(
+            Broadcast.objects.filter(session=session, id__gt=last).order_by("id").values_list("id", *fields)[:size]
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1][0]

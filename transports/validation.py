@@ -6,6 +6,7 @@ finds exactly the placeholders a send would miss.
 """
 
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -112,21 +113,34 @@ def message_check(transport, message: dict) -> list[str]:
     return errors
 
 
+def recipient_params_checker(transport, message: dict) -> Callable[[dict], list[str]]:
+    """`recipient_params_check` for the many recipients of one message: the config is read once, not per row."""
+    config = transport_config(transport)
+    paths = list(dict.fromkeys(
+        path for path in placeholders.placeholder_paths(config["request"]) if path.startswith("recipient.")
+    ))
+    builder = builder_of(config)
+
+    def check(params: dict) -> list[str]:
+        if params is not None and not isinstance(params, dict):
+            return ["params: must be an object"]
+        context = {"recipient": {"params": params or {}}}
+        errors = []
+        for path in paths:
+            try:
+                placeholders.lookup(context, path)
+            except placeholders.PlaceholderError:
+                errors.append(f"missing recipient param {{%{path}%}}")
+        if builder is not None and params:  # asked per recipient: only when there is something to check
+            try:
+                builder.build(to="0", message=message, params=params)
+            except BuildError as error:
+                errors.append(f"params: {error}")
+        return errors
+
+    return check
+
+
 def recipient_params_check(transport, message: dict, params: dict) -> list[str]:
     """Problems with one recipient's params: unknown {%recipient.params.x%}, builder errors; [] when ok."""
-    config = transport_config(transport)
-    if params is not None and not isinstance(params, dict):
-        return ["params: must be an object"]
-    context = {"recipient": {"params": params or {}}}
-    errors = [
-        f"missing recipient param {{%{path}%}}"
-        for path in placeholders.unknown_paths(config["request"], context)
-        if path.startswith("recipient.")
-    ]
-    builder = builder_of(config) if params else None  # asked per recipient: only when there is something to check
-    if builder is not None:
-        try:
-            builder.build(to="0", message=message, params=params)
-        except BuildError as error:
-            errors.append(f"params: {error}")
-    return errors
+    return recipient_params_checker(transport, message)(params)

@@ -27,7 +27,8 @@ class ErrorOutputScheme(OpenApiSerializerExtension):
         schema = auto_schema._map_basic_serializer(self.target, direction)
         schema["additionalProperties"] = {
             "description": "A request field, query parameter or header at fault: its problems, as a list "
-            '(recipients by index: {"index", "address", "error"}; a nested field as an object of lists).',
+            '(recipients by index: {"index", "address", "error"}; a CSV\'s rows by number: {"row", "address", '
+            '"error"}; a nested field as an object of lists).',
         }
         return schema
 

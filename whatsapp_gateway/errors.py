@@ -84,7 +84,10 @@ def _problems(value, path: str):
     """(field path, text) for every problem in DRF-style error detail, in order."""
     if isinstance(value, dict):
         if isinstance(value.get("error"), str):  # a reported item, e.g. a recipient {"index", "address", "error"}
-            index = value.get("index")
+            index, row = value.get("index"), value.get("row")
+            if row is not None:  # a CSV row {"row", "address", "error"}: numbered as a spreadsheet shows it
+                yield path, f"row {row}: {value['error']}"
+                return
             yield (f"{path}.{index}" if index is not None and path else path), value["error"]
             return
         for key, child in value.items():

@@ -72,6 +72,7 @@ CREATED = OpenApiExample(
         "waiting": None,
         "idempotency_key": None,
         "is_test": False,
+        "retargeted_from": None,
         "created_at": "2026-11-25T08:00:00Z",
         "started_at": None,
         "completed_at": None,
@@ -181,5 +182,102 @@ ERASE_DRY_RUN = OpenApiExample(
         "counts": {
             "broadcasts": 3, "sessions": 1, "cancelled": 0, "logs": 8, "inbound_messages": 2, "webhook_events": 4,
         },
+    },
+)
+
+CREATE_CSV = OpenApiExample(
+    "Recipients from a CSV file",
+    summary="Recipients from a CSV file (multipart/form-data)",
+    request_only=True,
+    media_type="multipart/form-data",
+    value={
+        "transport": 1,
+        "message": '{"meta": {"templateName": "appointment_reminder", "language": "en_US", '
+        '"parameters": {"first_name": "there", "date": "Monday", "time": "10:00"}}}',
+        "recipients_csv": "phone;first_name;date\r\n+1 415 555 0123;Ana;12 March\r\n+1 415 555 0124;Ben;\r\n",
+        "address_column": "phone",
+    },
+)
+CSV_REFUSED = [
+    OpenApiExample(
+        "Bad CSV rows",
+        response_only=True,
+        status_codes=["400"],
+        value={
+            "code": "invalid_recipients",
+            "detail": "recipients_csv: row 3: impossible phone number (too short) (and 1 more problem)",
+            "recipients_csv": [
+                {"row": 3, "address": "12", "error": "impossible phone number (too short)"},
+                {"row": 7, "address": "+1 415 555 0199;x", "error": "not a phone number (only digits, spaces, "
+                 "dashes, brackets and a leading + or 00)"},
+            ],
+        },
+    ),
+    OpenApiExample(
+        "No such address column",
+        response_only=True,
+        status_codes=["400"],
+        value={
+            "code": "missing_address_column",
+            "detail": 'address_column: The CSV has no column "phone" (its header names "mobile", "name"): name the '
+            'column with the addresses in address_column, or call it "phone".',
+            "address_column": ['The CSV has no column "phone" (its header names "mobile", "name"): name the column '
+                               'with the addresses in address_column, or call it "phone".'],
+        },
+    ),
+    OpenApiExample(
+        "Not UTF-8",
+        response_only=True,
+        status_codes=["400"],
+        value={
+            "code": "invalid_csv_encoding",
+            "detail": "recipients_csv: The CSV is not UTF-8: line 2 has the byte 0xe9, which UTF-8 does not allow "
+            'there (Windows-1252 or Latin-1, perhaps): save it as "CSV UTF-8" (Excel, LibreOffice and Google Sheets '
+            "all offer it).",
+            "recipients_csv": ["The CSV is not UTF-8: line 2 has the byte 0xe9, which UTF-8 does not allow there "
+                               '(Windows-1252 or Latin-1, perhaps): save it as "CSV UTF-8" (Excel, LibreOffice and '
+                               "Google Sheets all offer it)."],
+        },
+    ),
+    OpenApiExample(
+        "Too many rows",
+        response_only=True,
+        status_codes=["400"],
+        value={
+            "code": "too_many_recipients",
+            "detail": "recipients_csv: At most 100,000 rows per CSV (MAX_RECIPIENTS_PER_SESSION); row 100002 is one "
+            "more: split the list into several sessions.",
+            "recipients_csv": ["At most 100,000 rows per CSV (MAX_RECIPIENTS_PER_SESSION); row 100002 is one more: "
+                               "split the list into several sessions."],
+        },
+    ),
+]
+EXPORT_CSV = OpenApiExample(
+    "Two recipients",
+    response_only=True,
+    status_codes=["200"],
+    media_type="text/csv",
+    value="id,address,params,status,sent_at,delivered_at,read_at,failed_at,wamid,error_code,error_title,attempts\r\n"
+    '41,14155550123,"{""first_name"": ""Ana""}",READ,2026-11-25T08:00:01+00:00,2026-11-25T08:00:03+00:00,'
+    "2026-11-25T08:04:10+00:00,,wamid.HBgLMTQxNTU1NTAxMjMVAgARGBI,,,1\r\n"
+    '42,14155550124,"{""first_name"": ""Ben""}",FAILED,,,,2026-11-25T08:00:02+00:00,,131026,'
+    "Message undeliverable,1\r\n",
+)
+RETARGET = OpenApiExample(
+    "Delivered but not read: a reminder",
+    request_only=True,
+    value={
+        "statuses": ["DELIVERED"],
+        "message": {"meta": {"templateName": "order_reminder", "language": "en_US", "parameters": ["B-1042"]}},
+    },
+)
+RETARGET_NOBODY = OpenApiExample(
+    "Nobody in these statuses",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "empty_selection",
+        "detail": "statuses: No broadcast of this session is DELIVERED: there is nobody to retarget.",
+        "statuses": ["No broadcast of this session is DELIVERED: there is nobody to retarget."],
     },
 )

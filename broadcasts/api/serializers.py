@@ -5,9 +5,10 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
+from broadcasts.services.retarget import RETARGET_STATUSES
 from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, WAITING_REASONS, session_waiting
 from broadcasts.services.send_windows import SEND_AT_MAX_AHEAD
-from whatsapp_gateway.api_input import MAX_ID, JSONInput
+from whatsapp_gateway.api_input import MAX_ID, JSONInput, JSONInputError, json_loads, text_problem
 
 
 class SessionCreateQuery(serializers.Serializer):
@@ -77,6 +78,64 @@ class SessionScheduleInput(JSONInput):
     send_window = SendWindowInput(required=False, allow_null=True, help_text="The new window; null: none.")
 
 
+class JSONTextField(serializers.CharField):
+    """A form field holding JSON text (multipart bodies have no JSON types): parsed and checked as a JSON body."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return json_loads(text)
+        except JSONInputError as error:
+            raise serializers.ValidationError(f"{error}" if error.field else error.message) from None
+
+
+class SessionCSVInput(serializers.Serializer):
+    """`POST /sessions` as multipart/form-data: the recipients are an uploaded CSV."""
+
+    transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
+    message = JSONTextField(
+        help_text='The message as JSON text, e.g. {"meta": {"templateName": "order_update", "language": "en_US"}}.'
+    )
+    recipients_csv = serializers.FileField(
+        allow_empty_file=True,  # the service says what an empty CSV needs
+        help_text="UTF-8 CSV (a BOM is fine), separated by `,` or `;`, the first line the header; "
+        f"at most {settings.MAX_RECIPIENTS_PER_SESSION:,} rows. The address column's other columns become "
+        "each recipient's params.",
+    )
+    address_column = serializers.CharField(
+        default="phone", max_length=200, help_text="The header name of the column with the addresses."
+    )
+
+    def validate_message(self, value):
+        message = MessageInput(data=value)
+        message.is_valid(raise_exception=True)
+        return message.validated_data
+
+    def validate_address_column(self, value):
+        if problem := text_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class RetargetInput(JSONInput):
+    statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=Broadcast.Status.values),
+        allow_empty=False,
+        max_length=len(Broadcast.Status.values),
+        help_text=f"The source session's recipients whose broadcast is now in one of these statuses, among "
+        f"{', '.join(RETARGET_STATUSES)} (QUEUED and SENDING are still the source's to send). Statuses never "
+        "move back, so READ is delivered and read, DELIVERED is delivered and not (yet) read: "
+        '["DELIVERED", "READ"] is everyone it reached.',
+    )
+    message = MessageInput(help_text="The new session's message (another template, or the same).")
+    transport = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Another of your transports; the source's by default."
+    )
+    keep_params = serializers.BooleanField(
+        default=True, help_text="Give each recipient the params it had in the source session (e.g. CSV columns)."
+    )
+
+
 class StatsOutput(serializers.Serializer):
     total = serializers.IntegerField()
     queued = serializers.IntegerField()
@@ -129,6 +188,7 @@ class SessionOutput(serializers.ModelSerializer):
             "waiting",
             "idempotency_key",
             "is_test",
+            "retargeted_from",
             "created_at",
             "started_at",
             "completed_at",
@@ -148,8 +208,9 @@ class SessionOutput(serializers.ModelSerializer):
 
 
 class InvalidRecipient(serializers.Serializer):
-    index = serializers.IntegerField()
-    address = serializers.CharField()
+    index = serializers.IntegerField(required=False, help_text="Its place in `recipients` (a JSON body), from 0.")
+    row = serializers.IntegerField(required=False, help_text="Its row in `recipients_csv`; the header is row 1.")
+    address = serializers.CharField(allow_null=True, help_text="The address as given.")
     error = serializers.CharField()
 
 

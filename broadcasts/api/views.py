@@ -1,7 +1,9 @@
 import uuid
 
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -16,8 +18,10 @@ from broadcasts.api.serializers import (
     ErasureOutput,
     ErasureQuery,
     RecipientEraseInput,
+    RetargetInput,
     SessionCreatedOutput,
     SessionCreateQuery,
+    SessionCSVInput,
     SessionInput,
     SessionOutput,
     SessionScheduleInput,
@@ -25,7 +29,10 @@ from broadcasts.api.serializers import (
 )
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list, sessions_stats
+from broadcasts.services.audiences import CSVRecipients
+from broadcasts.services.exports import session_export_csv, session_export_filename
 from broadcasts.services.privacy import recipient_erase
+from broadcasts.services.retarget import session_retarget
 from broadcasts.services.schedule import UNSET, session_reschedule
 from broadcasts.services.sessions import (
     session_cancel,
@@ -62,6 +69,19 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     queryset = Session.objects.none()  # for the schema: ids are UUIDs; real queries are scoped to the app
     filterset_class = SessionFilter
 
+    def initialize_request(self, request, *args, **kwargs):
+        # Only creating a session also takes multipart/form-data (a CSV upload); the action is not set yet here.
+        self._takes_multipart = request.method == "POST" and self.action_map.get("post") == "create"
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_parsers(self):
+        extra = [parsers.MultiPartParser()] if getattr(self, "_takes_multipart", False) else []
+        return [*super().get_parsers(), *extra]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The export answers text/csv itself: an Accept: text/csv is not a 406, and its errors stay JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "broadcasts_csv")
+
     def _session(self, pk):
         session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
         if session is None:
@@ -87,8 +107,11 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         "follow the session. Nothing is stored when anything is invalid, unless `skip_invalid=true`. "
         "With an `Idempotency-Key` the same request answers **200** with the first session. With `send_at` "
         "ahead the session is **SCHEDULED** and starts then; with `send_window` it sends only inside the window "
-        "(docs/sending.md, Scheduling).",
-        request=SessionInput,
+        "(docs/sending.md, Scheduling).\n\n"
+        "As `multipart/form-data` the recipients are a CSV file (`recipients_csv`, UTF-8, `,` or `;` separated): "
+        "the `address_column` (default `phone`) holds the addresses, every other column becomes each "
+        "recipient's params, and a bad row is listed by its row number (the header is row 1).",
+        request={"application/json": SessionInput, "multipart/form-data": SessionCSVInput},
         parameters=[IDEMPOTENCY_KEY, SessionCreateQuery],
         responses={
             202: SessionCreatedOutput,
@@ -97,25 +120,32 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             ),
             **errors(
                 400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body.",
+                when_415="The body is neither application/json nor multipart/form-data.",
                 examples={400: [*ERROR_EXAMPLES[400], examples.NAIVE_SEND_AT, examples.PAST_SEND_AT,
-                                examples.BAD_TIME_ZONE]},
+                                examples.BAD_TIME_ZONE, *examples.CSV_REFUSED]},
             ),
         },
         examples=[
-            examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATED,
-            examples.CREATED_SCHEDULED,
+            examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATE_CSV,
+            examples.CREATED, examples.CREATED_SCHEDULED,
         ],
     )
     def create(self, request):
         query = SessionCreateQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        data = SessionInput(data=request.data)
+        multipart = request.content_type.startswith("multipart/form-data")
+        data = (SessionCSVInput if multipart else SessionInput)(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        recipients = (
+            CSVRecipients(file=fields["recipients_csv"], address_column=fields["address_column"])
+            if multipart else fields["recipients"]
+        )
         created = session_create(
             app=self.app,
-            transport_id=data.validated_data["transport"],
-            message=data.validated_data["message"],
-            recipients=data.validated_data["recipients"],
+            transport_id=fields["transport"],
+            message=fields["message"],
+            recipients=recipients,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             skip_invalid=query.validated_data["skip_invalid"],
             send_at=data.validated_data.get("send_at"),
@@ -173,6 +203,58 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     def broadcasts(self, request, pk=None):
         page = self.paginate_queryset(self.filter_queryset(session_broadcasts(session=self._session(pk))))
         return self.get_paginated_response(BroadcastOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Export a session's broadcasts as CSV",
+        description="One row per recipient, streamed: id, address, params (JSON), status, sent/delivered/read/"
+        "failed times (UTC, ISO 8601), wamid, Meta's error code and title, attempts. A cell that a spreadsheet "
+        "would read as a formula (it starts with `=`, `+`, `-` or `@`) is written with a leading `'`.",
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The CSV (UTF-8), as an attachment.", examples=[examples.EXPORT_CSV]
+            ),
+            **errors(404),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"broadcasts\.csv", url_name="broadcasts-csv")
+    def broadcasts_csv(self, request, pk=None):
+        session = self._session(pk)
+        # The key is the app's: it gave these numbers and reads them in full from /broadcasts too.
+        response = StreamingHttpResponse(
+            session_export_csv(session=session, personal_data=True), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{session_export_filename(session)}"'
+        return response
+
+    @extend_schema(
+        summary="New session from a session's recipients",
+        description="Send another message to the recipients of this session whose broadcast is now in one of "
+        "`statuses` (e.g. `[\"DELIVERED\"]`: delivered, not read): a new session, validated and stored as "
+        "`POST /sessions` does, with `retargeted_from` naming this one. **202** with the new session.",
+        request=RetargetInput,
+        responses={
+            202: SessionCreatedOutput,
+            **errors(
+                400, 404, 413, 415, examples={400: [examples.RETARGET_NOBODY]},
+                when_400="A status that cannot be chosen, no recipient in the chosen statuses, or the new message "
+                "or a recipient is invalid (nothing is stored).",
+            ),
+        },
+        examples=[examples.RETARGET],
+    )
+    @action(detail=True, methods=["post"])
+    def retarget(self, request, pk=None):
+        session = self._session(pk)
+        data = RetargetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        created = session_retarget(
+            session=session, statuses=fields["statuses"], message=fields["message"],
+            transport_id=fields.get("transport"), keep_params=fields["keep_params"],
+        )
+        body = SessionCreatedOutput(created.session).data
+        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Send again what failed",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
+from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
@@ -59,11 +60,12 @@ def session_create(
     app: App,
     transport_id: int,
     message: dict,
-    recipients: list,
+    recipients: list | CSVRecipients,
     idempotency_key: str | None = None,
     skip_invalid: bool = False,
     send_at=None,
     send_window: dict | None = None,
+    retargeted_from: Session | None = None,
 ) -> SessionCreated:
     """Validate the whole request, store the session and its broadcasts, and enqueue after commit.
 
@@ -71,6 +73,8 @@ def session_create(
     recipients (the invalid ones are reported back). The same Idempotency-Key with the same
     body returns the first session; with another body it is a 409. A `send_at` still ahead
     stores it SCHEDULED (the due-sessions check starts it); a `send_window` limits when it sends.
+    `recipients` is a JSON list or an uploaded CSV (its bad rows are reported under `recipients_csv`,
+    by row number).
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise SessionError(f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters.", field="Idempotency-Key")
@@ -96,17 +100,18 @@ def session_create(
     checked_message = message_check(transport=transport, message=message)
     if checked_message.errors:
         raise SessionError(errors={"message": checked_message.errors}, code="invalid_message")
-    checked = recipients_check(
+    checked = _recipients_checked(
         transport=transport, message=message, recipients=recipients, checked_message=checked_message
     )
+    where = "recipients_csv" if isinstance(recipients, CSVRecipients) else "recipients"
     template_errors = template_errors_for_message(checked_message, checked)
     if template_errors:
         raise SessionError(errors={"message": template_errors}, code="template_not_usable")
     if checked.invalid and not skip_invalid:
-        raise SessionError(errors={"recipients": checked.invalid}, code="invalid_recipients")
+        raise SessionError(errors={where: checked.invalid}, code="invalid_recipients")
     if not checked.valid:
         raise SessionError(
-            errors={"recipients": checked.invalid or ["At least one recipient is required."]}, code="invalid_recipients"
+            errors={where: checked.invalid or ["At least one recipient is required."]}, code="invalid_recipients"
         )
     logger.info(
         "transport selected",
@@ -131,6 +136,7 @@ def session_create(
                 idempotency_key=idempotency_key or None,
                 request_fingerprint=fingerprint,
                 stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
+                retargeted_from=retargeted_from,
             )
             _broadcasts_insert(session=session, recipients=checked.valid)
             if not scheduled:
@@ -144,7 +150,24 @@ def session_create(
     return SessionCreated(session=session, invalid=checked.invalid, duplicates=checked.duplicates)
 
 
+def _recipients_checked(
+    *, transport: Transport, message: dict, recipients: list | CSVRecipients, checked_message: MessageChecked
+) -> RecipientsChecked:
+    """`recipients_check` of a JSON list, or the rows of a CSV (each bad one by its row number)."""
+    if not isinstance(recipients, CSVRecipients):
+        return recipients_check(
+            transport=transport, message=message, recipients=recipients, checked_message=checked_message
+        )
+    audience = audience_from_csv(
+        file=recipients.file, transport=transport, message=message, checked_message=checked_message,
+        address_column=recipients.address_column, delimiter=recipients.delimiter,
+    )
+    return RecipientsChecked(valid=audience.valid, invalid=audience.rejected, duplicates=audience.duplicates)
+
+
 def _fingerprint(transport_id, message, recipients, skip_invalid, send_at=None, send_window=None) -> str:
+    if isinstance(recipients, CSVRecipients):
+        recipients = recipients.fingerprint()
     request = [transport_id, message, recipients, skip_invalid]
     if send_at is not None or send_window is not None:  # unscheduled requests keep the fingerprints they had
         request += [send_at.isoformat() if send_at else None, send_window]
@@ -152,7 +175,9 @@ def _fingerprint(transport_id, message, recipients, skip_invalid, send_at=None, 
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _idempotent_replay(*, app: App, key: str, fingerprint: str, recipients: list) -> SessionCreated | None:
+def _idempotent_replay(
+    *, app: App, key: str, fingerprint: str, recipients: list | CSVRecipients
+) -> SessionCreated | None:
     session = Session.objects.select_related("transport").filter(app=app, idempotency_key=key).first()
     if session is None:
         return None
@@ -165,7 +190,7 @@ def _idempotent_replay(*, app: App, key: str, fingerprint: str, recipients: list
     return SessionCreated(session=session, replayed=True, invalid=checked.invalid, duplicates=checked.duplicates)
 
 
-def _recipients_recheck(*, session: Session, recipients: list) -> RecipientsChecked:
+def _recipients_recheck(*, session: Session, recipients: list | CSVRecipients) -> RecipientsChecked:
     """The recipients report the first request got, rebuilt from the same body.
 
     Rebuilt rather than stored, so the rejected numbers are not kept as personal data. The stored
@@ -177,7 +202,7 @@ def _recipients_recheck(*, session: Session, recipients: list) -> RecipientsChec
         template = Template.objects.filter(
             transport=session.transport, name=meta["templateName"], language=language_code(meta.get("language"))
         ).first()
-    return recipients_check(
+    return _recipients_checked(
         transport=session.transport, message=session.message, recipients=recipients,
         checked_message=MessageChecked(template=template),
     )

@@ -1,5 +1,6 @@
 """Everything about a send request is checked before anything is stored."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from broadcasts.services.webhooks.inbound import inbound_windows_open
@@ -7,7 +8,7 @@ from templates.models import Template
 from templates.services import template_parameters_errors, template_usable
 from transports.addresses import AddressError, is_user_id
 from transports.models import Transport
-from transports.validation import address_normalize, recipient_params_check, service_window_applies
+from transports.validation import address_normalize, recipient_params_checker, service_window_applies
 from transports.validation import message_check as transport_message_check
 from transports.whatsapp.payloads import meta_merged
 
@@ -50,31 +51,15 @@ def recipients_check(
     """
     checked = RecipientsChecked()
     seen: set[str] = set()
-    # Free-form text on WhatsApp: only to those inside their 24-hour window (Meta would answer 131047).
-    windows = inbound_windows_open(transport=transport) if service_window_applies(transport, message) else None
-    without_params = recipient_params_check(transport, message, {})  # the same for every such recipient
+    check = recipient_checker(transport=transport, message=message, checked_message=checked_message)
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
-        try:
-            address = address_normalize(transport, raw)
-        except AddressError as error:
-            checked.invalid.append({"index": index, "address": raw, "error": str(error)})
-            continue
-        if windows is not None and address not in windows:
-            checked.invalid.append({"index": index, "address": raw, "error": OUTSIDE_WINDOW})
-            continue
-        if _passcode_to_user_id(checked_message.template, address):
-            checked.invalid.append({"index": index, "address": raw, "error": PASSCODE_NEEDS_NUMBER})
-            continue
-        problems = recipient_params_check(transport, message, params) if params else without_params
-        if not problems and params and checked_message.template:
-            merged = meta_merged(message.get("meta") or {}, params)
-            problems = template_parameters_errors(template=checked_message.template, meta=merged)
-        if problems:
-            checked.invalid.append({"index": index, "address": raw, "error": "; ".join(problems)})
+        address, error = check(raw, params)
+        if error:
+            checked.invalid.append({"index": index, "address": raw, "error": error})
             continue
         if address in seen:
             checked.duplicates += 1
@@ -82,6 +67,36 @@ def recipients_check(
         seen.add(address)
         checked.valid.append((address, params))
     return checked
+
+
+def recipient_checker(
+    *, transport: Transport, message: dict, checked_message: MessageChecked
+) -> Callable[[str, dict], tuple[str, str]]:
+    """A check of one recipient: (raw address, params) → (normalized address, "") or ("", the reason).
+
+    The one rule for every source of recipients (a JSON list, a CSV file, an earlier session).
+    """
+    params_check = recipient_params_checker(transport, message)
+    without_params = params_check({})  # the same for every such recipient
+    template, meta = checked_message.template, message.get("meta") or {}
+    # Free-form text on WhatsApp: only to those inside their 24-hour window (Meta would answer 131047).
+    windows = inbound_windows_open(transport=transport) if service_window_applies(transport, message) else None
+
+    def check(raw: str, params: dict) -> tuple[str, str]:
+        try:
+            address = address_normalize(transport, raw)
+        except AddressError as error:
+            return "", str(error)
+        if windows is not None and address not in windows:
+            return "", OUTSIDE_WINDOW
+        if _passcode_to_user_id(template, address):
+            return "", PASSCODE_NEEDS_NUMBER
+        problems = params_check(params) if params else without_params
+        if not problems and params and template:
+            problems = template_parameters_errors(template=template, meta=meta_merged(meta, params))
+        return (address, "") if not problems else ("", "; ".join(problems))
+
+    return check
 
 
 def template_errors_for_message(checked_message: MessageChecked, recipients_checked: RecipientsChecked) -> list[str]:

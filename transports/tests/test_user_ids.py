@@ -4,9 +4,9 @@ and masks them like numbers; a generic transport does not know them."""
 import pytest
 
 from transports.addresses import AddressError, is_user_id
-from transports.validation import address_normalize
 from transports.models import Transport
 from transports.redaction import phones_masked
+from transports.validation import address_normalize
 from transports.whatsapp.payloads import whatsapp_payload
 from transports.whatsapp.preset import whatsapp_cloud_config
 

@@ -30,7 +30,8 @@ def _operations(schema):
 
 
 def _is_list(path: str, method: str) -> bool:
-    return method == "get" and not path.endswith("}/") and not path.endswith("/schema/")
+    # An export (…/broadcasts.csv) is a file, not a page.
+    return method == "get" and not path.endswith(("}/", "/schema/", ".csv/"))
 
 
 def test_the_schema_carries_the_product_version_and_tags_in_reading_order(schema):
@@ -169,3 +170,20 @@ def test_real_answers_validate_against_the_schema(schema, api, app):
     _check(schema, "/api/v1/sessions/{id}/cancel/", "post", 409, conflict.json())
     with pytest.raises(jsonschema.ValidationError):  # the check can fail: a bare list is no page
         _check(schema, "/api/v1/sessions/", "get", 200, [])
+
+
+def test_creating_a_session_documents_both_bodies_and_the_export_its_csv(schema):
+    create = schema["paths"]["/api/v1/sessions/"]["post"]
+    content = create["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    form = schema["components"]["schemas"][content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(form["required"]) == {"transport", "message", "recipients_csv"}
+    assert form["properties"]["recipients_csv"]["format"] == "binary"
+    assert content["multipart/form-data"]["examples"]
+    export = schema["paths"]["/api/v1/sessions/{id}/broadcasts.csv/"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {"text/csv"}
+    assert export["responses"]["200"]["content"]["text/csv"]["examples"]
+    assert export["responses"]["404"]["content"]["application/json"]
+    retarget = schema["paths"]["/api/v1/sessions/{id}/retarget/"]["post"]
+    assert set(retarget["responses"]) >= {"202", "400", "404"}
+    assert "retargeted_from" in schema["components"]["schemas"]["SessionOutput"]["properties"]

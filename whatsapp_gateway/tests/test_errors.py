@@ -95,8 +95,9 @@ def test_a_missing_object_a_wrong_method_bad_json_and_a_form_body_each_have_thei
     bad_json = api.generic("POST", "/api/v1/sessions", "{not json", content_type="application/json")
     assert bad_json.status_code == 400
     _is_error_body(bad_json.json(), "parse_error", "JSON parse error")
-    form = api.post("/api/v1/sessions", {"transport": "1"})
+    form = api.post("/api/v1/sessions", "transport=1", content_type="application/x-www-form-urlencoded")
     assert form.status_code == 415
+    _is_error_body(form.json(), "unsupported_media_type")
     _is_error_body(form.json(), "unsupported_media_type")
 
 
