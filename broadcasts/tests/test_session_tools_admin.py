@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 
 
 def _staff(*, personal_data: bool) -> Client:

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.tests.conftest import make_session
+from broadcasts.testing import make_session
 from transports.models import Transport
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
