@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "transports",
     "templates.apps.MessageTemplatesConfig",
     "broadcasts",
+    "broadcasts.callbacks",
     "simulator",
 ]
 
@@ -159,6 +160,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "sessions", "description": "Send one message to up to 100,000 recipients and follow every "
          "broadcast: status, attempts, Meta's errors; pause, resume, trigger, cancel."},
         {"name": "privacy", "description": "Erase one person's numbers, parameters and messages."},
+        {"name": "callbacks", "description": "Your endpoints for signed status events, pushed at least once."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -294,6 +296,10 @@ WEBHOOK_RETRY_MAX = env.float("WEBHOOK_RETRY_MAX", default=300.0)
 # A worker processing an event holds it this long before another may take it over.
 WEBHOOK_CLAIM_LEASE_SECONDS = env.float("WEBHOOK_CLAIM_LEASE_SECONDS", default=120.0)
 
+# Callbacks: seconds per POST; backoff (full jitter) from RETRY_BASE s, doubling to 1 h; disabled after failing 3 days.
+CALLBACK_TIMEOUT = env.float("CALLBACK_TIMEOUT", default=10.0)
+CALLBACK_RETRY_BASE = env.float("CALLBACK_RETRY_BASE", default=10.0)
+CALLBACK_GIVE_UP_AFTER = env.float("CALLBACK_GIVE_UP_AFTER", default=3 * 24 * 3600.0)
 # --- Templates ------------------------------------------------------------------------------
 # Seconds between automatic syncs of every transport's templates from its WABA (0 turns it off).
 TEMPLATE_SYNC_INTERVAL = env.float("TEMPLATE_SYNC_INTERVAL", default=900.0)
@@ -356,6 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-sessions": {"task": "broadcasts.tasks.sweep_sessions", "schedule": SWEEPER_INTERVAL},
     "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
     "purge-personal-data": {"task": "broadcasts.tasks.purge_personal_data", "schedule": 3600.0},
+    "deliver-callbacks": {"task": "broadcasts.callbacks.tasks.deliver_due_callbacks", "schedule": 10.0},
 }
 if TEMPLATE_SYNC_INTERVAL:
     CELERY_BEAT_SCHEDULE["sync-templates"] = {
