@@ -7,6 +7,7 @@ from templates.services import template_parameters_errors, template_usable
 from transports import engine
 from transports.models import Transport
 from transports.whatsapp.payloads import meta_merged
+from whatsapp_gateway.api_input import text_problem
 
 
 @dataclass
@@ -21,6 +22,7 @@ class RecipientsChecked:
     valid: list[tuple[str, dict]] = field(default_factory=list)  # (normalized address, params)
     invalid: list[dict] = field(default_factory=list)  # {index, address, error}
     duplicates: int = 0
+    references: dict[str, str] = field(default_factory=dict)  # normalized address -> the integrator's reference
 
 
 def message_check(*, transport: Transport, message: dict) -> MessageChecked:
@@ -50,6 +52,7 @@ def recipients_check(
     without_params = engine.recipient_params_check(transport, message, {})  # the same for every such recipient
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
+        reference, shape_error = _recipient_reference(recipient, shape_error)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
@@ -70,6 +73,8 @@ def recipients_check(
             continue
         seen.add(address)
         checked.valid.append((address, params))
+        if reference:
+            checked.references[address] = reference
     return checked
 
 
@@ -80,7 +85,20 @@ def template_errors_for_message(checked_message: MessageChecked, recipients_chec
     return []
 
 
-_SHAPE_ERROR = 'A recipient is an address string or an object {"address": "...", "params": {...}}.'
+_SHAPE_ERROR = (
+    'A recipient is an address string or an object {"address": "...", "params": {...}, "reference": "..."}.'
+)
+REFERENCE_MAX = 128
+
+
+def _recipient_reference(recipient, shape_error: str) -> tuple[str, str]:
+    """(the recipient's own reference or "", why the shape is wrong or "")."""
+    reference = recipient.get("reference") if isinstance(recipient, dict) and not shape_error else None
+    if reference is None:
+        return "", shape_error
+    if not isinstance(reference, str) or len(reference) > REFERENCE_MAX or text_problem(reference):
+        return "", f'"reference" must be a string of at most {REFERENCE_MAX} characters.'
+    return reference, ""
 
 
 def _recipient_parts(recipient) -> tuple[str | None, dict, str]:
