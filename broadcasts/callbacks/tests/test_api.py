@@ -109,3 +109,15 @@ def test_another_apps_key_sees_and_changes_nothing(api, other_api, created, rece
 
 def test_an_id_that_is_not_ascii_digits_is_a_404(api):
     assert api.get("/api/v1/callbacks/١").status_code == 404
+
+
+def test_the_bruno_flow_on_the_local_stack_pings_the_simulator_which_answers_but_is_no_receiver(
+    api, other_api, sim_transport, simulator
+):
+    # bruno/callbacks/: the simulator's Graph paths are what the local stack's guard allows.
+    answer = api.post("/api/v1/callbacks", {"url": f"{simulator.base_url}/v23.0/gateway-callbacks"}, format="json")
+    assert answer.status_code == 201, answer.json()
+    pinged = api.post(f"/api/v1/callbacks/{answer.json()['id']}/test").json()
+    assert pinged["ok"] is False and 400 <= pinged["status_code"] < 500, pinged  # it answered: the POST went out
+    refused = other_api.post(f"/api/v1/callbacks/{answer.json()['id']}/test")
+    assert (refused.status_code, refused.json()["code"]) == (404, "not_found")
