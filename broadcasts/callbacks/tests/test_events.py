@@ -70,7 +70,7 @@ def types(**filters) -> list[str]:
 
 @pytest.fixture
 def endpoint(app, settings):
-    settings.TRANSPORT_ALLOWED_HOSTS = ["receiver.test"]
+    settings.TRANSPORT_ALLOWED_HOSTS = [*settings.TRANSPORT_ALLOWED_HOSTS, "receiver.test"]
     return callback_create(app=app, url="http://receiver.test/events")[0]
 
 
@@ -151,7 +151,7 @@ def test_pause_and_cancel_are_told(app, transport, endpoint):
 
 
 def test_events_follow_only_the_endpoints_event_list(app, transport, settings):
-    settings.TRANSPORT_ALLOWED_HOSTS = ["receiver.test"]
+    settings.TRANSPORT_ALLOWED_HOSTS = [*settings.TRANSPORT_ALLOWED_HOSTS, "receiver.test"]
     only_failures = callback_create(app=app, url="http://receiver.test/f", events=["broadcast.failed"])[0]
     send_all(make(app, transport, n=2))
     assert CallbackEvent.objects.count() == 0 and not only_failures.deliveries.exists()
@@ -165,7 +165,7 @@ def test_an_inactive_endpoint_gets_nothing(app, transport, endpoint):
 
 
 def test_another_apps_endpoint_never_receives_this_apps_events(app, transport, other_app, other_transport, settings):
-    settings.TRANSPORT_ALLOWED_HOSTS = ["receiver.test"]
+    settings.TRANSPORT_ALLOWED_HOSTS = [*settings.TRANSPORT_ALLOWED_HOSTS, "receiver.test"]
     charlies = callback_create(app=other_app, url="http://receiver.test/charlie")[0]
     alices = callback_create(app=app, url="http://receiver.test/alice")[0]
     send_all(make(app, transport, n=3))
@@ -207,3 +207,18 @@ def test_a_template_status_change_is_told(app, transport, endpoint):
     assert event.data["status"] == "PAUSED" and event.data["previous_status"] == "APPROVED"
     assert event.data["template"] == {"id": template.pk, "name": "order_update", "language": "en_US",
                                       "transport": transport.pk}
+
+
+def test_erasing_a_recipient_deletes_its_callback_events_and_their_pending_deliveries(
+    app, transport, endpoint, other_app, other_transport, settings
+):
+    from broadcasts.services.privacy import recipient_erase
+
+    charlies = callback_create(app=other_app, url="http://receiver.test/charlie")[0]
+    send_all(make(app, transport, n=2))
+    send_all(make(other_app, other_transport, n=1))  # Charlie's own 15550100000
+    erasure = recipient_erase(app=app, address="+15550100000")
+    assert erasure.counts["callback_events"] == 1
+    assert list(CallbackEvent.objects.filter(app=app).values_list("address", flat=True)) == ["15550100001"]
+    assert CallbackDelivery.objects.filter(callback=endpoint).count() == 1
+    assert CallbackDelivery.objects.filter(callback=charlies).count() == 1  # another app's: untouched
