@@ -88,6 +88,7 @@ class CallbackEvent(models.Model):
             models.Index(fields=["broadcast", "sequence"], name="callback_event_bcast_seq_idx"),
             models.Index(fields=["session", "sequence"], name="callback_event_sess_seq_idx"),
             models.Index(fields=["app", "created_at"], name="callback_event_app_time_idx"),
+            models.Index(fields=["created_at"], name="callback_event_time_idx"),
         ]
 
     def __str__(self) -> str:
@@ -138,7 +139,10 @@ class CallbackAttempt(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["callback", "-id"], name="callback_attempt_cb_idx")]
+        indexes = [
+            models.Index(fields=["callback", "-id"], name="callback_attempt_cb_idx"),
+            models.Index(fields=["created_at"], name="callback_attempt_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Attempt {self.pk} ({self.status_code or self.error[:20]})"

@@ -108,6 +108,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['callback', '-id'], name='callback_attempt_cb_idx'),
         ),
         migrations.AddIndex(
+            model_name='callbackattempt',
+            index=models.Index(fields=['created_at'], name='callback_attempt_time_idx'),
+        ),
+        migrations.AddIndex(
             model_name='callbackevent',
             index=models.Index(fields=['broadcast', 'sequence'], name='callback_event_bcast_seq_idx'),
         ),
@@ -118,6 +122,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='callbackevent',
             index=models.Index(fields=['app', 'created_at'], name='callback_event_app_time_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='callbackevent',
+            index=models.Index(fields=['created_at'], name='callback_event_time_idx'),
         ),
         migrations.AddIndex(
             model_name='callbackdelivery',

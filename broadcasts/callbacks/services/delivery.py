@@ -35,6 +35,7 @@ READ_AT_MOST = 4096  # bytes of an answer read: a receiver that streams forever 
 TASK_BUDGET_SECONDS = 30.0  # one task delivers this long, then hands over to a fresh one
 SHORT_WAIT_SECONDS = 60.0  # a retry due sooner is enqueued with its countdown; later ones are the beat's
 RETRY_MAX_SECONDS = 3600.0  # the backoff's ceiling: a receiver back up is tried again within the hour
+PURGE_BATCH = 1000
 P = CallbackDelivery.State.PENDING
 
 
@@ -264,7 +265,9 @@ def callback_events_purge(*, now: datetime | None = None) -> int:
     if not settings.RETENTION_LOG_DAYS:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_LOG_DAYS)
+    # A bounded batch each pass (the beat runs every few seconds), so no pass holds the table for long.
     old = CallbackEvent.objects.filter(created_at__lt=cutoff).exclude(deliveries__state=P)
-    deleted, _ = old.delete()
-    CallbackAttempt.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    _, by_model = CallbackEvent.objects.filter(pk__in=list(old.values_list("pk", flat=True)[:PURGE_BATCH])).delete()
+    attempts = CallbackAttempt.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:PURGE_BATCH]
+    CallbackAttempt.objects.filter(pk__in=list(attempts)).delete()
+    return by_model.get(CallbackEvent._meta.label, 0)

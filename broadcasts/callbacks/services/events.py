@@ -46,9 +46,10 @@ def _iso(value) -> str | None:
 def _callbacks_of_sessions(session_ids: Iterable) -> dict:
     """{session id: [active callbacks of its app]}: one query, empty for apps without callbacks."""
     found = defaultdict(list)
-    rows = Callback.objects.filter(is_active=True, app__sessions__pk__in=list(session_ids)).annotate(
-        session_pk=F("app__sessions__pk")
-    )
+    # filter() before annotate(): one join, so one row per (endpoint, session of the batch), however many sessions.
+    rows = Callback.objects.filter(is_active=True, app__sessions__pk__in=list(session_ids)).only(
+        "id", "app_id", "events"
+    ).annotate(session_pk=F("app__sessions__pk"))
     for callback in rows:
         found[callback.session_pk].append(callback)
     return found
@@ -174,7 +175,7 @@ def inbound_events_record(*, app_id: int, messages: list) -> int:
     callbacks = list(Callback.objects.filter(app_id=app_id, is_active=True))
     if not callbacks:
         return 0
-    contexts = {m.message_id: str((m.payload.get("context") or {}).get("id") or "") for m in messages}
+    contexts = {m.message_id: _context_id(m.payload) for m in messages}
     answered = {
         row["wamid"]: row for row in Broadcast.objects.filter(
             session__app_id=app_id, wamid__in=[wamid for wamid in contexts.values() if wamid]
@@ -203,6 +204,13 @@ def inbound_events_record(*, app_id: int, messages: list) -> int:
         if link:
             sequences[link["id"]] += 1
     return _store(events, lambda event: callbacks)
+
+
+def _context_id(message: dict) -> str:
+    """The wamid a reply answers (Meta's `context.id`), or ""."""
+    context = message.get("context") if isinstance(message, dict) else None
+    wamid = context.get("id") if isinstance(context, dict) else None
+    return wamid[:200] if isinstance(wamid, str) else ""
 
 
 def template_status_events_record(sender, *, transport, changes: list[dict], **kwargs) -> int:

@@ -188,3 +188,19 @@ def test_a_task_stops_after_its_budget_and_says_more_is_due(app, endpoint, recei
     assert len(receiver.requests) == 1
     monkeypatch.setattr(delivery, "TASK_BUDGET_SECONDS", 30.0)
     assert callback_deliver(callback_id=callback.pk) is None and len(receiver.requests) == 3
+
+
+def test_delivered_events_past_the_retention_are_deleted_and_pending_ones_kept(app, endpoint, settings):
+    from broadcasts.callbacks.services.delivery import callback_events_purge
+
+    settings.RETENTION_LOG_DAYS = 7
+    old_delivered, old_pending, recent = record(app, 3)
+    CallbackEvent.objects.filter(pk__in=[old_delivered.pk, old_pending.pk]).update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
+    CallbackDelivery.objects.filter(event__in=[old_delivered, recent]).update(state="DELIVERED")
+    assert callback_events_purge() == 1
+    assert set(CallbackEvent.objects.values_list("pk", flat=True)) == {old_pending.pk, recent.pk}
+    settings.RETENTION_LOG_DAYS = 0  # kept forever
+    CallbackDelivery.objects.update(state="DELIVERED")
+    assert callback_events_purge() == 0 and CallbackEvent.objects.count() == 2
