@@ -76,7 +76,7 @@ _NOT_FOUND = {404: [not_found_example("No such callback.")]}
         description="Where your app's signed events go, and how delivery to each is doing (failures in a row, "
         "the next try, why it was disabled). Secrets are never returned.",
         responses={200: CallbackOutput(many=True), **errors(400, 404)},
-        examples=[OpenApiExample("One endpoint", response_only=True, value=[_CALLBACK])],
+        examples=[OpenApiExample("One endpoint", response_only=True, value=_CALLBACK)],
     ),
     retrieve=extend_schema(
         summary="One callback endpoint",

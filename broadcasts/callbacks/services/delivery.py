@@ -82,12 +82,11 @@ def _url_shown(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
-def _post(callback: Callback, body: bytes, *, signing: Signing, kind: str) -> PostResult:
+def _post(callback: Callback, body: bytes, *, signing: Signing) -> PostResult:
     secrets = {"current": signing.current, "previous": signing.previous}
     headers = {
         "Content-Type": "application/json", "User-Agent": f"WhatsAppGateway/{settings.VERSION}",
         SIGNATURE_HEADER: signature_header(signing=signing, timestamp=int(time.time()), body=body),
-        "X-Gateway-Event-Kind": kind,
     }
     started = time.monotonic()
     try:
@@ -174,7 +173,7 @@ def _deliver_leased(callback_id: int, deadline: float) -> str:
         if not deliveries:
             return "drained"
         payloads = [event_payload(delivery.event) for delivery in deliveries]
-        result = _post(callback, callback_body(payloads), signing=callback_signing(callback=callback), kind="events")
+        result = _post(callback, callback_body(payloads), signing=callback_signing(callback=callback))
         _attempt_record(callback, result, [p["id"] for p in payloads])
         now = timezone.now()
         done = CallbackDelivery.objects.filter(pk__in=[d.pk for d in deliveries])
@@ -245,7 +244,7 @@ def callback_ping(*, callback: Callback) -> CallbackAttempt:
         "app": callback.app_id, "session": None, "broadcast": None, "address": None, "reference": None,
         "sequence": 0, "data": {"callback": callback.pk},
     }
-    result = _post(callback, callback_body([payload]), signing=callback_signing(callback=callback), kind="ping")
+    result = _post(callback, callback_body([payload]), signing=callback_signing(callback=callback))
     return _attempt_record(callback, result, [payload["id"]])
 
 
