@@ -25,7 +25,7 @@ from django.utils import timezone
 from broadcasts.callbacks.models import PING, Callback, CallbackAttempt, CallbackDelivery, CallbackEvent
 from broadcasts.callbacks.services.endpoints import Signing, callback_signing
 from transports.network import UnsafeURLError, URLGuard, guarded_session
-from transports.redaction import redact_text
+from transports.redaction import phones_masked, redact_text
 
 logger = logging.getLogger("gateway.callbacks")
 
@@ -82,7 +82,7 @@ def _url_shown(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
-def _post(callback: Callback, body: bytes, *, signing: Signing) -> PostResult:
+def _post(callback: Callback, body: bytes, *, signing: Signing, addresses: tuple[str, ...] = ()) -> PostResult:
     secrets = {"current": signing.current, "previous": signing.previous}
     headers = {
         "Content-Type": "application/json", "User-Agent": f"WhatsAppGateway/{settings.VERSION}",
@@ -101,7 +101,8 @@ def _post(callback: Callback, body: bytes, *, signing: Signing) -> PostResult:
     except (UnsafeURLError, requests.RequestException, OSError) as error:
         text = redact_text(str(error).replace(callback.url, _url_shown(callback.url)), secrets)
         return PostResult(False, None, _ms(started), "", f"{type(error).__name__}: {text}"[:EXCERPT_CHARS])
-    excerpt = redact_text(raw.decode("utf-8", "replace"), secrets)[:EXCERPT_CHARS]
+    # A receiver may echo what it got: no secret and no full number of the batch in the stored excerpt.
+    excerpt = phones_masked(redact_text(raw.decode("utf-8", "replace"), secrets), addresses)[:EXCERPT_CHARS]
     ok = 200 <= answer.status_code < 300
     return PostResult(ok, answer.status_code, _ms(started), excerpt, "" if ok else f"HTTP {answer.status_code}")
 
@@ -173,7 +174,10 @@ def _deliver_leased(callback_id: int, deadline: float) -> str:
         if not deliveries:
             return "drained"
         payloads = [event_payload(delivery.event) for delivery in deliveries]
-        result = _post(callback, callback_body(payloads), signing=callback_signing(callback=callback))
+        result = _post(
+            callback, callback_body(payloads), signing=callback_signing(callback=callback),
+            addresses=tuple({p["address"] for p in payloads if p["address"]}),
+        )
         _attempt_record(callback, result, [p["id"] for p in payloads])
         now = timezone.now()
         done = CallbackDelivery.objects.filter(pk__in=[d.pk for d in deliveries])

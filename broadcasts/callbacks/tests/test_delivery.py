@@ -99,13 +99,14 @@ def test_a_receiver_that_is_down_holds_every_event_behind_a_backoff_and_loses_no
 
 def test_a_non_2xx_answer_is_a_failure_with_its_status_and_a_truncated_redacted_excerpt(app, endpoint, receiver):
     callback, secret = endpoint
-    receiver.status, receiver.text = 500, f"boom {secret} " + "x" * 2000
+    receiver.status, receiver.text = 500, f"boom {secret} for 15550100001 " + "x" * 2000
     record(app, 1)
     callback_deliver(callback_id=callback.pk)
     row = CallbackDelivery.objects.get()
     assert (row.state, row.last_status_code, row.last_error) == ("PENDING", 500, "HTTP 500")
     assert len(row.last_response_excerpt) <= 500 and secret not in row.last_response_excerpt
     assert "[REDACTED]" in row.last_response_excerpt
+    assert "15550100001" not in row.last_response_excerpt  # the batch's numbers are masked
 
 
 def test_the_backoff_is_exponential_with_full_jitter_and_capped(settings):
