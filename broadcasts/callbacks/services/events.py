@@ -176,10 +176,11 @@ def inbound_events_record(*, app_id: int, messages: list) -> int:
     if not callbacks:
         return 0
     contexts = {m.message_id: _context_id(m.payload) for m in messages}
+    # Locked, as status webhooks lock them: a reply and a status of one broadcast never take one sequence.
     answered = {
-        row["wamid"]: row for row in Broadcast.objects.filter(
+        row["wamid"]: row for row in Broadcast.objects.select_for_update(of=("self",)).filter(
             session__app_id=app_id, wamid__in=[wamid for wamid in contexts.values() if wamid]
-        ).values("id", "session_id", "wamid", "address", "reference")
+        ).order_by("id").values("id", "session_id", "wamid", "address", "reference")
     }
     ids = {m.message_id: uuid.uuid5(INBOUND_NAMESPACE, f"{app_id}:{m.message_id}") for m in messages}
     known = set(CallbackEvent.objects.filter(pk__in=list(ids.values())).values_list("pk", flat=True))
