@@ -177,7 +177,8 @@ def test_another_apps_endpoint_never_receives_this_apps_events(app, transport, o
     assert CallbackDelivery.objects.filter(callback=charlies).count() == 1
 
 
-def test_a_reply_is_linked_to_the_broadcast_it_answers_and_recorded_once(app, transport, endpoint):
+def test_a_reply_is_linked_to_the_broadcast_it_answers_and_recorded_once(app, transport, endpoint, other_app):
+    charlies = callback_create(app=other_app, url="http://receiver.test/charlie")[0]
     session = make(app, transport, n=1)
     [sent] = send_all(session)
     message = {"from": "15550100000", "id": "wamid.IN1", "timestamp": str(T0), "type": "text",
@@ -191,9 +192,11 @@ def test_a_reply_is_linked_to_the_broadcast_it_answers_and_recorded_once(app, tr
         sent.pk, session.pk, "order-0", 2
     )
     assert event.data["text"] == "Yes, deliver it" and event.data["context_id"] == sent.wamid
+    assert not charlies.deliveries.exists()  # another app's endpoint hears nothing of it
 
 
-def test_a_template_status_change_is_told(app, transport, endpoint):
+def test_a_template_status_change_is_told(app, transport, endpoint, other_app):
+    charlies = callback_create(app=other_app, url="http://receiver.test/charlie")[0]
     template = Template.objects.create(
         app=app, transport=transport, meta_id="777", name="order_update", language="en_US", category="UTILITY",
         status=Template.Status.APPROVED,
@@ -207,6 +210,7 @@ def test_a_template_status_change_is_told(app, transport, endpoint):
     assert event.data["status"] == "PAUSED" and event.data["previous_status"] == "APPROVED"
     assert event.data["template"] == {"id": template.pk, "name": "order_update", "language": "en_US",
                                       "transport": transport.pk}
+    assert not charlies.deliveries.exists()
 
 
 def test_erasing_a_recipient_deletes_its_callback_events_and_their_pending_deliveries(
@@ -222,3 +226,18 @@ def test_erasing_a_recipient_deletes_its_callback_events_and_their_pending_deliv
     assert list(CallbackEvent.objects.filter(app=app).values_list("address", flat=True)) == ["15550100001"]
     assert CallbackDelivery.objects.filter(callback=endpoint).count() == 1
     assert CallbackDelivery.objects.filter(callback=charlies).count() == 1  # another app's: untouched
+
+
+def test_a_sync_that_finds_a_status_changed_or_a_template_gone_tells_each(app, transport, endpoint):
+    from templates.services import _store_synced
+
+    kept = Template.objects.create(app=app, transport=transport, meta_id="1", name="a", language="en_US",
+                                   category="UTILITY", status=Template.Status.PENDING)
+    gone = Template.objects.create(app=app, transport=transport, meta_id="2", name="b", language="en_US",
+                                   category="UTILITY", status=Template.Status.APPROVED)
+    _store_synced(transport=transport, remote=[
+        {"id": "1", "name": "a", "language": "en_US", "category": "UTILITY", "status": "APPROVED", "components": []},
+    ])
+    changes = {e.data["template"]["id"]: (e.data["previous_status"], e.data["status"])
+               for e in CallbackEvent.objects.filter(type="template.status_changed")}
+    assert changes == {kept.pk: ("PENDING", "APPROVED"), gone.pk: ("APPROVED", "DELETED")}
