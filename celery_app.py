@@ -1,8 +1,9 @@
 """The Celery app: configured from Django settings (CELERY_ namespace), tasks found in each app.
 
-Sends, webhooks and housekeeping have a queue each, named after CELERY_TASK_DEFAULT_QUEUE (the sends
-queue): `<default>`, `<default>.webhooks`, `<default>.housekeeping`. The stack serves the sends queue with
-worker processes of its own, so a batch never waits behind a burst of webhook events or a template sync.
+Sends, webhooks, housekeeping and callbacks have a queue each, named after CELERY_TASK_DEFAULT_QUEUE (the
+sends queue): `<default>`, `<default>.webhooks`, `<default>.housekeeping`, `<default>.callbacks`. The stack
+serves the sends queue with worker processes of its own, so a batch never waits behind a burst of webhook
+events, a template sync or a slow callback receiver.
 """
 
 import os
@@ -26,9 +27,11 @@ QUEUE_KIND_OF_TASK = {
     "broadcasts.tasks.start_due_sessions": "housekeeping",
     "broadcasts.tasks.purge_personal_data": "housekeeping",
     "templates.tasks.sync_all_templates": "housekeeping",
+    "broadcasts.callbacks.tasks.deliver_callback": "callbacks",
+    "broadcasts.callbacks.tasks.deliver_due_callbacks": "callbacks",
 }
 SEND_QUEUE_KINDS = ("sends",)
-EVENT_QUEUE_KINDS = ("webhooks", "housekeeping")
+EVENT_QUEUE_KINDS = ("webhooks", "housekeeping", "callbacks")
 
 
 def queue_name(kind: str, default_queue: str | None = None) -> str:

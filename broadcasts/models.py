@@ -109,6 +109,10 @@ class Broadcast(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="broadcasts")
     address = models.CharField(max_length=64, help_text="Normalized: E.164 digits for phone transports.")
     params = models.JSONField(default=dict, blank=True)
+    reference = models.CharField(
+        max_length=128, blank=True, default="",
+        help_text="The integrator's own id for this message (e.g. an order number): in every answer and callback.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Retry not before this time.")
@@ -140,6 +144,7 @@ class Broadcast(models.Model):
             models.Index(fields=["session", "status"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["address"]),
+            models.Index(fields=["reference"], name="broadcast_reference_idx", condition=~Q(reference="")),
         ]
 
     def __str__(self) -> str:

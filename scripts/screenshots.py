@@ -84,7 +84,7 @@ class Stack:
         self.spawn("worker", [
             PYTHON, "-m", "celery", "-A", "celery_app", "worker", "--beat", "--schedule", str(self.tmp / "beat"),
             "--loglevel", "INFO", "--pool", "prefork", "--concurrency", "2",
-            "--queues", "screenshots,screenshots.webhooks,screenshots.housekeeping",
+            "--queues", "screenshots,screenshots.webhooks,screenshots.housekeeping,screenshots.callbacks",
         ])
         self.wait_for(f"{self.base}/healthz")
         self.wait_for(f"{self.sim}/_sim/config")

@@ -14,6 +14,8 @@ from templates.requirements import requirements_of
 from templates.rules import template_definition_errors
 from templates.selectors import templates_for_event
 from templates.send_check import send_errors
+from templates.signals import status_change as _status_change
+from templates.signals import status_changes_announce as _status_changes_announce
 from templates.signals import templates_approved
 from transports.graph import graph_request
 from transports.models import Transport
@@ -89,7 +91,7 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
     now = timezone.now()
     existing = {(t.name, t.language): t for t in Template.objects.filter(transport=transport)}
     created = updated = 0
-    seen, unchanged, skipped, approved, recategorised = set(), [], [], [], []
+    seen, unchanged, skipped, approved, recategorised, changes = set(), [], [], [], [], []
     with transaction.atomic():
         for item in remote:
             if reason := _unstorable(item):
@@ -125,6 +127,8 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
                 updated += 1
                 if values["status"] == Template.Status.APPROVED != template.status:
                     approved.append(key)
+                if values["status"] != template.status:
+                    changes.append(_status_change(template, values["status"], values["rejected_reason"]))
             else:
                 unchanged.append(template.pk)
         # Seen at Meta as they are: only the time of the sync moves.
@@ -133,6 +137,8 @@ def _store_synced(*, transport: Transport, remote: list[dict]) -> SyncReport:
         Template.objects.filter(pk__in=vanished).update(
             status=Template.Status.DELETED, deleted_at_meta=now, synced_at=now, updated_at=now
         )
+        changes += [_status_change(t, Template.Status.DELETED) for t in existing.values() if t.pk in vanished]
+        _status_changes_announce(transport=transport, changes=changes)
         _approved_announce(transport=transport, templates=approved)
         templates_recategorised_announce(transport=transport, changes=recategorised)
     for each in skipped:
@@ -370,10 +376,16 @@ def template_events_apply(*, transport: Transport, status_events: list[dict], qu
 def _template_update(*, transport: Transport, value: dict, updates: dict, counts: dict) -> list[tuple[str, str]]:
     """Update the template the event names; returns (name, language) of those it made APPROVED."""
     matching = templates_for_event(transport=transport, value=value)
-    becoming_approved = []
+    becoming_approved, changes = [], []
     if updates.get("status") == Template.Status.APPROVED:
         becoming_approved = list(matching.exclude(status=Template.Status.APPROVED).values_list("name", "language"))
+    if "status" in updates:
+        changes = [
+            _status_change(t, updates["status"], updates.get("rejected_reason", ""))
+            for t in matching.exclude(status=updates["status"]).only("id", "name", "language", "status")
+        ]
     updated = matching.update(**updates, updated_at=timezone.now())
+    _status_changes_announce(transport=transport, changes=changes)
     counts["templates_updated" if updated else "templates_unknown"] += 1
     return becoming_approved
 

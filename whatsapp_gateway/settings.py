@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "transports",
     "templates.apps.MessageTemplatesConfig",
     "broadcasts",
+    "broadcasts.callbacks",
     "simulator",
 ]
 
@@ -159,6 +160,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "sessions", "description": "Send one message to up to 100,000 recipients and follow every "
          "broadcast: status, attempts, Meta's errors; pause, resume, trigger, cancel."},
         {"name": "privacy", "description": "Erase one person's numbers, parameters and messages."},
+        {"name": "callbacks", "description": "Your endpoints for signed status events, pushed at least once."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -311,6 +313,7 @@ CELERY_BEAT_SCHEDULE = {
                            "options": {"expires": SCHEDULE_INTERVAL * 2}},
     "process-webhook-events": {"task": "broadcasts.tasks.process_webhook_events", "schedule": 60.0},
     "purge-personal-data": {"task": "broadcasts.tasks.purge_personal_data", "schedule": 3600.0},
+    "deliver-callbacks": {"task": "broadcasts.callbacks.tasks.deliver_due_callbacks", "schedule": 10.0},
 }
 if TEMPLATE_SYNC_INTERVAL:
     CELERY_BEAT_SCHEDULE["sync-templates"] = {

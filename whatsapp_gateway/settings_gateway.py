@@ -1,4 +1,4 @@
-"""The gateway's own behaviour: sending, webhooks, templates and privacy, read from the environment.
+"""The gateway's own behaviour: sending, webhooks, callbacks, templates and privacy, read from the environment.
 
 Star-imported by whatsapp_gateway/settings.py (after it has read `.env`), so Django sees these as settings
 and the framework's settings stay apart from the product's. `.env.example` lists every variable.
@@ -50,6 +50,11 @@ WEBHOOK_RETRY_BASE = env.float("WEBHOOK_RETRY_BASE", default=2.0)
 WEBHOOK_RETRY_MAX = env.float("WEBHOOK_RETRY_MAX", default=300.0)
 # A worker processing an event holds it this long before another may take it over.
 WEBHOOK_CLAIM_LEASE_SECONDS = env.float("WEBHOOK_CLAIM_LEASE_SECONDS", default=120.0)
+
+# Callbacks: seconds per POST; backoff (full jitter) from RETRY_BASE s, doubling to 1 h; disabled after failing 3 days.
+CALLBACK_TIMEOUT = env.float("CALLBACK_TIMEOUT", default=10.0)
+CALLBACK_RETRY_BASE = env.float("CALLBACK_RETRY_BASE", default=10.0)
+CALLBACK_GIVE_UP_AFTER = env.float("CALLBACK_GIVE_UP_AFTER", default=3 * 24 * 3600.0)
 
 # --- Templates ------------------------------------------------------------------------------
 # Seconds between automatic syncs of every transport's templates from its WABA (0 turns it off).

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("transports.api.urls")),
     path("", include("broadcasts.api.urls")),
     path("", include("templates.api.urls")),
+    path("", include("broadcasts.callbacks.api.urls")),
 ]
 
 urlpatterns = [

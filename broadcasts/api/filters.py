@@ -23,3 +23,4 @@ class SessionFilter(django_filters.FilterSet):
 class BroadcastFilter(django_filters.FilterSet):
     status = StatusFilter(statuses=Broadcast.Status, description="Only broadcasts in this status.")
     error_code = ExactFilter(description="Only broadcasts Meta refused with this error code, e.g. 131026.")
+    reference = ExactFilter(description="Only the broadcast(s) given this reference of yours, e.g. order-1042.")

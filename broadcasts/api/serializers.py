@@ -61,7 +61,8 @@ class SessionInput(JSONInput):
     recipients = serializers.ListField(
         allow_empty=False,
         max_length=settings.MAX_RECIPIENTS_PER_SESSION,
-        help_text='Numbers ("+14155550123") or objects {"address": "...", "params": {...}}; '
+        help_text='Numbers ("+14155550123") or objects {"address": "...", "params": {...}, "reference": "order-1042"} '
+        "(reference: your own id for the message, at most 128 characters, in every answer and callback); "
         f"at most {settings.MAX_RECIPIENTS_PER_SESSION:,} per session.",
         error_messages={
             "max_length": "At most {max_length} recipients per session: split the list into several sessions.",
@@ -230,6 +231,7 @@ class BroadcastOutput(serializers.ModelSerializer):
             "session",
             "address",
             "params",
+            "reference",
             "status",
             "attempts",
             "wamid",

@@ -65,15 +65,16 @@ class DispatchResult:
 REFERENCE_PREFIX = "wg-broadcast:"
 
 
-def broadcast_reference(broadcast_id: int) -> str:
-    return f"{REFERENCE_PREFIX}{broadcast_id}"
+def broadcast_reference(broadcast_id: int, reference: str = "") -> str:
+    """`wg-broadcast:<id>`, then `:<the integrator's reference>` when the recipient has one (Meta echoes it all)."""
+    return f"{REFERENCE_PREFIX}{broadcast_id}" + (f":{reference}" if reference else "")
 
 
 def broadcast_id_of_reference(reference) -> int | None:
     """The broadcast id a provider echoed back, or None when the text is not one of ours."""
     if not isinstance(reference, str) or not reference.startswith(REFERENCE_PREFIX):
         return None
-    digits = reference[len(REFERENCE_PREFIX):]
+    digits = reference[len(REFERENCE_PREFIX):].split(":", 1)[0]
     return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
 
 
@@ -377,7 +378,7 @@ def send_claimed(
     outgoing = [
         engine.Outgoing(
             key=index, address=b.address, params=b.params, send_at=first_slot + index * interval,
-            reference=broadcast_reference(b.pk),
+            reference=broadcast_reference(b.pk, b.reference),
         )
         for index, b in enumerate(broadcasts)
     ]

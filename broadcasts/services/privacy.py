@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from broadcasts.callbacks.models import CallbackEvent
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import broadcast_counts_by_session, stats_from_counts
 from broadcasts.services.transitions import ERASED_NOTE, broadcasts_cancel
@@ -223,6 +224,10 @@ def _erase(*, app: App, who: Identifiers) -> dict[str, int]:
     anonymized = _texts_scrub(broadcasts, {"error_title": numbers}, address="", params={}, updated_at=timezone.now())
     inbound, _ = InboundMessage.objects.filter(Q(wa_id__in=forms) | Q(user_id__in=forms), app=app).delete()
     events = _webhook_events_scrub(app=app, numbers=numbers, wamids=wamids)
+    # Callback events of the number (and their deliveries, pending ones too): never sent after the erasure.
+    callback_events = CallbackEvent.objects.filter(app=app, address__in=forms | numbers).delete()[1].get(
+        CallbackEvent._meta.label, 0
+    )
     return {
         "broadcasts": anonymized,
         "sessions": sessions,
@@ -230,6 +235,7 @@ def _erase(*, app: App, who: Identifiers) -> dict[str, int]:
         "logs": logs,
         "inbound_messages": inbound,
         "webhook_events": events,
+        "callback_events": callback_events,
     }
 
 

@@ -138,7 +138,7 @@ def session_create(
                 stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
                 retargeted_from=retargeted_from,
             )
-            _broadcasts_insert(session=session, recipients=checked.valid)
+            _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
@@ -208,17 +208,21 @@ def _recipients_recheck(*, session: Session, recipients: list | CSVRecipients) -
     )
 
 
-def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]]) -> None:
+def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]], references: dict) -> None:
     if connection.vendor == "postgresql":
-        _broadcasts_copy(session=session, recipients=recipients)
+        _broadcasts_copy(session=session, recipients=recipients, references=references)
         return
-    rows = (Broadcast(session=session, address=address, params=params) for address, params in recipients)
+    rows = (
+        Broadcast(session=session, address=address, params=params, reference=references.get(address, ""))
+        for address, params in recipients
+    )
     Broadcast.objects.bulk_create(rows, batch_size=5000)
 
 
-def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) -> None:
+def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]], references: dict | None = None) -> None:
     """PostgreSQL's COPY: a 100,000-recipient session is stored in about a second instead of many."""
-    given = ["session_id", "address", "params", "status", "updated_at"]
+    references = references or {}
+    given = ["session_id", "address", "params", "reference", "status", "updated_at"]
     # Every other column gets its field's default, so a new field cannot be left NULL by this path.
     defaults = {
         field.column: field.get_default() for field in Broadcast._meta.concrete_fields
@@ -230,7 +234,7 @@ def _broadcasts_copy(*, session: Session, recipients: list[tuple[str, dict]]) ->
         f"COPY {Broadcast._meta.db_table} ({columns}) FROM STDIN"  # noqa: S608 — the model's column names only
     ) as copy:
         for address, params in recipients:
-            copy.write_row((session.pk, address, json.dumps(params), queued, now, *rest))
+            copy.write_row((session.pk, address, json.dumps(params), references.get(address, ""), queued, now, *rest))
 
 
 def session_trigger(*, session: Session, resend_unknown: bool = False) -> int:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from broadcasts.callbacks.services.events import broadcast_events_record, session_events_record
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_failed_reason, session_stats
 from broadcasts.services.errors import TransitionRefused
@@ -169,9 +170,12 @@ def session_move(*, session_id, move: Move, to: str | None = None, **fields) -> 
     """Move the session if its status is one `move` starts from; returns whether it moved."""
     to = to or move.targets[0]
     assert to in move.targets, f"{move.name} cannot end in {to}"
-    moved = Session.objects.filter(pk=session_id, status__in=move.sources).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
+    with transaction.atomic(savepoint=False):  # the callbacks' outbox is written with the move
+        moved = Session.objects.filter(pk=session_id, status__in=move.sources).update(
+            status=to, updated_at=timezone.now(), **fields
+        )
+        if moved:
+            session_events_record(session_ids=[session_id], move=move.name, to=to)
     _logged("session", move, moved, session=str(session_id), to=to)
     return bool(moved)
 
@@ -223,9 +227,13 @@ def session_finish_if_done(*, session_id) -> bool:
 def sessions_stop(*, transport_id: int, reason: str) -> int:
     """Fail the running sessions of a transport that was stopped; returns how many."""
     now = timezone.now()
-    stopped = Session.objects.filter(transport_id=transport_id, status__in=SESSION_STOP.sources).update(
-        status=S.FAILED, error=f"Transport stopped: {reason}", completed_at=now, updated_at=now
-    )
+    with transaction.atomic(savepoint=False):
+        running = Session.objects.select_for_update().filter(transport_id=transport_id, status__in=SESSION_STOP.sources)
+        ids = list(running.values_list("id", flat=True))
+        stopped = Session.objects.filter(pk__in=ids, status__in=SESSION_STOP.sources).update(
+            status=S.FAILED, error=f"Transport stopped: {reason}", completed_at=now, updated_at=now
+        )
+        session_events_record(session_ids=ids, move=SESSION_STOP.name, to=S.FAILED, now=now)
     _logged("session", SESSION_STOP, stopped, transport=transport_id)
     return stopped
 
@@ -258,6 +266,13 @@ def broadcast_move(broadcast: Broadcast, *, move: Move, to: str) -> None:
     """Move one loaded broadcast in memory; `broadcasts_save` writes it."""
     assert broadcast.status in move.sources and to in move.targets, f"{move.name}: {broadcast.status} -> {to}"
     broadcast.status = to
+    broadcast.__dict__.setdefault("_moved_to", []).append(to)  # for the callbacks' events, when it is saved
+
+
+def _moves_taken(broadcasts: list[Broadcast], default: str | None = None) -> list[tuple[int, object, list[str]]]:
+    """(id, session id, statuses each moved to since it was last saved), forgetting them."""
+    fallback = [default] if default else []
+    return [(b.pk, b.session_id, b.__dict__.pop("_moved_to", None) or fallback) for b in broadcasts]
 
 
 def broadcasts_save(broadcasts: list[Broadcast], *, fields: Iterable[str], now) -> None:
@@ -265,12 +280,16 @@ def broadcasts_save(broadcasts: list[Broadcast], *, fields: Iterable[str], now) 
     for broadcast in broadcasts:
         broadcast.updated_at = now
     if broadcasts:
-        Broadcast.objects.bulk_update(broadcasts, sorted({*fields, "updated_at"}), batch_size=1000)
+        with transaction.atomic(savepoint=False):
+            Broadcast.objects.bulk_update(broadcasts, sorted({*fields, "updated_at"}), batch_size=1000)
+            broadcast_events_record(moved=_moves_taken(broadcasts), now=now)
 
 
 def broadcasts_sent_save(sent: list[Broadcast], *, now) -> None:
     """Write the sent broadcasts of a batch: they share every field but their wamid, so one UPDATE and the wamids."""
-    if sent:
+    if not sent:
+        return
+    with transaction.atomic(savepoint=False):
         Broadcast.objects.filter(id__in=[b.pk for b in sent]).update(
             status=B.SENT,
             sent_at=now,
@@ -282,6 +301,7 @@ def broadcasts_sent_save(sent: list[Broadcast], *, now) -> None:
             updated_at=now,
         )
         Broadcast.objects.bulk_update(sent, ["wamid", "message_status"], batch_size=1000)
+        broadcast_events_record(moved=_moves_taken(sent, default=B.SENT), now=now)
 
 
 def broadcasts_cancel(*, broadcasts: QuerySet, note: str = CANCELLED_NOTE, now=None) -> int:

@@ -11,6 +11,7 @@ from transports.models import Transport
 from transports.validation import address_normalize, recipient_params_checker, service_window_applies
 from transports.validation import message_check as transport_message_check
 from transports.whatsapp.payloads import meta_merged
+from whatsapp_gateway.api_input import text_problem
 
 
 @dataclass
@@ -25,6 +26,7 @@ class RecipientsChecked:
     valid: list[tuple[str, dict]] = field(default_factory=list)  # (normalized address, params)
     invalid: list[dict] = field(default_factory=list)  # {index, address, error}
     duplicates: int = 0
+    references: dict[str, str] = field(default_factory=dict)  # normalized address -> the integrator's reference
 
 
 def message_check(*, transport: Transport, message: dict) -> MessageChecked:
@@ -54,6 +56,7 @@ def recipients_check(
     check = recipient_checker(transport=transport, message=message, checked_message=checked_message)
     for index, recipient in enumerate(recipients):
         raw, params, shape_error = _recipient_parts(recipient)
+        reference, shape_error = _recipient_reference(recipient, shape_error)
         if shape_error:
             checked.invalid.append({"index": index, "address": raw, "error": shape_error})
             continue
@@ -66,6 +69,8 @@ def recipients_check(
             continue
         seen.add(address)
         checked.valid.append((address, params))
+        if reference:
+            checked.references[address] = reference
     return checked
 
 
@@ -119,7 +124,20 @@ def _passcode_to_user_id(template: Template | None, address: str) -> bool:
     return bool(template and template.category == Template.Category.AUTHENTICATION and is_user_id(address))
 
 
-_SHAPE_ERROR = 'A recipient is an address string or an object {"address": "...", "params": {...}}.'
+_SHAPE_ERROR = (
+    'A recipient is an address string or an object {"address": "...", "params": {...}, "reference": "..."}.'
+)
+REFERENCE_MAX = 128
+
+
+def _recipient_reference(recipient, shape_error: str) -> tuple[str, str]:
+    """(the recipient's own reference or "", why the shape is wrong or "")."""
+    reference = recipient.get("reference") if isinstance(recipient, dict) and not shape_error else None
+    if reference is None:
+        return "", shape_error
+    if not isinstance(reference, str) or len(reference) > REFERENCE_MAX or text_problem(reference):
+        return "", f'"reference" must be a string of at most {REFERENCE_MAX} characters.'
+    return reference, ""
 
 
 def _recipient_parts(recipient) -> tuple[str | None, dict, str]:

@@ -223,6 +223,7 @@ def test_erasure_by_any_format_leaves_no_trace_of_the_number(transport, written)
     assert rows_mentioning("Person 0") == []  # the name Meta sent along with the number
     assert erasure.counts == {
         "broadcasts": 1, "sessions": 0, "cancelled": 0, "logs": 2, "inbound_messages": 1, "webhook_events": 1,
+        "callback_events": 0,
     }
     # Bob is untouched, and the stats still add up.
     assert Broadcast.objects.filter(address=BOB).count() == 1
@@ -374,6 +375,7 @@ def test_erasure_leaves_another_recipient_whose_number_shares_its_digits_untouch
     assert response.status_code == 200, response.content
     assert response.json()["counts"] == {
         "broadcasts": 1, "sessions": 0, "cancelled": 0, "logs": 2, "inbound_messages": 1, "webhook_events": 1,
+        "callback_events": 0,
     }
     assert _rows_of(transport, CAROL) == carol
     assert not Broadcast.objects.filter(address=ALICE).exists()
@@ -441,6 +443,7 @@ def test_a_dry_run_changes_nothing_and_reports_the_counts_of_the_real_run(api, t
     assert dry.json()["counts"] == real.json()["counts"]
     assert real.json()["counts"] == {
         "broadcasts": 2, "sessions": 1, "cancelled": 2, "logs": 4, "inbound_messages": 2, "webhook_events": 2,
+        "callback_events": 0,
     }
 
 

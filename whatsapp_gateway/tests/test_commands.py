@@ -132,7 +132,8 @@ def test_sends_webhooks_and_housekeeping_each_go_to_a_queue_of_their_own(setting
         name: celery_app.amqp.router.route({}, name)["queue"].name
         for name in ("broadcasts.tasks.dispatch_session", "broadcasts.tasks.process_webhook_events",
                      "broadcasts.tasks.sweep_sessions", "broadcasts.tasks.purge_personal_data",
-                     "templates.tasks.sync_all_templates")
+                     "templates.tasks.sync_all_templates", "broadcasts.callbacks.tasks.deliver_callback",
+                     "broadcasts.callbacks.tasks.deliver_due_callbacks")
     }
     assert routes == {
         "broadcasts.tasks.dispatch_session": default,
@@ -140,8 +141,12 @@ def test_sends_webhooks_and_housekeeping_each_go_to_a_queue_of_their_own(setting
         "broadcasts.tasks.sweep_sessions": f"{default}.housekeeping",
         "broadcasts.tasks.purge_personal_data": f"{default}.housekeeping",
         "templates.tasks.sync_all_templates": f"{default}.housekeeping",
+        "broadcasts.callbacks.tasks.deliver_callback": f"{default}.callbacks",
+        "broadcasts.callbacks.tasks.deliver_due_callbacks": f"{default}.callbacks",
     }
-    assert queue_names(default_queue="gateway") == ["gateway", "gateway.webhooks", "gateway.housekeeping"]
+    assert queue_names(default_queue="gateway") == [
+        "gateway", "gateway.webhooks", "gateway.housekeeping", "gateway.callbacks"
+    ]
 
 
 def test_the_stack_runs_a_sends_worker_and_an_events_worker_with_beat_and_tells_each_process_the_simulator():
@@ -152,7 +157,8 @@ def test_the_stack_runs_a_sends_worker_and_an_events_worker_with_beat_and_tells_
     assert set(commands) == {"web", "worker", "events-worker", "simulator"}
     sends, events = commands["worker"], commands["events-worker"]
     assert sends[sends.index("--queues") + 1] == "gateway" and "--beat" not in sends
-    assert events[events.index("--queues") + 1] == "gateway.webhooks,gateway.housekeeping" and "--beat" in events
+    assert events[events.index("--queues") + 1] == "gateway.webhooks,gateway.housekeeping,gateway.callbacks"
+    assert "--beat" in events
     assert commands["web"][-1] == "127.0.0.1:8100"
     assert commands["simulator"][-2:] == ["--callback-url", "http://127.0.0.1:8100/webhooks/whatsapp/7"]
     env = stack_env(options)

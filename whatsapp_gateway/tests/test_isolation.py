@@ -9,6 +9,7 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from broadcasts.callbacks.models import Callback
 from broadcasts.models import Broadcast, Session
 from templates.models import Template
 from transports.models import Transport
@@ -50,12 +51,17 @@ def _alice_template(app) -> dict:
     return {"id": template.pk}
 
 
+def _alice_callback(app) -> dict:
+    return {"id": Callback.objects.create(app=app, url="https://alice.example.com/events").pk}
+
+
 # Path prefix → function creating one of Alice's objects and returning the path parameters.
 OWNED_OBJECTS = {
     "/api/v1/transports/": _alice_transport,
     "/api/v1/sessions/": _alice_session,
     "/api/v1/broadcasts/": _alice_broadcast_id,
     "/api/v1/templates/": _alice_template,
+    "/api/v1/callbacks/": _alice_callback,
 }
 
 
@@ -65,6 +71,7 @@ def _alices_data(app) -> list:
         list(Session.objects.filter(app=app).values_list("id", "status", "updated_at")),
         list(Broadcast.objects.filter(session__app=app).values_list("id", "status", "attempts", "updated_at")),
         list(Template.objects.filter(app=app).values_list("id", "status", "updated_at")),
+        list(Callback.objects.filter(app=app).values_list("id", "url", "is_active", "encrypted_secret", "updated_at")),
     ]
 
 

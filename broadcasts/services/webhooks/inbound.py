@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from broadcasts.callbacks.services.events import inbound_events_record
 from broadcasts.models import InboundMessage
 from broadcasts.services.webhooks.payload import meta_time
 from transports.addresses import is_user_id
@@ -47,6 +48,7 @@ def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict
         ))
         logger.info("inbound %s message from %s", rows[-1].type, mask_phone(rows[-1].wa_id))
     InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    inbound_events_record(app_id=transport.app_id, messages=rows)  # in the webhook's transaction
     return len(rows)
 
 

@@ -1,0 +1,1 @@
+"""Callback services: endpoints (endpoints.py), the outbox (events.py), signing and delivery (delivery.py)."""
