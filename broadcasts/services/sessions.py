@@ -280,8 +280,12 @@ def session_pause(*, session: Session) -> Session:
 def session_resume(*, session: Session) -> Session:
     """Let a paused session send again, from where it stopped (paused by an operator or for its template)."""
     with session_locked(session_id=session.pk, move=SESSION_RESUME):
-        session_move(session_id=session.pk, move=SESSION_RESUME, pause_reason=Session.PauseReason.NONE, error="")
-        transaction.on_commit(lambda: enqueue_dispatch(session))
+        ahead = session.send_at is not None and session.send_at > timezone.now()
+        to = Session.Status.SCHEDULED if ahead else Session.Status.PENDING
+        session_move(session_id=session.pk, move=SESSION_RESUME, to=to, pause_reason=Session.PauseReason.NONE,
+                     error="")
+        if not ahead:  # a scheduled one waits for the due-sessions check
+            transaction.on_commit(lambda: enqueue_dispatch(session))
     session.refresh_from_db()
     return session
 

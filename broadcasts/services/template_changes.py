@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 
 from broadcasts.models import Session
-from broadcasts.services.transitions import RUNNING, SESSION_RECATEGORISED, session_move
+from broadcasts.services.transitions import SESSION_RECATEGORISED, session_move
 from templates.models import Template, TemplateCategoryChange
 from templates.services import language_code
 from transports.models import Transport
@@ -14,7 +14,7 @@ logger = logging.getLogger("gateway.sessions")
 
 
 def sessions_hold_for_recategorised(*, transport: Transport, changes: list[TemplateCategoryChange], **_) -> int:
-    """Pause the running sessions whose template Meta moved to MARKETING; returns how many.
+    """Pause the scheduled and running sessions whose template Meta moved to MARKETING; returns how many.
 
     Marketing templates cost more and count toward Meta's per-user marketing limit, so an operator
     confirms (resumes) or cancels. Connected to templates_recategorised; TEMPLATE_RECATEGORISED_PAUSES
@@ -29,7 +29,7 @@ def sessions_hold_for_recategorised(*, transport: Transport, changes: list[Templ
     names = {name for name, _ in to_marketing}
     held = 0
     running = Session.objects.filter(
-        transport=transport, status__in=RUNNING, message__meta__templateName__in=names
+        transport=transport, status__in=SESSION_RECATEGORISED.sources, message__meta__templateName__in=names
     ).only("pk", "message")
     for session in running:
         meta = (session.message or {}).get("meta") or {}

@@ -64,13 +64,13 @@ SESSION_HOLD = Move(
     "hold", RUNNING, (S.PAUSED,), "a worker, when Meta paused or disabled the session's template (132015, 132016)"
 )
 SESSION_RECATEGORISED = Move(
-    "hold for category", RUNNING, (S.PAUSED,),
+    "hold for category", (*RUNNING, S.SCHEDULED), (S.PAUSED,),
     "a webhook or a sync, when Meta moved the session's template to MARKETING",
 )
 SESSION_RESUME = Move(
     "resume",
     (S.PAUSED,),
-    (S.PENDING,),
+    (S.PENDING, S.SCHEDULED),  # SCHEDULED: paused before its send_at, which is still ahead
     "the API or the admin",
     ("session_not_paused", "Only a paused session can be resumed; this one is {status}."),
 )

@@ -3,9 +3,11 @@
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session, WebhookEvent
 from broadcasts.services.sessions import session_resume
@@ -141,3 +143,20 @@ def test_the_api_and_the_admin_show_the_history(transport, api, other_api, admin
     assert other_api.get(f"/api/v1/templates/{template.pk}").status_code == 404
     page = admin_client.get(f"/admin/message_templates/template/{template.pk}/change/")
     assert page.status_code == 200 and b"Category changes by Meta" in page.content
+
+
+def test_a_scheduled_session_pauses_too_and_resumes_to_its_schedule(transport, django_capture_on_commit_callbacks):
+    template = Template.objects.get(transport=transport, name="hello_world", language="en_US")
+    session = running_session(transport)
+    send_at = timezone.now() + timedelta(hours=2)
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.SCHEDULED, send_at=send_at)
+
+    process(category_webhook(transport, template, "MARKETING"), django_capture_on_commit_callbacks)
+
+    session.refresh_from_db()
+    assert (session.status, session.pause_reason) == ("PAUSED", "category")
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        session_resume(session=session)
+    session.refresh_from_db()
+    assert (session.status, session.send_at) == ("SCHEDULED", send_at)  # still starts at its time
+    assert enqueued == []
