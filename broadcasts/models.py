@@ -40,6 +40,7 @@ class Session(models.Model):
         OPERATOR = "operator", "By an operator"
         TEMPLATE = "template", "Meta paused or disabled its template"
         CATEGORY = "category", "Meta moved its template to MARKETING"
+        HEALTH = "health", "Meta's health status of its number or template is BLOCKED"
 
     pause_reason = models.CharField(
         max_length=10, choices=PauseReason.choices, blank=True, default=PauseReason.NONE,

@@ -86,6 +86,10 @@ class SimulatorConfig:
     # Meta's customer-service window: free-form (non-template) sends only to users who wrote to the number in
     # the last `service_window_hours`; others answer 131047. Off by default so ad-hoc tests can send text.
     service_window: bool = False
+    # Meta's health status per node id (a phone number id, a template id, the WABA id):
+    # {"can_send_message": "LIMITED" | "BLOCKED", "errors": [{"error_code", "error_description", "possible_solution"}]}.
+    # Nodes not listed are AVAILABLE.
+    health: dict[str, dict] = field(default_factory=dict)
     service_window_hours: float = 24.0
 
     # --- media
@@ -204,6 +208,13 @@ def _coerce(name: str, value: Any) -> Any:
         return {status: float(delay) for status, delay in value.items()}
     if name == "media_failure_mode" and value not in ("sync", "async"):
         raise ValueError("media_failure_mode is 'sync' or 'async'")
+    if name == "health":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, dict) and v.get("can_send_message") in ("AVAILABLE", "LIMITED", "BLOCKED")
+            for v in value.values()
+        ):
+            raise ValueError('health maps node ids to {"can_send_message": "AVAILABLE" | "LIMITED" | "BLOCKED", …}')
+        return {str(key): dict(v) for key, v in value.items()}
     if name == "service_window" and not isinstance(value, bool):
         raise ValueError("service_window must be true or false")
     if name in ("seed", "callback_url") and value is None:

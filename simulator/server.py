@@ -170,6 +170,8 @@ async def get_object(request: web.Request) -> web.Response:
     """GET /{version}/{id}: an uploaded media's metadata or a template, like Graph's node read."""
     state = authorize(request)
     object_id = request.match_info["object_id"]
+    if "health_status" in request.query.get("fields", "").split(","):
+        return json_response(state.health_status(object_id))
     if object_id in state.media:
         media = state.media[object_id]
         url = str(request.url.with_path(f"/_sim/media/{object_id}").with_query({}))

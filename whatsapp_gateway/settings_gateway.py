@@ -39,6 +39,8 @@ SWEEPER_INTERVAL = env.float("SWEEPER_INTERVAL", default=15.0)
 SWEEPER_STALE_AFTER = env.float("SWEEPER_STALE_AFTER", default=60.0)
 # Seconds between due-sessions checks (beat): how late at most a session starts after its send_at or window.
 SCHEDULE_INTERVAL = env.float("SCHEDULE_INTERVAL", default=5.0)
+# Seconds a phone number's or template's health status from Meta is reused before asking again (0: never ask).
+HEALTH_CHECK_SECONDS = env.float("HEALTH_CHECK_SECONDS", default=60.0)
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Largest webhook body accepted from Meta, in bytes.

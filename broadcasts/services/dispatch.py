@@ -26,6 +26,7 @@ from broadcasts.services.pacing import (
     pace_reserve,
     pace_throttled,
 )
+from broadcasts.services.preflight import session_hold_for_health
 from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
 from broadcasts.services.schedule import session_wait_for_window
 from broadcasts.services.sessions import session_hold_for_template
@@ -112,6 +113,8 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     if session_wait_for_window(session=session, now=timezone.now()):
         # Outside its send window nothing is claimed; the due-sessions check wakes it when the window opens.
         return DispatchResult(countdown=None)
+    if session_hold_for_health(session=session):
+        return DispatchResult(countdown=None)  # Meta says its number or template cannot send: an operator resumes
     session_start(session=session)
 
     backlog = pace_backlog(transport_id=transport.pk)

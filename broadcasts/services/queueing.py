@@ -16,6 +16,7 @@ from transports.models import Transport
 
 sessions_logger = logging.getLogger("gateway.sessions")
 webhooks_logger = logging.getLogger("gateway.webhooks")
+callbacks_logger = logging.getLogger("gateway.callbacks")
 
 
 def enqueue_dispatch(session: Session) -> None:
@@ -50,3 +51,15 @@ def enqueue_webhook_event(event_id: int) -> None:
         process_webhook_events.delay(event_id)
     except Exception:  # noqa: BLE001 — the event is stored; the periodic pass processes it when the broker is back
         webhooks_logger.warning("could not enqueue webhook event %s; the periodic pass will pick it up", event_id)
+
+
+def enqueue_callback_delivery(callback_id: int, countdown: float = 0.0) -> None:
+    """Publish the delivery of one endpoint's pending events; a broker that is down is logged, and the beat's
+    pass (deliver_due_callbacks) catches up."""
+    from broadcasts.callbacks.tasks import deliver_callback
+
+    try:
+        deliver_callback.apply_async((callback_id,), countdown=countdown or None)
+    except Exception:  # noqa: BLE001 — kombu raises OperationalError or OSError
+        callbacks_logger.warning("could not enqueue a callback delivery", extra={"callback": callback_id},
+                                 exc_info=True)

@@ -61,7 +61,8 @@ SESSION_PAUSE = Move(
     ("session_not_running", "Only a running session can be paused; this one is {status}."),
 )
 SESSION_HOLD = Move(
-    "hold", RUNNING, (S.PAUSED,), "a worker, when Meta paused or disabled the session's template (132015, 132016)"
+    "hold", RUNNING, (S.PAUSED,),
+    "a worker, when Meta paused or disabled the session's template (132015, 132016) or its health is BLOCKED",
 )
 SESSION_RECATEGORISED = Move(
     "hold for category", (*RUNNING, S.SCHEDULED), (S.PAUSED,),

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from broadcasts.callbacks.models import PING, Callback, CallbackAttempt, CallbackDelivery, CallbackEvent
 from broadcasts.callbacks.services.endpoints import Signing, callback_signing
+from broadcasts.services import queueing
 from transports.network import UnsafeURLError, URLGuard, guarded_session
 from transports.redaction import phones_masked, redact_text
 
@@ -256,10 +257,8 @@ def deliveries_redeliver(*, deliveries) -> int:
     """Send these deliveries again (delivered or given up); their endpoints are woken up. Returns how many."""
     rows = list(deliveries.values_list("pk", "callback_id"))
     changed = CallbackDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(state=P, next_attempt_at=None)
-    from broadcasts.callbacks.tasks import deliver_callback_enqueue
-
     for callback_id in sorted({cid for _, cid in rows}):
-        deliver_callback_enqueue(callback_id)
+        queueing.enqueue_callback_delivery(callback_id)
     return changed
 
 

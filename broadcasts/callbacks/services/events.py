@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from broadcasts.callbacks.models import Callback, CallbackDelivery, CallbackEvent
 from broadcasts.models import Broadcast, Session
+from broadcasts.services import queueing
 
 # (move name, status it ended in) -> event type: resume and trigger tell nothing new (the broadcasts do).
 SESSION_EVENT_TYPES = {
@@ -75,10 +76,8 @@ def _store(events: list[CallbackEvent], callbacks_of: dict) -> int:
 
 
 def _enqueue(endpoint_ids: list[int]) -> None:
-    from broadcasts.callbacks.tasks import deliver_callback_enqueue
-
     for endpoint_id in endpoint_ids:
-        deliver_callback_enqueue(endpoint_id)
+        queueing.enqueue_callback_delivery(endpoint_id)
 
 
 def _next_sequences(field: str, ids: Iterable) -> dict:

@@ -14,8 +14,8 @@ def receiver(settings):
 @pytest.fixture
 def inline_delivery(monkeypatch):
     """Deliver at once in the test's process instead of through the broker; the list holds endpoint ids."""
-    from broadcasts.callbacks import tasks
     from broadcasts.callbacks.services.delivery import callback_deliver
+    from broadcasts.services import queueing
 
     calls: list[int] = []
 
@@ -23,5 +23,5 @@ def inline_delivery(monkeypatch):
         calls.append(callback_id)
         callback_deliver(callback_id=callback_id)
 
-    monkeypatch.setattr(tasks, "deliver_callback_enqueue", deliver)
+    monkeypatch.setattr(queueing, "enqueue_callback_delivery", deliver)
     return calls

@@ -76,10 +76,12 @@ def endpoint(app, settings):
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    from broadcasts.callbacks import tasks
+    from broadcasts.services import queueing
 
     woken: list[int] = []
-    monkeypatch.setattr(tasks, "deliver_callback_enqueue", lambda callback_id, countdown=0.0: woken.append(callback_id))
+    monkeypatch.setattr(
+        queueing, "enqueue_callback_delivery", lambda callback_id, countdown=0.0: woken.append(callback_id)
+    )
     return woken
 
 
