@@ -208,7 +208,11 @@ def _recipients_recheck(*, session: Session, recipients: list | CSVRecipients) -
     )
 
 
-def _broadcasts_insert(*, session: Session, recipients: list[tuple[str, dict]], references: dict) -> None:
+def _broadcasts_insert(
+    *, session: Session, recipients: list[tuple[str, dict]], references: dict | None = None
+) -> None:
+    """Store one QUEUED broadcast per recipient; `references` maps an address to its integrator's reference."""
+    references = references or {}
     if connection.vendor == "postgresql":
         _broadcasts_copy(session=session, recipients=recipients, references=references)
         return

@@ -19,6 +19,7 @@ def one_of_each(app):
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
+    from broadcasts.callbacks.models import Callback, CallbackAttempt, CallbackDelivery, CallbackEvent
     from broadcasts.models import BroadcastLog, Erasure, InboundMessage, WebhookEvent
     from broadcasts.testing import make_session
     from templates.models import Template
@@ -36,6 +37,11 @@ def one_of_each(app):
     InboundMessage.objects.create(transport=transport, app=app, wa_id="15550100001", message_id="wamid.IN",
                                   type="text", text="Hello", timestamp=timezone.now())
     Erasure.objects.create(app=app, requested_by="API", counts={"broadcasts": 1})
+    callback = Callback.objects.create(app=app, url="https://hooks.example.com/wa", events=["broadcast.read"])
+    event = CallbackEvent.objects.create(app=app, type="broadcast.read", session=session, broadcast=broadcast,
+                                         address=broadcast.address, sequence=1, data={"status": "READ"})
+    CallbackDelivery.objects.create(event=event, callback=callback, attempts=1, last_status_code=500)
+    CallbackAttempt.objects.create(callback=callback, events=1, event_ids=[str(event.pk)], status_code=500)
     Group.objects.create(name="operators")
     where = {"ip_address": "203.0.113.7", "username": "ops", "user_agent": "pytest", "path_info": "/admin/login/"}
     AccessAttempt.objects.create(**where, get_data="", post_data="", http_accept="*/*", failures_since_start=1)
