@@ -21,7 +21,7 @@ from transports.network import UnsafeURLError, URLGuard, header_problem
 from transports.providers import BUILDERS, failure_classify, failure_policy, payload_builder
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import secrets_decrypt, transport_secrets
-from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
+from transports.sender import PreparedRequest, RawAnswer, Reserve, config_hash, send_prepared_stream
 
 __all__ = [
     "AddressError", "Outgoing", "SendResult", "address_normalize", "message_check", "recipient_params_check",
@@ -265,11 +265,14 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
     )
 
 
-def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Iterator[list[SendResult]]:
+def send_batch_stream(
+    transport, message: dict, outgoing: list[Outgoing], *, reserve: Reserve | None = None
+) -> Iterator[list[SendResult]]:
     """Send `message` to every Outgoing, yielding results as they are known (keys say whose).
 
     Messages that cannot be sent (a render or URL problem) come first, then each chunk of
-    answers as it arrives. Never raises for one message's failure.
+    answers as it arrives. Never raises for one message's failure. `reserve(count)` →
+    (first slot, rate) gives new slots to requests that missed theirs (see sender.py).
     """
     config = _config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
@@ -300,7 +303,7 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
         yield refused
     answers = send_prepared_stream(
         prepared, session_key=(transport.pk, config_hash(config)), concurrency=int(config["concurrency"]),
-        timeouts=config["timeouts"],
+        timeouts=config["timeouts"], reserve=reserve,
     )
     for chunk in answers:
         results = []

@@ -91,12 +91,17 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         "sending batch",
         extra={"session": str(session.pk), "transport": transport.pk, "batch": len(claimed)},
     )
-    first_slot, rate = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
+    def reserve(count: int) -> tuple[float, float]:
+        return pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=count)
+
+    first_slot, rate = reserve(len(claimed))
     metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
     # Recorded as the answers arrive, in small bulk writes: a crash strands only what is on the wire.
+    # A request that misses its slot (a stalled worker) takes a new one from the shared schedule.
     auth_failure = None
     for outcomes in send_claimed(
-        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot, rate=rate
+        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot, rate=rate,
+        reserve=reserve,
     ):
         auth_failure = outcomes_record(
             session=session, transport=transport, outcomes=outcomes, task_id=task_id, probe=probe

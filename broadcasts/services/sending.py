@@ -1,7 +1,7 @@
 """Hand a claimed batch to the transport engine and shape its answers for recording."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -78,13 +78,14 @@ class SendOutcome:
 
 
 def send_claimed(
-    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float, rate: float | None = None
+    *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float, rate: float | None = None,
+    reserve: Callable[[int], tuple[float, float]] | None = None,
 ) -> Iterator[list[SendOutcome]]:
     """Send the batch with many requests in flight, yielding outcomes as answers arrive.
 
-    Request i leaves no earlier than its rate-limit slot, `rate` (default: the transport's) apart.
-    The caller records each chunk before the next, so a crash leaves only the requests still on the
-    wire without an outcome.
+    Request i leaves at its rate-limit slot, `rate` (default: the transport's) apart; one that
+    missed its slot takes a new one from `reserve(count)` → (first, rate). The caller records each
+    chunk before the next, so a crash leaves only the requests still on the wire without an outcome.
     """
     interval = 1.0 / (rate or transport.rate_limit)
     outgoing = [
@@ -94,7 +95,7 @@ def send_claimed(
         )
         for index, b in enumerate(broadcasts)
     ]
-    for results in engine.send_batch_stream(transport, message, outgoing):
+    for results in engine.send_batch_stream(transport, message, outgoing, reserve=reserve):
         outcomes = [SendOutcome(broadcast=broadcasts[result.key], result=result) for result in results]
         for outcome in outcomes:
             _attempt_log(transport, outcome)
