@@ -9,11 +9,11 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
@@ -25,7 +25,7 @@ from broadcasts.services.pacing import (
     pace_reserve,
     pace_throttled,
 )
-from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, retry_decide
+from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, RetryDecision, retry_decide
 from broadcasts.services.sending import SendOutcome, send_claimed
 from broadcasts.services.sessions import session_hold_for_template
 from broadcasts.services.sweeper import LOST_AGAIN, sent_twice_record
@@ -49,6 +49,7 @@ from whatsapp_gateway import metrics
 logger = logging.getLogger("gateway.dispatch")
 # Meta asks to wait at least 24 hours after its per-user marketing limit before trying that recipient again.
 NEXT_DAY_SECONDS = 24 * 3600
+NO_DECISION = RetryDecision(retry=False)
 
 
 
@@ -170,9 +171,11 @@ def outcomes_record(
     throttled = False
     changed, logs = [], []
     next_days_used = _next_day_retries(outcomes)
+    retry_window = transport.retry_window
+    first_attempts = _first_attempts(outcomes, max_attempts=max_attempts) if retry_window else {}
     tally = {"sent": 0, "retrying": 0, "failed": 0, "held": 0, "unknown": 0}
     for outcome in outcomes:
-        broadcast = outcome.broadcast
+        broadcast, decision = outcome.broadcast, NO_DECISION
         broadcast.claimed_at = None
         broadcast.updated_at = now
         if outcome.ok:
@@ -219,7 +222,8 @@ def outcomes_record(
                     retry_after = max(retry_after or 0.0, circuit.wait(time.time()))
                 decision = retry_decide(
                     category=outcome.category, attempts=broadcast.attempts, max_attempts=max_attempts,
-                    retry_after=retry_after,
+                    retry_after=retry_after, first_attempt_at=first_attempts.get(broadcast.pk),
+                    retry_window=retry_window, now=now,
                 )
                 if decision.retry:
                     broadcast_move(broadcast, move=SEND_OUTCOME, to=Broadcast.Status.QUEUED)
@@ -234,6 +238,8 @@ def outcomes_record(
                                     max_attempts=max_attempts)
         changed.append(broadcast)
         logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
+        if not outcome.ok and broadcast.status == Broadcast.Status.FAILED and decision.reason:
+            logs[-1].message = f"{logs[-1].message} - {decision.reason}"[:1000]
 
     sent = [b for b in changed if b.status == Broadcast.Status.SENT]
     with transaction.atomic():
@@ -284,6 +290,20 @@ def _next_day_retries(outcomes: list[SendOutcome]) -> dict[int, int]:
     return dict(
         BroadcastLog.objects.filter(broadcast_id__in=ids, kind=BroadcastLog.Kind.ATTEMPT, error_code__in=codes)
         .values_list("broadcast_id").annotate(n=Count("id")).values_list("broadcast_id", "n")
+    )
+
+
+def _first_attempts(outcomes: list[SendOutcome], *, max_attempts: int) -> dict[int, datetime]:
+    """When each failed broadcast that has used its attempts was first attempted (its first ATTEMPT log)."""
+    ids = [
+        o.broadcast.pk for o in outcomes
+        if not o.ok and o.category == TRANSIENT and o.broadcast.attempts >= max_attempts
+    ]
+    if not ids:
+        return {}
+    return dict(
+        BroadcastLog.objects.filter(broadcast_id__in=ids, kind=BroadcastLog.Kind.ATTEMPT)
+        .values_list("broadcast_id").annotate(first=Min("created_at")).values_list("broadcast_id", "first")
     )
 
 

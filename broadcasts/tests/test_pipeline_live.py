@@ -149,7 +149,7 @@ def test_the_transport_rate_limit_holds(api, simulator, live):
 
 
 def test_retryable_failures_retry_up_to_max_attempts(api, simulator, live):
-    transport = transport_for(api, simulator, max_attempts=3)
+    transport = transport_for(api, simulator, max_attempts=3, retry_window=0)  # no window: maxAttempts alone
     simulator.configure(recipient_errors={"12025550001": 131000})  # "Something went wrong": retryable
     session = send(api, transport, numbers(3))
     done = wait_final(api, session["id"])
@@ -159,6 +159,27 @@ def test_retryable_failures_retry_up_to_max_attempts(api, simulator, live):
     assert (failed.address, failed.attempts, failed.error_code) == ("12025550001", 3, "131000")
     attempts = BroadcastLog.objects.filter(broadcast=failed, kind="ATTEMPT").order_by("attempt")
     assert [log.attempt for log in attempts] == [1, 2, 3]
+
+
+def test_transient_failures_are_retried_past_max_attempts_while_the_retry_window_lasts(api, simulator, live):
+    # One attempt allowed, but a 3-second window: a recipient whose failures stop within it is sent,
+    # one that keeps failing is retried once more (131000's 5-second hint) and then fails, saying why.
+    transport = transport_for(api, simulator, max_attempts=1, retry_window=3)
+    recovering, failing = "12025550001", "12025550002"
+    simulator.configure(recipient_errors={recovering: 131000, failing: 131000})
+    session = send(api, transport, numbers(3))
+    wait_until(lambda: len(simulator.arrivals()) >= 3, what="the first attempts")
+    time.sleep(1.0)
+    simulator.configure(recipient_errors={failing: 131000})
+    done = wait_final(api, session["id"], timeout=60)
+
+    assert done["status"] == "COMPLETED" and done["stats"]["failed"] == 1, done["stats"]
+    sent = Broadcast.objects.get(session_id=session["id"], address=recovering)
+    assert (sent.status, sent.attempts) == ("SENT", 2)  # a second attempt, past maxAttempts 1
+    failed = Broadcast.objects.get(session_id=session["id"], address=failing)
+    assert (failed.status, failed.attempts, failed.error_code) == ("FAILED", 2, "131000")
+    last = BroadcastLog.objects.filter(broadcast=failed, kind="ATTEMPT").latest("id")
+    assert "the retry window (3 s from the first attempt) is over" in last.message, last.message
 
 
 def test_permanent_failures_fail_at_once_with_metas_code(api, simulator, live):
@@ -231,7 +252,7 @@ def test_an_expired_token_stops_the_transport_instead_of_failing_every_recipient
 
 
 def test_trigger_resends_failures_after_max_attempts_is_raised(api, simulator, live):
-    transport = transport_for(api, simulator, max_attempts=1)
+    transport = transport_for(api, simulator, max_attempts=1, retry_window=0)
     simulator.configure(recipient_errors={"12025550000": 131000})
     session = send(api, transport, numbers(2))
     assert wait_final(api, session["id"])["stats"]["failed"] == 1
