@@ -52,6 +52,7 @@ class RawAnswer:
     network_error: str = ""
     refused: str = ""  # the request could not be formed (nothing left): a permanent problem of this message
     timed_out: bool = False  # sent, no answer in time: the provider may have it
+    not_sent: str = ""  # never left: its slot passed and the shared schedule had no new one soon enough
     duration_ms: int = 0
 
 
@@ -131,8 +132,10 @@ def _session(runner: _LoopThread, session_key: tuple, *, concurrency: int, timeo
 # new one, instead of catching up: at most this much of one second's sending can bunch together.
 LATE_AFTER_SECONDS = 0.01
 RESERVE_TIMEOUT_SECONDS = 30.0
+RETAKES = 3
 
-Reserve = Callable[[int], tuple[float, float]]  # count → (first new slot, slots per second)
+# count → (first new slot, slots per second, how many were given: fewer once the batch's horizon is reached)
+Reserve = Callable[[int], tuple[float, float, int]]
 
 
 class _Pacer:
@@ -141,8 +144,10 @@ class _Pacer:
     A slot more than LATE_AFTER_SECONDS in the past (the worker stalled, or the request waited for a
     connection) is never caught up by bursting: it is dropped, and the requests that find only such
     slots left take new ones, all those waiting at once, from `reserve` (the transport's shared
-    schedule, so two late batches never send in the same seconds). Without `reserve` the new slots
-    follow this batch's own spacing.
+    schedule, so two late batches never send in the same seconds); so does a request whose process
+    woke up late for its slot. Once `reserve` gives fewer slots than asked (the batch's horizon),
+    the requests left without one are not sent. Without `reserve` the new slots follow this batch's
+    own spacing.
     """
 
     def __init__(self, slots: list[float], reserve: Callable[[int], Awaitable[list[float]]] | None) -> None:
@@ -153,24 +158,40 @@ class _Pacer:
         self.lock = asyncio.Lock()
         self.waiting = 0  # requests that have a connection and want a slot now
         self.fresh = 0  # leading slots just reserved for the waiting ones: never dropped as late
+        self.closed = False  # the shared schedule gave fewer slots than asked: the rest are not sent
         self.last = 0.0
 
-    async def wait(self) -> None:
+    async def wait(self) -> bool:
+        """Until this request's slot (False: none is left for it); one missed while sleeping is given up too."""
+        for _ in range(RETAKES):
+            slot = await self._take()
+            if slot is None:
+                return False
+            if slot > time.time():
+                await asyncio.sleep(slot - time.time())
+            if time.time() - slot <= LATE_AFTER_SECONDS:
+                return True
+        return True  # still late after a few new slots: the process is starved, and waiting would not help
+
+    async def _take(self) -> float | None:
         self.waiting += 1
         try:
             async with self.lock:
                 if not self.fresh:
                     while self.slots and self.slots[0] < time.time() - LATE_AFTER_SECONDS:
                         self.slots.popleft()
-                if not self.slots:
-                    self.slots.extend(await self._new_slots(self.waiting))
+                if not self.slots and not self.closed:
+                    wanted = self.waiting
+                    self.slots.extend(await self._new_slots(wanted))
                     self.fresh = len(self.slots)
+                    self.closed = self.fresh < wanted  # the schedule has nothing more for this batch
+                if not self.slots:
+                    return None
                 slot = self.last = self.slots.popleft()
                 self.fresh = max(0, self.fresh - 1)
+                return slot
         finally:
             self.waiting -= 1
-        if slot > time.time():
-            await asyncio.sleep(slot - time.time())
 
     async def _new_slots(self, count: int) -> list[float]:
         if self.reserve is not None:
@@ -188,7 +209,8 @@ async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, pac
     if delay > 0:
         await asyncio.sleep(delay)
     async with gate:
-        await pacer.wait()
+        if not await pacer.wait():
+            return RawAnswer(key=request.key, not_sent="Not sent: its slot passed and no new one was free soon enough")
         started = time.perf_counter()
         answer = RawAnswer(key=request.key)
         try:
@@ -251,8 +273,9 @@ def send_prepared_stream(
 
     Each chunk holds every answer that came back while the caller handled the previous one, so
     a caller that records each chunk leaves only the requests still on the wire unrecorded.
-    Requests that miss their slot take new ones from `reserve(count)` → (first, rate), called in
-    this (the caller's) thread; without it, late requests keep the batch's own spacing.
+    Requests that miss their slot take new ones from `reserve(count)` → (first, rate, granted), called
+    in this (the caller's) thread; one that gets none comes back `not_sent`. Without `reserve`, late
+    requests keep the batch's own spacing.
     """
     if not requests:
         return
@@ -281,8 +304,8 @@ def send_prepared_stream(
 
 def _slots_give(runner: _LoopThread, wanted: _SlotsWanted, reserve: Reserve) -> None:
     try:
-        first, rate = reserve(wanted.count)
-        slots, error = [first + index / rate for index in range(wanted.count)], None
+        first, rate, granted = reserve(wanted.count)
+        slots, error = [first + index / rate for index in range(granted)], None
     except Exception as failure:  # noqa: BLE001 — handed to the waiting request, which falls back
         slots, error = None, failure
 

@@ -23,6 +23,7 @@ from broadcasts.services.pacing import (
     circuit_state,
     pace_backlog,
     pace_reserve,
+    pace_reserve_until,
     pace_throttled,
 )
 from broadcasts.services.retry import AUTH, THROTTLED, TRANSIENT, RetryDecision, retry_decide
@@ -92,10 +93,13 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
         "sending batch",
         extra={"session": str(session.pk), "transport": transport.pk, "batch": len(claimed)},
     )
-    def reserve(count: int) -> tuple[float, float]:
-        return pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=count)
+    first_slot, rate = pace_reserve(transport_id=transport.pk, rate=transport.rate_limit, count=len(claimed))
+    # New slots for late requests, none past half the claim's lease: those go back to the queue unsent.
+    until = time.time() + settings.CLAIM_LEASE_SECONDS / 2
 
-    first_slot, rate = reserve(len(claimed))
+    def reserve(count: int) -> tuple[float, float, int]:
+        return pace_reserve_until(transport_id=transport.pk, rate=transport.rate_limit, count=count, until=until)
+
     metrics.rate_limit_wait_observe(transport_id=transport.pk, seconds=first_slot - time.time())
     # Recorded as the answers arrive, in small bulk writes: a crash strands only what is on the wire.
     # A request that misses its slot (a stalled worker) takes a new one from the shared schedule.
@@ -186,6 +190,10 @@ def outcomes_record(
             broadcast.error_code = broadcast.error_title = broadcast.error_category = ""
             broadcast.next_attempt_at = None
             tally["sent"] += 1
+        elif outcome.not_sent:
+            # Its slot passed and no new one came before the batch's horizon: nothing left, nothing spent.
+            _requeue_uncounted(broadcast)
+            tally["held"] += 1
         else:
             broadcast.error_code = outcome.error_code
             broadcast.error_title = outcome.error_title[:255]
@@ -237,6 +245,8 @@ def outcomes_record(
                 _retry_decision_log(session=session, transport=transport, outcome=outcome, retry=decision.retry,
                                     max_attempts=max_attempts)
         changed.append(broadcast)
+        if outcome.not_sent:
+            continue  # not an attempt: no log
         logs.append(outcome.log_row(session=session, attempt=broadcast.attempts, task_id=task_id))
         if not outcome.ok and broadcast.status == Broadcast.Status.FAILED and decision.reason:
             logs[-1].message = f"{logs[-1].message} - {decision.reason}"[:1000]
@@ -259,7 +269,7 @@ def outcomes_record(
         )
     if tally["retrying"] or tally["held"]:
         tally["cancelled"] = session_cancelled_leftovers_cancel(session=session)
-    metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=outcomes)
+    metrics.send_outcomes_observe(transport_id=transport.pk, outcomes=[o for o in outcomes if not o.not_sent])
     logger.info(
         "batch recorded",
         extra={"session": str(session.pk), "transport": transport.pk, "batch": len(outcomes), **tally,

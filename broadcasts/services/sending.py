@@ -79,12 +79,13 @@ class SendOutcome:
 
 def send_claimed(
     *, transport: Transport, message: dict, broadcasts: list[Broadcast], first_slot: float, rate: float | None = None,
-    reserve: Callable[[int], tuple[float, float]] | None = None,
+    reserve: Callable[[int], tuple[float, float, int]] | None = None,
 ) -> Iterator[list[SendOutcome]]:
     """Send the batch with many requests in flight, yielding outcomes as answers arrive.
 
     Request i leaves at its rate-limit slot, `rate` (default: the transport's) apart; one that
-    missed its slot takes a new one from `reserve(count)` → (first, rate). The caller records each
+    missed its slot takes a new one from `reserve(count)` → (first, rate, granted); one that gets none
+    comes back `not_sent`. The caller records each
     chunk before the next, so a crash leaves only the requests still on the wire without an outcome.
     """
     interval = 1.0 / (rate or transport.rate_limit)

@@ -4,23 +4,24 @@ Arrival times are the simulator's (`arrivals()`: when each send request reached 
 latency), so a busy test machine cannot make the gateway look faster or slower than it sent.
 """
 
-import bisect
 import math
 from collections import Counter
 
 import pytest
 
-from broadcasts.tests.test_pipeline_live import live, numbers, send, transport_for, wait_final, wait_until
+from broadcasts.tests.test_pipeline_live import (
+    busiest_second,
+    live,
+    numbers,
+    send,
+    transport_for,
+    wait_final,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 __all__ = ["live"]  # the worker fixture, shared with the pipeline's live tests
-
-
-def busiest_second(times: list[float]) -> int:
-    """The most arrivals in any 1-second window [t, t + 1): the busiest window starts at an arrival."""
-    times = sorted(times)
-    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
 
 
 def test_the_rate_holds_in_every_second_also_while_catching_up_after_a_stall(api, simulator, live):

@@ -139,3 +139,25 @@ def test_a_failure_inside_the_retry_window_is_retried_past_max_attempts_and_afte
         assert broadcast.status == Broadcast.Status.FAILED and broadcast.error_code == "131000"
         assert "4 attempts (maxAttempts 3) and the retry window (900 s from the first attempt) is over" in log.message
 
+
+def test_new_slots_for_late_requests_stop_at_the_horizon(pace_transport, clock):
+    first, used, granted = pacing.pace_reserve_until(
+        transport_id=pace_transport.pk, rate=10, count=50, until=clock[0] + 2.0
+    )
+    assert (first, used, granted) == (clock[0], 10, 21)  # slots at +0.0 … +2.0 s
+    assert pacing.pace_reserve_until(transport_id=pace_transport.pk, rate=10, count=5, until=clock[0] + 2.0)[2] == 0
+    assert pacing.pace_backlog(transport_id=pace_transport.pk) == pytest.approx(2.1)  # nothing reserved past it
+
+
+def test_a_request_that_never_left_goes_back_to_the_queue_without_an_attempt_or_a_log(app, sim_transport):
+    transport = Transport.objects.get(pk=sim_transport["id"])
+    session = make_session(app, transport.pk, [("QUEUED", "", 0)])
+    (broadcast,) = batch_claim(session=session, limit=1)
+    unsent = SendResult(key=broadcast.pk, ok=False, http_status=None, provider_message_id=None,
+                        error_title="Not sent", category="THROTTLED", not_sent=True)
+    outcomes_record(session=session, transport=transport, task_id="t",
+                    outcomes=[SendOutcome(broadcast=broadcast, result=unsent)])
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.attempts, broadcast.next_attempt_at) == ("QUEUED", 0, None)
+    assert not BroadcastLog.objects.filter(broadcast=broadcast).exists()
+    assert TransportPace.objects.filter(transport=transport, effective_rate__isnull=False).count() == 0  # no throttle
