@@ -261,7 +261,7 @@ def test_a_storm_of_server_errors_fails_nothing_and_the_circuit_breaker_spares_t
     assert busiest_second([a["at"] for a in arrivals]) <= math.floor(limit * 1.05)
     # What the jitter spreads is when the retries come due (the pace then spaces their sends): as the
     # worker scheduled them, no millisecond holds more than 5 of them. Without the jitter, 9–23 retries
-    # of one recorded chunk shared the same microsecond.
+    # of one recorded chunk came due in the same millisecond (each chunk shares one instant).
     scheduled = Counter(
         int(datetime.fromisoformat(line.rsplit("not_before=", 1)[1].split()[0]).timestamp() * 1000)
         for line in live.output().splitlines() if "retry scheduled" in line and session["id"] in line
