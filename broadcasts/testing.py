@@ -4,6 +4,7 @@ Also the waits of the live tests. Importable from any app's tests (test modules 
 import nothing from each other).
 """
 
+import bisect
 import hashlib
 import hmac
 import time
@@ -80,3 +81,31 @@ def wait_final(api, session_id, timeout: float = 60.0) -> dict:
             return body
         time.sleep(0.2)
     raise AssertionError(f"session still {body['status']} after {timeout}s: {body['stats']}")
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most arrivals in any 1-second window [t, t + 1): the busiest window starts at an arrival."""
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
+
+
+def transport_for(api, simulator, **options) -> dict:
+    """A WhatsApp transport on the simulator, created through the API (options as `whatsapp_cloud` takes them)."""
+    from whatsapp_gateway.testing import whatsapp_transport_via_api
+
+    return whatsapp_transport_via_api(api, base_url=simulator.base_url, **options)
+
+
+def send_via_api(api, transport, recipients, message=HELLO, **headers) -> dict:
+    """POST /api/v1/sessions as an integrator does; the 202 answer."""
+    response = api.post(
+        "/api/v1/sessions",
+        {"transport": transport["id"], "message": message, "recipients": recipients},
+        format="json",
+        **headers,
+    )
+    assert response.status_code == 202, response.content
+    return response.json()

@@ -58,6 +58,10 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
     async def stats(request: web.Request) -> web.Response:
         return _json(request.app[state_key].stats())
 
+    async def arrivals(request: web.Request) -> web.Response:
+        rows = list(request.app[state_key].arrivals)
+        return _json({"count": len(rows), "data": rows})
+
     async def webhooks(request: web.Request) -> web.Response:
         deliveries = list(request.app[state_key].webhooks.deliveries)
         return _json({"count": len(deliveries), "data": deliveries})
@@ -110,6 +114,7 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
     app.router.add_get("/_sim/config", get_config)
     app.router.add_patch("/_sim/config", patch_config)
     app.router.add_get("/_sim/stats", stats)
+    app.router.add_get("/_sim/arrivals", arrivals)
     app.router.add_get("/_sim/webhooks", webhooks)
     app.router.add_post("/_sim/inbound", inbound)
     app.router.add_post("/_sim/templates/status", template_status)

@@ -34,10 +34,29 @@ async def graph_middleware(request: web.Request, handler):
         return await handler(request)
     state = request.app[STATE]
     state.counters["requests"] += 1
+    arrival = state.arrival_record(request.method, request.path)
     if request.can_read_body and not request.content_type.startswith("multipart/"):
         # Read now: a held (timeout) request must still be processable after its client has gone.
-        await request.read()
+        body = await request.read()
+        if arrival is not None:
+            arrival["to"] = _send_recipient(body)
     plan = plan_faults(state.config, state.rng)
+    response = await _answer(request, handler, state, plan)
+    if arrival is not None:
+        arrival["status"] = response.status
+    return response
+
+
+def _send_recipient(body: bytes) -> str | None:
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    to = payload.get("to") if isinstance(payload, dict) else None
+    return str(to).lstrip("+") if to is not None else None
+
+
+async def _answer(request: web.Request, handler, state: SimulatorState, plan) -> web.Response:
     if plan.latency_s:
         await asyncio.sleep(plan.latency_s)
     if plan.action == "drop":

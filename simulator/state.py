@@ -71,6 +71,8 @@ class SimulatorState:
 
     def _fresh_world(self) -> None:
         self.messages: deque[dict] = deque(maxlen=self.config.max_recorded_messages)
+        # Every send request as it arrived, answered or not: when it reached us, to whom, what we answered.
+        self.arrivals: deque[dict] = deque(maxlen=self.config.max_recorded_messages)
         self.counters: Counter = Counter()
         self.error_codes: Counter = Counter()
         self.media: OrderedDict[str, dict] = OrderedDict()
@@ -368,6 +370,14 @@ class SimulatorState:
         return apply
 
     # ------------------------------------------------------------------ control views
+    def arrival_record(self, method: str, path: str) -> dict | None:
+        """Note a send request (POST …/messages) the moment it arrives, before any latency; None for others."""
+        if method != "POST" or not path.endswith("/messages"):
+            return None
+        arrival = {"at": time.time(), "to": None, "status": None}
+        self.arrivals.append(arrival)
+        return arrival
+
     def query_messages(self, filters: dict[str, str], limit: int = 0) -> tuple[int, list[dict]]:
         """(number of matches, the last `limit` matches in arrival order; all of them when limit is 0)."""
         wanted = {key: value for key, value in filters.items() if key in MESSAGE_FILTERS and value}

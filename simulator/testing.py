@@ -69,6 +69,10 @@ class RunningSimulator:
         """Every recorded send matching the filters (to, phone_number_id, type, template, language, status, wamid)."""
         return self._call(lambda: [dict(row) for row in self._state.query_messages(filters, limit=0)[1]])
 
+    def arrivals(self) -> list[dict]:
+        """Every send request in arrival order: `at` (epoch seconds, before any latency), `to`, `status` answered."""
+        return self._call(lambda: [dict(row) for row in self._state.arrivals])
+
     def stats(self) -> dict:
         return self._call(self._state.stats)
 

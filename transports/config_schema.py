@@ -67,6 +67,13 @@ CONFIG_SCHEMA: dict = {
             "type": "integer", "minimum": defaults.MAX_ATTEMPTS_MIN, "maximum": defaults.MAX_ATTEMPTS_MAX,
             "default": defaults.MAX_ATTEMPTS,
         },
+        "retryWindow": {
+            "type": "number", "minimum": defaults.RETRY_WINDOW_MIN, "maximum": defaults.RETRY_WINDOW_MAX,
+            "description": f"Seconds after a message's first attempt during which its transient failures "
+            f"(5xx, network errors, 131000…) keep being retried, past maxAttempts if need be: a message "
+            f"gives up only once it has used maxAttempts and the window is over. Default "
+            f"{defaults.RETRY_WINDOW} with the whatsapp_cloud preset, 0 (maxAttempts alone) otherwise.",
+        },
         "onTimeout": {
             "enum": ["wait", "resend"], "default": "wait",
             "description": "A request answered after the read timeout may have been sent: wait marks it UNKNOWN "

@@ -16,7 +16,7 @@ from transports.network import UnsafeURLError, URLGuard, header_problem
 from transports.providers import failure_classify, failure_policy
 from transports.redaction import RESPONSE_EXCERPT_LIMIT, redact, redact_text
 from transports.secrets import transport_secrets
-from transports.sender import PreparedRequest, RawAnswer, config_hash, send_prepared_stream
+from transports.sender import PreparedRequest, RawAnswer, Reserve, config_hash, send_prepared_stream
 from transports.validation import builder_of, render_context, transport_config
 
 
@@ -44,6 +44,7 @@ class SendResult:
     policy: str = ""  # the provider's own handling of this error, beyond its category (see providers.py)
     message_status: str = ""  # what the provider says of an accepted send (WhatsApp: held_for_quality_assessment…)
     timed_out: bool = False  # no answer in time: the message may have been sent
+    not_sent: bool = False  # never left: its slot passed and `reserve` had no new one (see sender.py)
     duration_ms: int = 0
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
@@ -113,6 +114,11 @@ def _retry_after_header(value: str) -> float | None:
 def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> SendResult:
     rules = config["response"]
     excerpt = redact_text(answer.body[:RESPONSE_EXCERPT_LIMIT], secrets)
+    if answer.not_sent:
+        return SendResult(
+            key=answer.key, ok=False, http_status=None, provider_message_id=None, error_title=answer.not_sent,
+            category=ErrorCategory.THROTTLED, not_sent=True, request=request,
+        )
     if answer.refused:
         return _failed(
             answer.key, title=redact_text(answer.refused, secrets), category=ErrorCategory.PERMANENT, request=request
@@ -154,11 +160,14 @@ def _classify(config: dict, answer: RawAnswer, request: dict, secrets: dict) -> 
     )
 
 
-def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Iterator[list[SendResult]]:
+def send_batch_stream(
+    transport, message: dict, outgoing: list[Outgoing], *, reserve: Reserve | None = None
+) -> Iterator[list[SendResult]]:
     """Send `message` to every Outgoing, yielding results as they are known (keys say whose).
 
     Messages that cannot be sent (a render or URL problem) come first, then each chunk of
-    answers as it arrives. Never raises for one message's failure.
+    answers as it arrives. Never raises for one message's failure. `reserve(count)` → (first slot,
+    rate, how many) gives new slots to requests that missed theirs; one that gets none is `not_sent`.
     """
     config = transport_config(transport)
     secrets = transport_secrets(transport)  # decrypted once per batch
@@ -189,7 +198,7 @@ def send_batch_stream(transport, message: dict, outgoing: list[Outgoing]) -> Ite
         yield refused
     answers = send_prepared_stream(
         prepared, session_key=(transport.pk, config_hash(config)), concurrency=int(config["concurrency"]),
-        timeouts=config["timeouts"],
+        timeouts=config["timeouts"], reserve=reserve,
     )
     for chunk in answers:
         results = []

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from transports import defaults
+from transports import defaults, providers
 from whatsapp_gateway.models import App
 
 
@@ -40,6 +40,10 @@ class Transport(models.Model):
     @property
     def max_attempts(self) -> int:
         return int(self.config.get("maxAttempts", defaults.MAX_ATTEMPTS))
+
+    @property
+    def retry_window(self) -> float:
+        return providers.retry_window(self.config)
 
     @property
     def rate_limit(self) -> float:

@@ -5,7 +5,7 @@ is read by its HTTP status, unless its config's `errorRules` name the error code
 provider's code 100 or 190 means whatever that provider says, not Meta's.
 """
 
-from transports import placeholders
+from transports import defaults, placeholders
 from transports.builders import PayloadBuilder
 from transports.errors import ErrorCategory, error_rules_category, http_status_category
 from transports.whatsapp import catalogue
@@ -41,3 +41,11 @@ def failure_classify(config: dict, *, http_status: int | None, code: object = ""
     if config.get("preset") == WHATSAPP_CLOUD:
         return catalogue.error_classify(http_status=http_status, code=code)
     return error_rules_category(config.get("errorRules"), code) or http_status_category(http_status), None
+
+
+def retry_window(config: dict) -> float:
+    """Seconds after a first attempt that transient failures keep being retried: the config's, else the preset's."""
+    value = config.get("retryWindow")
+    if value is not None:
+        return float(value)
+    return float(defaults.RETRY_WINDOW) if config.get("preset") == WHATSAPP_CLOUD else 0.0

@@ -6,13 +6,15 @@ because a loop, its thread and its sockets do not survive one.
 """
 
 import asyncio
+import collections
 import json
+import logging
 import os
 import queue
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -20,6 +22,8 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
 from transports import network
+
+logger = logging.getLogger("gateway.sender")
 
 _MAX_READ = 256 * 1024
 _MAX_SESSIONS = 64
@@ -48,6 +52,7 @@ class RawAnswer:
     network_error: str = ""
     refused: str = ""  # the request could not be formed (nothing left): a permanent problem of this message
     timed_out: bool = False  # sent, no answer in time: the provider may have it
+    not_sent: str = ""  # never left: its slot passed and the shared schedule had no new one soon enough
     duration_ms: int = 0
 
 
@@ -123,31 +128,89 @@ def _session(runner: _LoopThread, session_key: tuple, *, concurrency: int, timeo
     return session
 
 
-class _Spacing:
-    """Keeps the gaps between a batch's slots when it runs late.
+# A request that cannot leave within this many seconds of its slot gives the slot up and takes a
+# new one, instead of catching up: at most this much of one second's sending can bunch together.
+LATE_AFTER_SECONDS = 0.01
+RESERVE_TIMEOUT_SECONDS = 30.0
+RETAKES = 3
 
-    A request that waited for a free connection (slow answers fill the pool) leaves no sooner
-    after the previous one than their slots are apart, so catching up never bursts above the rate.
+# count → (first new slot, slots per second, how many were given: fewer once the batch's horizon is reached)
+Reserve = Callable[[int], tuple[float, float, int]]
+
+
+class _Pacer:
+    """Hands the batch's slots out in order to the requests as they get a connection, and waits for each.
+
+    A slot more than LATE_AFTER_SECONDS in the past (the worker stalled, or the request waited for a
+    connection) is never caught up by bursting: it is dropped, and the requests that find only such
+    slots left take new ones, all those waiting at once, from `reserve` (the transport's shared
+    schedule, so two late batches never send in the same seconds); so does a request whose process
+    woke up late for its slot. Once `reserve` gives fewer slots than asked (the batch's horizon),
+    the requests left without one are not sent. Without `reserve` the new slots follow this batch's
+    own spacing.
     """
 
-    def __init__(self) -> None:
-        self.last_left = self.last_slot = 0.0
+    def __init__(self, slots: list[float], reserve: Callable[[int], Awaitable[list[float]]] | None) -> None:
+        self.slots = collections.deque(sorted(slots))
+        ordered = list(self.slots)
+        self.interval = (ordered[-1] - ordered[0]) / (len(ordered) - 1) if len(ordered) > 1 else 0.0
+        self.reserve = reserve
+        self.lock = asyncio.Lock()
+        self.waiting = 0  # requests that have a connection and want a slot now
+        self.fresh = 0  # leading slots just reserved for the waiting ones: never dropped as late
+        self.closed = False  # the shared schedule gave fewer slots than asked: the rest are not sent
+        self.last = 0.0
 
-    async def wait(self, slot: float) -> None:
-        at = max(time.time(), slot, self.last_left + (slot - self.last_slot))
-        self.last_left, self.last_slot = at, slot
-        if at > time.time():
-            await asyncio.sleep(at - time.time())
+    async def wait(self) -> bool:
+        """Until this request's slot (False: none is left for it); one missed while sleeping is given up too."""
+        for _ in range(RETAKES):
+            slot = await self._take()
+            if slot is None:
+                return False
+            if slot > time.time():
+                await asyncio.sleep(slot - time.time())
+            if time.time() - slot <= LATE_AFTER_SECONDS:
+                return True
+        return True  # still late after a few new slots: the process is starved, and waiting would not help
+
+    async def _take(self) -> float | None:
+        self.waiting += 1
+        try:
+            async with self.lock:
+                if not self.fresh:
+                    while self.slots and self.slots[0] < time.time() - LATE_AFTER_SECONDS:
+                        self.slots.popleft()
+                if not self.slots and not self.closed:
+                    wanted = self.waiting
+                    self.slots.extend(await self._new_slots(wanted))
+                    self.fresh = len(self.slots)
+                    self.closed = self.fresh < wanted  # the schedule has nothing more for this batch
+                if not self.slots:
+                    return None
+                slot = self.last = self.slots.popleft()
+                self.fresh = max(0, self.fresh - 1)
+                return slot
+        finally:
+            self.waiting -= 1
+
+    async def _new_slots(self, count: int) -> list[float]:
+        if self.reserve is not None:
+            try:
+                return await asyncio.wait_for(self.reserve(count), RESERVE_TIMEOUT_SECONDS)
+            except Exception as error:  # noqa: BLE001 — the batch's own spacing below still keeps the pace
+                logger.warning("no new slots from the shared schedule: %s", error)
+        first = max(time.time(), self.last + self.interval)
+        return [first + index * self.interval for index in range(count)]
 
 
-async def _send_one(
-    session: aiohttp.ClientSession, gate: asyncio.Semaphore, spacing: _Spacing, request: PreparedRequest
-) -> RawAnswer:
+async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, pacer: _Pacer, request: PreparedRequest
+                    ) -> RawAnswer:
     delay = request.send_at - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
     async with gate:
-        await spacing.wait(request.send_at)
+        if not await pacer.wait():
+            return RawAnswer(key=request.key, not_sent="Not sent: its slot passed and no new one was free soon enough")
         started = time.perf_counter()
         answer = RawAnswer(key=request.key)
         try:
@@ -172,33 +235,54 @@ async def _send_one(
         return answer
 
 
+@dataclass
+class _SlotsWanted:
+    """Asked of the calling thread, which owns the database connection the shared schedule lives in."""
+
+    count: int
+    future: asyncio.Future
+
+
 _DONE = object()
 
 
-async def _send_all(runner, session_key, concurrency, timeouts, requests, arrived: queue.SimpleQueue) -> None:
+async def _send_all(
+    runner, session_key, concurrency, timeouts, requests, arrived: queue.SimpleQueue, shared: bool
+) -> None:
     session = _session(runner, session_key, concurrency=concurrency, timeouts=timeouts)
-    gate, spacing = asyncio.Semaphore(concurrency), _Spacing()
+
+    async def reserve(count: int) -> list[float]:
+        wanted = _SlotsWanted(count=count, future=runner.loop.create_future())
+        arrived.put(wanted)
+        return await wanted.future
+
+    gate = asyncio.Semaphore(concurrency)
+    pacer = _Pacer([request.send_at for request in requests], reserve if shared else None)
 
     async def send_and_report(request: PreparedRequest) -> None:
-        arrived.put(await _send_one(session, gate, spacing, request))
+        arrived.put(await _send_one(session, gate, pacer, request))
 
     await asyncio.gather(*(send_and_report(request) for request in requests))
 
 
 def send_prepared_stream(
     requests: list[PreparedRequest], *, session_key: tuple, concurrency: int, timeouts: dict,
+    reserve: Reserve | None = None,
 ) -> Iterator[list[RawAnswer]]:
-    """Send every request (each not before its send_at) and yield the answers as they arrive.
+    """Send every request at its slot (its send_at) and yield the answers as they arrive.
 
     Each chunk holds every answer that came back while the caller handled the previous one, so
     a caller that records each chunk leaves only the requests still on the wire unrecorded.
+    Requests that miss their slot take new ones from `reserve(count)` → (first, rate, granted), called
+    in this (the caller's) thread; one that gets none comes back `not_sent`. Without `reserve`, late
+    requests keep the batch's own spacing.
     """
     if not requests:
         return
     runner = _loop_thread()
     arrived: queue.SimpleQueue = queue.SimpleQueue()
     future = asyncio.run_coroutine_threadsafe(
-        _send_all(runner, session_key, concurrency, timeouts, requests, arrived), runner.loop
+        _send_all(runner, session_key, concurrency, timeouts, requests, arrived, reserve is not None), runner.loop
     )
     future.add_done_callback(lambda _: arrived.put(_DONE))
     done = False
@@ -210,10 +294,30 @@ def send_prepared_stream(
             except queue.Empty:
                 break
         done = chunk[-1] is _DONE
-        answers = [answer for answer in chunk if answer is not _DONE]
+        for wanted in [item for item in chunk if isinstance(item, _SlotsWanted)]:
+            _slots_give(runner, wanted, reserve)
+        answers = [answer for answer in chunk if isinstance(answer, RawAnswer)]
         if answers:
             yield answers
     future.result()  # re-raises what broke the loop itself, if anything did
+
+
+def _slots_give(runner: _LoopThread, wanted: _SlotsWanted, reserve: Reserve) -> None:
+    try:
+        first, rate, granted = reserve(wanted.count)
+        slots, error = [first + index / rate for index in range(granted)], None
+    except Exception as failure:  # noqa: BLE001 — handed to the waiting request, which falls back
+        slots, error = None, failure
+
+    def settle() -> None:
+        if wanted.future.done():
+            return
+        if error is None:
+            wanted.future.set_result(slots)
+        else:
+            wanted.future.set_exception(error)
+
+    runner.loop.call_soon_threadsafe(settle)
 
 
 def config_hash(config: dict) -> str:

@@ -123,6 +123,14 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
+    def pause(self, seconds: float) -> None:
+        """Stall the whole worker, children included (SIGSTOP, then SIGCONT), as a long GC pause would."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self, *, delete_queue: bool = True, grace: float = 30) -> None:
         """Warm shutdown, killed after `grace` seconds: a test's teardown need not wait for a session's tasks."""
         if self.process and self.process.poll() is None:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
-from broadcasts.services.dispatch import SendOutcome
+from broadcasts.services.outcomes import SendOutcome
 from templates.services import template_send_errors
 from transports import engine
 from transports.models import Transport

@@ -11,6 +11,7 @@ one message probes; a success closes the circuit, a failure opens it again for t
 An outage then costs a handful of requests instead of every message's attempts.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -35,16 +36,25 @@ def _effective_rate(pace: TransportPace, *, rate: float, now: float) -> float | 
 
 def pace_reserve(*, transport_id: int, rate: float, count: int) -> tuple[float, float]:
     """Reserve `count` sending slots: (Unix time of the first one, the rate they are spaced at)."""
+    first, used, _ = pace_reserve_until(transport_id=transport_id, rate=rate, count=count, until=None)
+    return first, used
+
+
+def pace_reserve_until(
+    *, transport_id: int, rate: float, count: int, until: float | None
+) -> tuple[float, float, int]:
+    """Reserve up to `count` slots, none later than `until` (Unix time; None: no limit): (first, rate, how many)."""
     now = time.time()
     with transaction.atomic():
         pace, _ = TransportPace.objects.select_for_update().get_or_create(transport_id=transport_id)
         effective = _effective_rate(pace, rate=rate, now=now)
         used = effective or rate
         first = max(now, pace.next_slot)
-        pace.next_slot = first + count / used
+        granted = count if until is None else max(0, min(count, math.floor((until - first) * used) + 1))
+        pace.next_slot = first + granted / used
         pace.effective_rate, pace.rate_changed_at = effective, now
         pace.save(update_fields=["next_slot", "effective_rate", "rate_changed_at"])
-    return first, used
+    return first, used, granted
 
 
 def pace_throttled(*, transport_id: int, rate: float, seconds: float) -> float:

@@ -20,19 +20,40 @@ RETRYABLE = {TRANSIENT, THROTTLED}
 class RetryDecision:
     retry: bool
     not_before: datetime | None = None
+    reason: str = ""  # why a retryable failure is not retried any more, for its attempt log
 
 
-def retry_decide(*, category: str, attempts: int, max_attempts: int, retry_after: float | None = None) -> RetryDecision:
-    """Retry transient failures up to max_attempts and throttled ones always, with exponential backoff.
+def retry_decide(
+    *, category: str, attempts: int, max_attempts: int, retry_after: float | None = None,
+    first_attempt_at: datetime | None = None, retry_window: float = 0.0, now: datetime | None = None,
+) -> RetryDecision:
+    """Retry transient failures while attempts or the retry window last, throttled ones always, with backoff.
 
-    Throttling is the sender going too fast, never the recipient's fault: it is retried without
-    limit (the caller does not count the attempt). Permanent failures never retry; auth failures
-    are handled by stopping the transport, so they are never a retry here. The delay is the
-    error's retry-after hint (a floor) plus full jitter over the backoff, so a storm of failures
-    comes back spread out, not all on the hint's second.
+    A transient failure gives up only once the message has used `max_attempts` *and* `retry_window`
+    seconds have passed since its first attempt (`first_attempt_at`, default now: this was the
+    first), as Cloud Tasks' max_attempts with max_retry_duration: an outage shorter than the window
+    fails nothing, however many attempts it takes. Throttling is the sender going too fast, never
+    the recipient's fault: it is retried without limit (the caller does not count the attempt).
+    Permanent failures never retry; auth failures are handled by stopping the transport, so they
+    are never a retry here. The delay is the error's retry-after hint (a floor) plus full jitter
+    over the backoff, so a storm of failures comes back spread out, not all on the hint's second.
     """
-    if category not in RETRYABLE or (category != THROTTLED and attempts >= max_attempts):
+    now = now or timezone.now()
+    if category not in RETRYABLE:
         return RetryDecision(retry=False)
+    if category != THROTTLED and attempts >= max_attempts:
+        elapsed = (now - (first_attempt_at or now)).total_seconds()
+        if elapsed >= retry_window:
+            return RetryDecision(retry=False, reason=_gave_up(attempts, max_attempts, retry_window))
     ceiling = min(settings.RETRY_BACKOFF_MAX, settings.RETRY_BACKOFF_BASE * 2 ** (max(attempts, 1) - 1))
     delay = (retry_after or 0.0) + random.uniform(0, ceiling)
-    return RetryDecision(retry=True, not_before=timezone.now() + timedelta(seconds=delay))
+    return RetryDecision(retry=True, not_before=now + timedelta(seconds=delay))
+
+
+def _gave_up(attempts: int, max_attempts: int, retry_window: float) -> str:
+    if not retry_window:
+        return f"not retried: {attempts} attempts, maxAttempts is {max_attempts}"
+    return (
+        f"not retried: {attempts} attempts (maxAttempts {max_attempts}) and the retry window "
+        f"({retry_window:g} s from the first attempt) is over"
+    )

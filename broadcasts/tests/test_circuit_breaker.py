@@ -4,7 +4,8 @@ import pytest
 
 from broadcasts.models import Broadcast, TransportPace
 from broadcasts.services import pacing
-from broadcasts.services.dispatch import SendOutcome, batch_claim, dispatch_batch, outcomes_record
+from broadcasts.services.dispatch import batch_claim, dispatch_batch
+from broadcasts.services.outcomes import SendOutcome, outcomes_record
 from broadcasts.testing import make_session
 from transports.engine import SendResult
 from transports.models import Transport

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, InboundMessage, Session, WebhookEvent
 from broadcasts.selectors import session_stats
-from broadcasts.services.dispatch import SendOutcome
+from broadcasts.services.outcomes import SendOutcome
 from broadcasts.services.privacy import personal_data_purge, recipient_erase
 from broadcasts.services.webhooks.events import webhook_event_process
 from transports.engine import SendResult

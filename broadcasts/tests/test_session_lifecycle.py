@@ -9,7 +9,8 @@ from django.utils import timezone
 from broadcasts import tasks
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
-from broadcasts.services.dispatch import SendOutcome, batch_claim, outcomes_record
+from broadcasts.services.dispatch import batch_claim
+from broadcasts.services.outcomes import SendOutcome, outcomes_record
 from broadcasts.services.sessions import session_cancel, session_trigger
 from broadcasts.services.sweeper import sweep
 from broadcasts.testing import make_session

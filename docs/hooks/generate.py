@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(r"^<!-- generate: ([a-z0-9-]+) -->$", re.MULTILINE)
 
-# What the gateway does with each category (broadcasts/services/dispatch.py and retry.py).
+# What the gateway does with each category (broadcasts/services/outcomes.py and retry.py).
 CATEGORY_ACTIONS = {
     "TRANSIENT": "Retried with exponential backoff and jitter (`RETRY_BACKOFF_BASE`, `RETRY_BACKOFF_MAX`, "
     "at least the hint) until the transport's `maxAttempts`; then the broadcast is `FAILED`.",

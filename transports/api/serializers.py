@@ -38,6 +38,11 @@ class WhatsAppCloudInput(JSONInput):
     max_attempts = serializers.IntegerField(
         required=False, min_value=defaults.MAX_ATTEMPTS_MIN, max_value=defaults.MAX_ATTEMPTS_MAX
     )
+    retry_window = serializers.FloatField(
+        required=False, min_value=defaults.RETRY_WINDOW_MIN, max_value=defaults.RETRY_WINDOW_MAX,
+        help_text=f"Seconds from a message's first attempt that transient failures keep being retried, past "
+        f"max_attempts if need be (default {defaults.RETRY_WINDOW}; 0: max_attempts alone)",
+    )
     phone_strictness = serializers.ChoiceField(STRICTNESS, required=False)
     default_region = serializers.RegexField(REGION_PATTERN, required=False)
     concurrency = serializers.IntegerField(

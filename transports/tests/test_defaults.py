@@ -7,6 +7,7 @@ import pytest
 from transports import defaults
 from transports.api.serializers import WhatsAppCloudInput
 from transports.config_schema import CONFIG_SCHEMA, config_errors, config_with_defaults
+from transports.models import Transport
 from transports.testing import make_transport
 from transports.whatsapp.preset import (
     SHORTHAND_FIELDS,
@@ -27,6 +28,10 @@ def test_a_config_without_limits_gets_the_same_defaults_everywhere():
     assert full["rateLimit"] == transport.rate_limit == preset["rateLimit"] == defaults.RATE_LIMIT
     assert full["concurrency"] == preset["concurrency"] == defaults.CONCURRENCY
     assert full["timeouts"] == preset["timeouts"] == defaults.TIMEOUTS
+    # The retry window is the preset's: a generic transport has none unless its config sets one.
+    assert preset["retryWindow"] == Transport(config=preset).retry_window == defaults.RETRY_WINDOW
+    assert Transport(config={"preset": "whatsapp_cloud"}).retry_window == defaults.RETRY_WINDOW  # stored before it
+    assert "retryWindow" not in full and transport.retry_window == 0
 
 
 def test_every_shorthand_option_is_an_argument_of_the_preset_an_api_field_and_round_trips():
@@ -34,7 +39,8 @@ def test_every_shorthand_option_is_an_argument_of_the_preset_an_api_field_and_ro
     assert set(WhatsAppCloudInput().fields) == set(SHORTHAND_FIELDS)
     options = {
         "phone_number_id": "100000000000001", "business_account_id": "200000000000001", "api_version": "v24.0",
-        "base_url": "https://graph.example.com", "rate_limit": 20, "max_attempts": 5, "phone_strictness": "possible",
+        "base_url": "https://graph.example.com", "rate_limit": 20, "max_attempts": 5, "retry_window": 600,
+        "phone_strictness": "possible",
         "default_region": "GB", "concurrency": 10, "timeouts": {"connect": 2, "read": 30},
     }
     config, _secrets = whatsapp_cloud_expand({**options, "access_token": "tok"})
@@ -47,6 +53,7 @@ def test_every_shorthand_option_is_an_argument_of_the_preset_an_api_field_and_ro
         ("rate_limit", "rateLimit", defaults.RATE_LIMIT_MIN, defaults.RATE_LIMIT_MAX),
         ("max_attempts", "maxAttempts", defaults.MAX_ATTEMPTS_MIN, defaults.MAX_ATTEMPTS_MAX),
         ("concurrency", "concurrency", defaults.CONCURRENCY_MIN, defaults.CONCURRENCY_MAX),
+        ("retry_window", "retryWindow", defaults.RETRY_WINDOW_MIN, defaults.RETRY_WINDOW_MAX),
     ],
 )
 def test_the_api_shorthand_and_the_config_accept_the_same_bounds(option, key, low, high):

@@ -117,6 +117,46 @@ def test_a_batch_running_late_keeps_its_slots_apart_instead_of_bursting(settings
     assert max(sum(1 for t in arrivals if w <= t < w + 1) for w in arrivals) <= 21  # 20/s, one of slack
 
 
+def test_requests_that_missed_their_slots_take_new_ones_instead_of_catching_up(provider):
+    # The worker stalled: every slot of the batch is two seconds old. The shared schedule gives new ones.
+    asked, schedule = [], [time.time() + 0.05]
+
+    def reserve(count: int) -> tuple[float, float, int]:  # like pace_reserve_until: 20/s, never in the past
+        asked.append(count)
+        first = max(time.time(), schedule[0])
+        schedule[0] = first + count / 20.0
+        return first, 20.0, count
+
+    stale = time.time() - 2.0
+    outgoing = [engine.Outgoing(key=i, address="15550100001", params={"name": "Ana"}, send_at=stale + i * 0.05)
+                for i in range(10)]
+    chunks = list(engine.send_batch_stream(make_transport(provider.base_url), MESSAGE, outgoing, reserve=reserve))
+    assert all(result.ok for chunk in chunks for result in chunk)
+    assert sum(asked) == 10  # one new slot for each request, none sent on an old one
+    arrivals = sorted(request["at"] for request in provider.received)
+    assert arrivals[-1] - arrivals[0] >= 9 * 0.05 * 0.9, arrivals  # at 20/s: not all at once
+    bunched = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False) if b - a < 0.025]
+    assert len(bunched) <= 2, bunched
+
+
+def test_requests_the_shared_schedule_has_no_slot_for_come_back_not_sent(provider):
+    stale = time.time() - 2.0
+    outgoing = [engine.Outgoing(key=i, address="15550100001", params={"name": "Ana"}, send_at=stale + i * 0.05)
+                for i in range(10)]
+    left = [4]  # the shared schedule has four slots left before the batch's horizon
+
+    def reserve(count: int) -> tuple[float, float, int]:
+        granted = min(count, left[0])
+        left[0] -= granted
+        return time.time(), 20.0, granted
+
+    chunks = engine.send_batch_stream(make_transport(provider.base_url), MESSAGE, outgoing, reserve=reserve)
+    results = [result for chunk in chunks for result in chunk]
+    assert sum(result.ok for result in results) == 4 and len(provider.received) == 4
+    unsent = [result for result in results if not result.ok]
+    assert len(unsent) == 6 and all(r.not_sent and r.error_title.startswith("Not sent") for r in unsent)
+
+
 def test_it_keeps_many_requests_in_flight_against_a_slow_server(settings):
     # Throughput itself is measured by the benchmark; here: requests overlap up to the configured concurrency.
     slow = FakeProvider(latency=0.2)

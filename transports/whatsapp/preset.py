@@ -17,7 +17,7 @@ API_VERSION_PATTERN = r"^v[0-9]+\.[0-9]+$"
 # The shorthand's options (the arguments of whatsapp_cloud_config) → the config key each one sets.
 SHORTHAND_OPTIONS = {
     "phone_number_id": "phoneNumberId", "business_account_id": "businessAccountId", "api_version": "apiVersion",
-    "base_url": "baseUrl", "rate_limit": "rateLimit", "max_attempts": "maxAttempts",
+    "base_url": "baseUrl", "rate_limit": "rateLimit", "max_attempts": "maxAttempts", "retry_window": "retryWindow",
     "phone_strictness": "phoneStrictness", "default_region": "defaultRegion", "concurrency": "concurrency",
     "timeouts": "timeouts",
 }
@@ -29,7 +29,8 @@ SHORTHAND_FIELDS = (*SHORTHAND_OPTIONS, *SHORTHAND_SECRETS)
 def whatsapp_cloud_config(
     *, phone_number_id: str, business_account_id: str = "", api_version: str = DEFAULT_API_VERSION,
     base_url: str = DEFAULT_BASE_URL, rate_limit: float = defaults.RATE_LIMIT,
-    max_attempts: int = defaults.MAX_ATTEMPTS, phone_strictness: str = STRICT_VALID, default_region: str | None = None,
+    max_attempts: int = defaults.MAX_ATTEMPTS, retry_window: float = defaults.RETRY_WINDOW,
+    phone_strictness: str = STRICT_VALID, default_region: str | None = None,
     concurrency: int = defaults.CONCURRENCY,
     timeouts: dict | None = None,
 ) -> dict:
@@ -49,6 +50,7 @@ def whatsapp_cloud_config(
         "phoneStrictness": phone_strictness,
         "validationContent": "TEXT",
         "maxAttempts": int(max_attempts),
+        "retryWindow": retry_window,
         "rateLimit": rate_limit,
         "concurrency": int(concurrency),
         "timeouts": {**defaults.TIMEOUTS, **(timeouts or {})},
