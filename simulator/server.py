@@ -11,6 +11,7 @@ from .config import SimulatorConfig
 from .control import add_control_routes
 from .errors import MetaError, invalid_parameter
 from .faults import plan_faults
+from .health import health_status
 from .state import SimulatorState
 
 logger = logging.getLogger("simulator")
@@ -190,7 +191,7 @@ async def get_object(request: web.Request) -> web.Response:
     state = authorize(request)
     object_id = request.match_info["object_id"]
     if "health_status" in request.query.get("fields", "").split(","):
-        return json_response(state.health_status(object_id))
+        return json_response(health_status(state, object_id))
     if object_id in state.media:
         media = state.media[object_id]
         url = str(request.url.with_path(f"/_sim/media/{object_id}").with_query({}))

@@ -252,29 +252,6 @@ class SimulatorState:
             if status in delays:
                 self.webhooks.schedule(delays[status], status_event(status))
 
-    # ------------------------------------------------------------------ health
-    def health_status(self, node_id: str) -> dict:
-        """GET /{node-id}?fields=health_status: the node and its WABA, the worst of them overall."""
-        if node_id in self.templates.templates:
-            kind, waba_id = "TEMPLATE", self.templates.templates[node_id].waba_id
-        elif self.config.phone_number(node_id):
-            kind, waba_id = "PHONE_NUMBER", self.config.phone_number(node_id)[0].id
-        else:
-            raise MetaError(
-                100, subcode=33, message=f"Unsupported get request. Object with ID '{node_id}' does not exist"
-            )
-        entities = []
-        for entity_type, entity_id in ((kind, node_id), ("WABA", waba_id)):
-            configured = self.config.health.get(entity_id) or {}
-            entity = {"entity_type": entity_type, "id": entity_id,
-                      "can_send_message": configured.get("can_send_message", "AVAILABLE")}
-            if configured.get("errors"):
-                entity["errors"] = configured["errors"]
-            entities.append(entity)
-        order = ["AVAILABLE", "LIMITED", "BLOCKED"]
-        overall = max((e["can_send_message"] for e in entities), key=order.index)
-        return {"health_status": {"can_send_message": overall, "entities": entities}, "id": node_id}
-
     # ------------------------------------------------------------------ inbound
     def inbound_message(self, data: dict) -> dict:
         """Queue an inbound user message webhook (POST /_sim/inbound); returns its wamid."""
