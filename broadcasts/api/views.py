@@ -70,6 +70,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="Your app's sessions, newest first, each with its live stats; filter by status, transport "
         "and creation time.",
         responses={200: SessionOutput(many=True), **errors(400, 404)},
+        examples=[examples.SESSION],
     )
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
@@ -116,6 +117,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="The session's status and its live stats: how many broadcasts are queued, sent, delivered, "
         "read or failed.",
         responses={200: SessionOutput, **errors(404)},
+        examples=[examples.SESSION],
     )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
@@ -125,6 +127,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="One broadcast per recipient, in the order they were given: status, attempts, the wamid "
         "Meta gave and Meta's error code when it failed. Filter by status or error code.",
         responses={200: BroadcastOutput(many=True), **errors(400, 404)},
+        examples=[examples.BROADCAST, examples.BROADCAST_FAILED],
     )
     @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
@@ -145,6 +148,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is cancelled or paused, or its transport is stopped.",
             ),
         },
+        examples=[examples.TRIGGERED],
     )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
@@ -167,6 +171,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is already completed or cancelled.",
             ),
         },
+        examples=[examples.CANCELLED],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -190,6 +195,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not running.",
             ),
         },
+        examples=[examples.PAUSED],
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
@@ -209,6 +215,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not paused.",
             ),
         },
+        examples=[examples.RESUMED],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -227,6 +234,7 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
             200: BroadcastDetailOutput,
             **errors(404, examples={404: [_not_found("No such broadcast.")]}),
         },
+        examples=[examples.BROADCAST_DETAIL],
     )
     def retrieve(self, request, pk=None):
         broadcast_id = ascii_id(pk)
