@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, OptOut, Session
 from whatsapp_gateway.models import App
 
 
@@ -13,6 +13,12 @@ def session_list(*, app: App) -> QuerySet[Session]:
 
 def session_get(*, app: App, session_id) -> Session | None:
     return Session.objects.filter(app=app, pk=session_id).select_related("transport").first()
+
+
+def optout_list(*, app: App, scope: str | None = None) -> QuerySet[OptOut]:
+    """The app's opt-outs, newest first; one scope's when given."""
+    optouts = OptOut.objects.filter(app=app)
+    return optouts.filter(scope=scope) if scope else optouts
 
 
 def session_broadcasts(*, session: Session) -> QuerySet[Broadcast]:
@@ -29,7 +35,7 @@ def broadcast_get(*, app: App, broadcast_id) -> Broadcast | None:
 
 
 # The counts a session reports, one per broadcast status, in the order the API shows them.
-STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled"]
+STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled", "suppressed"]
 
 
 def broadcast_counts_by_session(*, session_ids) -> dict:

@@ -64,6 +64,7 @@ CREATED = OpenApiExample(
             "read": 0,
             "failed": 0,
             "cancelled": 0,
+            "suppressed": 0,
         },
         "error": "",
         "pause_reason": "",
@@ -128,7 +129,7 @@ SESSION_VALUE = {
     "total": 1200,
     "stats": {
         "total": 1200, "queued": 340, "sending": 20, "unknown": 0, "sent": 260, "delivered": 430, "read": 140,
-        "failed": 10, "cancelled": 0,
+        "failed": 10, "cancelled": 0, "suppressed": 0,
     },
     "error": "",
     "pause_reason": "",

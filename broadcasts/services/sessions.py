@@ -14,6 +14,7 @@ from django.utils import timezone
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.errors import SessionError
+from broadcasts.services.optouts import optouts_suppress
 from broadcasts.services.retry import AUTH, RETRYABLE
 from broadcasts.services.transitions import (
     SESSION_CANCEL,
@@ -122,6 +123,7 @@ def session_create(
                 stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
             )
             _broadcasts_insert(session=session, recipients=checked.valid)
+            optouts_suppress(session=session, template=checked_message.template)
             transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.

@@ -2,7 +2,8 @@
 
 Loaded by schemathesis (SCHEMATHESIS_HOOKS=<this file>) in test_api_fuzz_live.py's second run, after the first app's
 run has filled the database. `GATEWAY_FIRST_APP` names a JSON file with what belongs to the first app, collected from
-the database: its ids by kind (`transport`, `template`, `session`, `broadcast`, `log`, `erasure`) and strings only it
+the database: its ids by kind (`transport`, `template`, `session`, `broadcast`, `log`, `erasure`, `optout`) and
+strings only it
 has (its session ids, the names, addresses, wamids and texts planted for it). The hooks
 
 - aim the second app's valid requests at the first app's rows: a path id, a body's or a query's `transport`, an
@@ -31,6 +32,7 @@ PATH_KINDS = [
     (re.compile(r"^/api/v1/transports/"), "transport", "transport"),
     (re.compile(r"^/api/v1/templates/"), "template", "template"),
     (re.compile(r"^/api/v1/recipients/erase/"), None, "erasure"),
+    (re.compile(r"^/api/v1/opt-outs/"), "optout", "optout"),
 ]
 # Keys whose value is the id of an object of a known kind, wherever they appear.
 KEY_KINDS = {"transport": "transport", "session": "session"}

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from broadcasts.models import InboundMessage
+from broadcasts.services.optouts import optouts_from_inbound
 from broadcasts.services.webhooks.payload import meta_time
 from transports.models import Transport
 from transports.redaction import mask_phone
@@ -39,6 +40,7 @@ def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict
         ))
         logger.info("inbound %s message from %s", rows[-1].type, mask_phone(sender))
     InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    optouts_from_inbound(app_id=transport.app_id, messages=[(row.wa_id, row.payload) for row in rows])
     return len(rows)
 
 
