@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from broadcasts import admin_test_messages  # noqa: F401 — adds "Send a test message" to the transport list
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
+from broadcasts.admin_optouts import OptOutAdmin  # noqa: F401 — registers the opt-out list
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session
 from broadcasts.selectors import session_stats
 from broadcasts.services.errors import SessionError

@@ -34,6 +34,12 @@ class OptOutOutput(serializers.ModelSerializer):
 class OptOutQuery(serializers.Serializer):
     scope = serializers.ChoiceField(choices=OptOut.Scope.choices, required=False, help_text="Only this scope.")
 
+    def to_internal_value(self, data):
+        # DRF reads an empty optional query parameter as absent; `?scope=` is a mistake to hear of.
+        if data.get("scope") == "":
+            raise serializers.ValidationError({"scope": [f"Must be one of {', '.join(OptOut.Scope.values)}."]})
+        return super().to_internal_value(data)
+
 
 OPT_OUT_VALUE = {
     "id": 31, "address": "14155550123", "scope": "marketing", "reason": "Asked by phone on 2026-11-24",

@@ -65,6 +65,12 @@ def test_a_bad_opt_out_is_a_400_naming_the_field_and_nothing_is_stored(api, body
     assert OptOut.objects.count() == 0
 
 
+@pytest.mark.parametrize("query", ["scope=", "scope=sometimes"])
+def test_a_bad_scope_filter_is_a_400_naming_it(api, query):
+    response = api.get(f"/api/v1/opt-outs?{query}")
+    assert response.status_code == 400 and "scope" in response.json()
+
+
 def test_it_removes_an_opt_out(api):
     optout = api.post("/api/v1/opt-outs", {"address": "+12025550101"}, format="json").json()
     assert api.delete(f"/api/v1/opt-outs/{optout['id']}").status_code == 204
