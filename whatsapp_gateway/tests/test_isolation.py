@@ -9,7 +9,7 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, OptOut, Session
 from templates.models import Template
 from transports.models import Transport
 
@@ -49,12 +49,17 @@ def _alice_template(app) -> dict:
     return {"id": template.pk}
 
 
+def _alice_optout(app) -> dict:
+    return {"id": OptOut.objects.create(app=app, address="15550100001", scope="all").pk}
+
+
 # Path prefix → function creating one of Alice's objects and returning the path parameters.
 OWNED_OBJECTS = {
     "/api/v1/transports/": _alice_transport,
     "/api/v1/sessions/": _alice_session,
     "/api/v1/broadcasts/": _alice_broadcast_id,
     "/api/v1/templates/": _alice_template,
+    "/api/v1/opt-outs/": _alice_optout,
 }
 
 
@@ -64,6 +69,7 @@ def _alices_data(app) -> list:
         list(Session.objects.filter(app=app).values_list("id", "status", "updated_at")),
         list(Broadcast.objects.filter(session__app=app).values_list("id", "status", "attempts", "updated_at")),
         list(Template.objects.filter(app=app).values_list("id", "status", "updated_at")),
+        list(OptOut.objects.filter(app=app).values_list("id", "address", "scope", "reason")),
     ]
 
 
