@@ -186,3 +186,19 @@ def test_a_stop_reply_through_metas_webhook_suppresses_the_next_session(api, wa_
     inbound_messages_record(transport=transport, items=[("", message, {})], now=timezone.now())
     session = _send(api, wa_transport, ["+12025550101"])
     assert _broadcasts(api, session) == {"12025550101": "SUPPRESSED"}
+
+
+def test_a_failed_status_webhook_with_131050_opts_the_recipient_out_of_marketing(app, other_app, wa_transport, api):
+    from django.utils import timezone
+
+    from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
+
+    session = _send(api, wa_transport, ["+12025550101"], PROMO)
+    Broadcast.objects.filter(session_id=session["id"]).update(status="SENT", wamid="wamid.MKT-1")
+    failed = {"id": "wamid.MKT-1", "status": "failed", "timestamp": "1764000000", "recipient_id": "12025550101",
+              "errors": [{"code": 131050, "title": "Unable to deliver the message: the user stopped marketing"}]}
+    broadcast_statuses_apply(app_id=app.pk, items=[failed], now=timezone.now())
+    optout = OptOut.objects.get(app=app)
+    assert (optout.address, optout.scope, optout.source) == ("12025550101", "marketing", "meta")
+    assert not OptOut.objects.filter(app=other_app).exists()
+    assert _broadcasts(api, _send(api, wa_transport, ["+12025550101"], PROMO)) == {"12025550101": "SUPPRESSED"}
