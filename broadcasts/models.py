@@ -106,6 +106,8 @@ class Broadcast(models.Model):
         # Sent, but no answer came in time: Meta may have it. Not resent by default; its status
         # webhook (matched by biz_opaque_callback_data) says what became of it.
         UNKNOWN = "UNKNOWN"
+        # Never sent: the recipient is on the app's opt-out list (for this kind of message).
+        SUPPRESSED = "SUPPRESSED"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="broadcasts")
     address = models.CharField(max_length=64, help_text="Normalized: E.164 digits for phone transports.")
@@ -304,3 +306,33 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure {self.pk} ({self.app})"
+
+
+class OptOut(models.Model):
+    """A recipient of one app that no session sends to: marketing templates only, or anything at all."""
+
+    class Scope(models.TextChoices):
+        MARKETING = "marketing", "Marketing templates"
+        ALL = "all", "Every message"
+
+    class Source(models.TextChoices):
+        API = "api", "The API"
+        ADMIN = "admin", "The admin"
+        IMPORT = "import", "A CSV import"
+        KEYWORD = "keyword", "An inbound STOP keyword"
+        BUTTON = "button", "An opt-out button (quick-reply payload)"
+        META = "meta", "Meta's error 131050 (the user stopped marketing messages)"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="opt_outs")
+    address = models.CharField(max_length=64, help_text="Normalized as broadcasts are: E.164 digits, or a BSUID.")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["app", "address"], name="optout_unique_address_per_app")]
+
+    def __str__(self) -> str:
+        return f"Opt-out {self.pk} ({self.scope})"

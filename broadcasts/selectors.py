@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMinute
 from django.utils import timezone
 
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, OptOut, Session
 from transports.redaction import numbers_masked
 from whatsapp_gateway.models import App
 
@@ -33,6 +33,12 @@ def session_list(*, app: App) -> QuerySet[Session]:
 
 def session_get(*, app: App, session_id) -> Session | None:
     return Session.objects.filter(app=app, pk=session_id).select_related("transport").first()
+
+
+def optout_list(*, app: App, scope: str | None = None) -> QuerySet[OptOut]:
+    """The app's opt-outs, newest first; one scope's when given."""
+    optouts = OptOut.objects.filter(app=app)
+    return optouts.filter(scope=scope) if scope else optouts
 
 
 def session_broadcasts(*, session: Session) -> QuerySet[Broadcast]:
@@ -49,7 +55,7 @@ def broadcast_get(*, app: App, broadcast_id) -> Broadcast | None:
 
 
 # The counts a session reports, one per broadcast status, in the order the API shows them.
-STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled"]
+STAT_KEYS = ["queued", "sending", "unknown", "sent", "delivered", "read", "failed", "cancelled", "suppressed"]
 
 
 def broadcast_counts_by_session(*, session_ids) -> dict:
@@ -102,7 +108,7 @@ PROGRESS_STATUSES = {
     "done": tuple(s for s in Broadcast.Status.values if s not in (Broadcast.Status.QUEUED, Broadcast.Status.SENDING)),
 }
 # The progress bar's segments, left to right: each broadcast in exactly one, by its current status.
-BAR_SEGMENTS = ["read", "delivered", "sent", "unknown", "failed", "cancelled"]
+BAR_SEGMENTS = ["read", "delivered", "sent", "unknown", "failed", "cancelled", "suppressed"]
 CHART_MINUTES = 180
 
 

@@ -28,3 +28,12 @@ class Pagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        # The envelope's examples, shown around every list's example in the docs (DRF's are api.example.org's).
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        properties["count"]["example"] = 1200
+        properties["next"]["example"] = "https://gateway.example.com/api/v1/sessions/?page=3&page_size=100"
+        properties["previous"]["example"] = "https://gateway.example.com/api/v1/sessions/?page=1&page_size=100"
+        return paginated

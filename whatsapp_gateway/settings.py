@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from broadcasts import optout_keywords
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -159,6 +161,7 @@ SPECTACULAR_SETTINGS = {
          "Business Accounts: sync, submit, delete, and what a send must give."},
         {"name": "sessions", "description": "Send one message to up to 100,000 recipients and follow every "
          "broadcast: status, attempts, Meta's errors; pause, resume, trigger, cancel."},
+        {"name": "opt-outs", "description": "Your suppression list: who no session sends to (all, or marketing)."},
         {"name": "privacy", "description": "Erase one person's numbers, parameters and messages."},
         {"name": "callbacks", "description": "Your endpoints for signed status events, pushed at least once."},
     ],
@@ -250,6 +253,10 @@ TRANSPORT_ALLOWED_HOSTS = env.list(
 TRANSPORT_SECRET_ENV_NAMES = env.list("TRANSPORT_SECRET_ENV_NAMES", default=[])
 # Region assumed for phone numbers written without a country code (e.g. "2025550101").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
+# Opt-out keywords per language ("en=STOP,QUIT;de=STOPP") and quick-reply payloads: broadcasts/optout_keywords.py.
+OPT_OUT_STOP_KEYWORDS = env.dict("OPT_OUT_STOP_KEYWORDS", cast={"value": list}, default=optout_keywords.STOP)
+OPT_OUT_START_KEYWORDS = env.dict("OPT_OUT_START_KEYWORDS", cast={"value": list}, default=optout_keywords.START)
+OPT_OUT_BUTTON_PAYLOADS = env.list("OPT_OUT_BUTTON_PAYLOADS", default=optout_keywords.BUTTON_PAYLOADS)
 
 # Fernet keys for transport secrets at rest, newest first (comma-separated; see docs on rotation).
 _DEBUG_SECRETS_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # noqa: S105

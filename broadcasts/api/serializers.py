@@ -150,6 +150,7 @@ class StatsOutput(serializers.Serializer):
     read = serializers.IntegerField()
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
+    suppressed = serializers.IntegerField(help_text="Never sent: the recipient is on your opt-out list.")
 
 
 class SendWindowOutput(serializers.Serializer):

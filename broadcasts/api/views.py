@@ -93,6 +93,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="Your app's sessions, newest first, each with its live stats; filter by status, transport "
         "and creation time.",
         responses={200: SessionOutput(many=True), **errors(400, 404)},
+        examples=[examples.SESSION],
     )
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
@@ -160,6 +161,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="The session's status and its live stats: how many broadcasts are queued, sent, delivered, "
         "read or failed.",
         responses={200: SessionOutput, **errors(404)},
+        examples=[examples.SESSION],
     )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
@@ -198,6 +200,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="One broadcast per recipient, in the order they were given: status, attempts, the wamid "
         "Meta gave and Meta's error code when it failed. Filter by status or error code.",
         responses={200: BroadcastOutput(many=True), **errors(400, 404)},
+        examples=[examples.BROADCAST, examples.BROADCAST_FAILED],
     )
     @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
@@ -270,6 +273,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is cancelled or paused, or its transport is stopped.",
             ),
         },
+        examples=[examples.TRIGGERED],
     )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
@@ -293,6 +297,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is already completed or cancelled.",
             ),
         },
+        examples=[examples.CANCELLED],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -316,6 +321,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not running.",
             ),
         },
+        examples=[examples.PAUSED],
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
@@ -335,6 +341,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not paused.",
             ),
         },
+        examples=[examples.RESUMED],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -353,6 +360,7 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
             200: BroadcastDetailOutput,
             **errors(404, examples={404: [_not_found("No such broadcast.")]}),
         },
+        examples=[examples.BROADCAST_DETAIL],
     )
     def retrieve(self, request, pk=None):
         broadcast_id = ascii_id(pk)

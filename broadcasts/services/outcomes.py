@@ -11,6 +11,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.services.optouts import optouts_from_errors
 from broadcasts.services.pacing import (
     circuit_record,
     pace_throttled,
@@ -166,6 +167,7 @@ def outcomes_record(
             now=now,
         )
         BroadcastLog.objects.bulk_create(logs, batch_size=1000)
+    optouts_from_errors(failed=[(session.app_id, b.address, b.error_code) for b in changed if b.error_code])
     if template_held:
         session_hold_for_template(
             session=session, reason=f"Meta stopped the template ({template_held.describe()}): the session resumes by "

@@ -14,6 +14,7 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
+from broadcasts.services.optouts import optouts_suppress
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
 from broadcasts.services.send_windows import send_at_check, send_window_check
@@ -139,6 +140,7 @@ def session_create(
                 retargeted_from=retargeted_from,
             )
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
+            optouts_suppress(session=session, template=checked_message.template)
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:

@@ -136,13 +136,17 @@ STATUS_WEBHOOK = Move(
     (B.SENT, B.FAILED, B.DELIVERED, B.READ),
     "Meta's status webhook",
 )
-BROADCAST_MOVES = (CLAIM, SEND_OUTCOME, LOST, CANCEL, TRIGGER, STATUS_WEBHOOK)
+SUPPRESS = Move(
+    "suppress", (B.QUEUED,), (B.SUPPRESSED,), "session create, for a recipient on the app's opt-out list: never sent"
+)
+BROADCAST_MOVES = (CLAIM, SEND_OUTCOME, LOST, CANCEL, TRIGGER, STATUS_WEBHOOK, SUPPRESS)
 
 STATUS_RANK = {B.QUEUED: 0, B.SENDING: 0, B.UNKNOWN: 0, B.SENT: 1, B.FAILED: 2, B.DELIVERED: 3, B.READ: 4}
 STATUS_TIME_FIELD = {B.SENT: "sent_at", B.DELIVERED: "delivered_at", B.READ: "read_at", B.FAILED: "failed_at"}
 UNFINISHED = (B.QUEUED, B.SENDING)
 CANCELLED_NOTE = "Cancelled before it was sent."
 ERASED_NOTE = "Cancelled before it was sent: the recipient's data was erased."
+SUPPRESSED_NOTE = "Not sent: the recipient opted out."
 
 
 def _logged(model: str, move: Move, count: int, **extra) -> None:
@@ -316,6 +320,18 @@ def broadcasts_cancel(*, broadcasts: QuerySet, note: str = CANCELLED_NOTE, now=N
     )
     _notes_add(rows, status=B.CANCELLED, message=note)
     _logged("broadcast", CANCEL, len(rows))
+    return len(rows)
+
+
+def broadcasts_suppress(*, broadcasts: QuerySet, now=None) -> int:
+    """Suppress the QUEUED ones of `broadcasts` (their recipients opted out), each with a NOTE log; returns how many."""
+    now = now or timezone.now()
+    rows = list(broadcasts.filter(status__in=SUPPRESS.sources).values_list("id", "session_id"))
+    Broadcast.objects.filter(id__in=[bid for bid, _ in rows], status__in=SUPPRESS.sources).update(
+        status=B.SUPPRESSED, updated_at=now
+    )
+    _notes_add(rows, status=B.SUPPRESSED, message=SUPPRESSED_NOTE)
+    _logged("broadcast", SUPPRESS, len(rows))
     return len(rows)
 
 

@@ -22,7 +22,7 @@ def test_a_session_is_accepted_with_addresses_normalized_and_deduplicated(api, w
     assert body["duplicates"] == 1
     assert body["stats"] == {
         "total": 2, "queued": 2, "sending": 0, "unknown": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0,
-        "cancelled": 0,
+        "cancelled": 0, "suppressed": 0,
     }
     addresses = Broadcast.objects.filter(session_id=body["id"]).values_list("address", flat=True)
     assert sorted(addresses) == ["12025550101", "12025550199"]
@@ -126,12 +126,12 @@ def test_live_stats_always_add_up_to_the_total(api, app, wa_transport):
     session = make_session(
         app, wa_transport["id"],
         [("QUEUED", "", 0), ("SENDING", "", 1), ("SENT", "", 1), ("DELIVERED", "", 1), ("READ", "", 1),
-         ("FAILED", "PERMANENT", 1), ("CANCELLED", "", 0)],
+         ("FAILED", "PERMANENT", 1), ("CANCELLED", "", 0), ("SUPPRESSED", "", 0)],
     )
     stats = api.get(f"/api/v1/sessions/{session.pk}").json()["stats"]
     assert stats == {
-        "total": 7, "queued": 1, "sending": 1, "unknown": 0, "sent": 1, "delivered": 1, "read": 1, "failed": 1,
-        "cancelled": 1,
+        "total": 8, "queued": 1, "sending": 1, "unknown": 0, "sent": 1, "delivered": 1, "read": 1, "failed": 1,
+        "cancelled": 1, "suppressed": 1,
     }
 
 

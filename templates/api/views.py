@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from templates.api import examples
 from templates.api.filters import TemplateFilter
 from templates.api.serializers import SyncInput, SyncReportOutput, TemplateInput, TemplateOutput
 from templates.models import Template
@@ -65,6 +66,7 @@ class TemplateViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="The WhatsApp templates the gateway knows for your transports (as of the last sync), each "
         "with `requires`: what a send must give (parameters, header, buttons).",
         responses={200: TemplateOutput(many=True), **errors(400, 404)},
+        examples=[examples.TEMPLATE],
     )
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(template_list(app=self.app)))
@@ -75,6 +77,7 @@ class TemplateViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="One template in one language: its components, status and quality at Meta, and what a send "
         "must give.",
         responses={200: TemplateOutput, **errors(404, examples={404: [not_found_example("No such template.")]})},
+        examples=[examples.TEMPLATE],
     )
     def retrieve(self, request, pk=None):
         return Response(TemplateOutput(self._template(pk)).data)
@@ -95,7 +98,7 @@ class TemplateViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="A template of that name exists in that language.",
             ),
         },
-        examples=[CREATE_EXAMPLE],
+        examples=[CREATE_EXAMPLE, examples.SUBMITTED],
     )
     def create(self, request):
         data = TemplateInput(data=request.data)
@@ -123,6 +126,7 @@ class TemplateViewSet(AppScopedMixin, viewsets.GenericViewSet):
         "now: new ones are added, changed ones updated, vanished ones marked DELETED. One report per transport.",
         request=SyncInput,
         responses={200: SyncReportOutput(many=True), **errors(400, 413, 415, 502)},
+        examples=[examples.SYNCED],
     )
     @action(detail=False, methods=["post"], pagination_class=None)
     def sync(self, request):

@@ -6,6 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from transports import defaults
+from transports.api import examples
 from transports.api.serializers import TransportInput, TransportOutput
 from transports.config_schema import CONFIG_SCHEMA
 from transports.models import Transport
@@ -46,6 +47,10 @@ _GENERIC_EXAMPLE = OpenApiExample(
     },
 )
 
+_RATE_LIMIT_EXAMPLE = OpenApiExample(
+    "Raise the rate limit", request_only=True, value={"whatsapp_cloud": {"rate_limit": 250}}
+)
+
 _CONFIG_PROBLEM = OpenApiExample(
     "A config that breaks the schema",
     response_only=True,
@@ -65,12 +70,14 @@ _CONFIG_PROBLEM = OpenApiExample(
         description="The channels your app sends through (WhatsApp Cloud API numbers, or any HTTP API), with "
         "their config and the names of their stored secrets, never the values.",
         responses={200: TransportOutput(many=True), **errors(400, 404)},
+        examples=[examples.TRANSPORT],
     ),
     retrieve=extend_schema(
         summary="One transport",
         description="Its config, the names of its secrets (never the values), whether it is active and, when "
         "Meta stopped it (e.g. a refused token), when and why.",
         responses={200: TransportOutput, **errors(404, examples={404: [not_found_example("No such transport.")]})},
+        examples=[examples.TRANSPORT, examples.STOPPED],
     ),
 )
 class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
@@ -93,7 +100,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         "under the field it names.",
         request=TransportInput,
         responses={201: TransportOutput, **errors(400, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
-        examples=[_WHATSAPP_EXAMPLE, _GENERIC_EXAMPLE],
+        examples=[_WHATSAPP_EXAMPLE, _GENERIC_EXAMPLE, examples.TRANSPORT],
     )
     def create(self, request):
         data = TransportInput(data=request.data)
@@ -107,6 +114,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         "values, a secret given null is removed.",
         request=TransportInput,
         responses={200: TransportOutput, **errors(400, 404, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
+        examples=[_WHATSAPP_EXAMPLE, examples.TRANSPORT],
     )
     def update(self, request, pk=None, partial=False):
         transport = self.get_object()
@@ -121,6 +129,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         "options and the stored secrets.",
         request=TransportInput,
         responses={200: TransportOutput, **errors(400, 404, 413, 415, examples={400: [_CONFIG_PROBLEM]})},
+        examples=[_RATE_LIMIT_EXAMPLE, examples.TRANSPORT],
     )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -152,6 +161,7 @@ class TransportViewSet(AppScopedMixin, viewsets.ModelViewSet):
         "sessions that waited.",
         request=None,
         responses={200: TransportOutput, **errors(404)},
+        examples=[examples.TRANSPORT],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):

@@ -36,7 +36,9 @@ def _is_list(path: str, method: str) -> bool:
 
 def test_the_schema_carries_the_product_version_and_tags_in_reading_order(schema):
     assert schema["info"]["version"] == settings.VERSION
-    assert [tag["name"] for tag in schema["tags"]] == ["transports", "templates", "sessions", "privacy", "callbacks"]
+    assert [tag["name"] for tag in schema["tags"]] == [
+        "transports", "templates", "sessions", "opt-outs", "privacy", "callbacks",
+    ]
     assert all(tag["description"] for tag in schema["tags"])
     scheme = schema["components"]["securitySchemes"]["ApiKeyAuth"]
     assert "Authorization: Api-Key" in scheme["description"] and "Bearer" in scheme["description"]
@@ -90,7 +92,7 @@ def test_list_answers_are_documented_as_pages(schema):
     lists = [(path, op) for path, method, op in _operations(schema) if _is_list(path, method)]
     assert {path for path, _ in lists} == {
         "/api/v1/sessions/", "/api/v1/sessions/{id}/broadcasts/", "/api/v1/templates/", "/api/v1/transports/",
-        "/api/v1/callbacks/",
+        "/api/v1/callbacks/", "/api/v1/opt-outs/",
     }
     for path, operation in lists:
         ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

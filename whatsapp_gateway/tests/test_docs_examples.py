@@ -24,7 +24,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 DOCS = Path(settings.BASE_DIR) / "docs"
-PAGES = ["quickstart.md", "api.md", "formatting.md", "phone-numbers.md", "templates.md", "troubleshooting.md"]
+PAGES = [
+    "quickstart.md", "api.md", "formatting.md", "phone-numbers.md", "templates.md", "troubleshooting.md", "opt-outs.md",
+]
 MARKER = re.compile(r"^<!-- (expect: ([^>]+?)|response) -->\s*\n```(\w+)\n(.*?)\n```", re.MULTILINE | re.DOTALL)
 
 

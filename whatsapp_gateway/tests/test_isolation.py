@@ -10,7 +10,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from broadcasts.callbacks.models import Callback
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, OptOut, Session
 from templates.models import Template
 from transports.models import Transport
 from transports.testing import make_transport
@@ -55,6 +55,10 @@ def _alice_callback(app) -> dict:
     return {"id": Callback.objects.create(app=app, url="https://alice.example.com/events").pk}
 
 
+def _alice_optout(app) -> dict:
+    return {"id": OptOut.objects.create(app=app, address="15550100001", scope="all").pk}
+
+
 # Path prefix → function creating one of Alice's objects and returning the path parameters.
 OWNED_OBJECTS = {
     "/api/v1/transports/": _alice_transport,
@@ -62,6 +66,7 @@ OWNED_OBJECTS = {
     "/api/v1/broadcasts/": _alice_broadcast_id,
     "/api/v1/templates/": _alice_template,
     "/api/v1/callbacks/": _alice_callback,
+    "/api/v1/opt-outs/": _alice_optout,
 }
 
 
@@ -72,6 +77,7 @@ def _alices_data(app) -> list:
         list(Broadcast.objects.filter(session__app=app).values_list("id", "status", "attempts", "updated_at")),
         list(Template.objects.filter(app=app).values_list("id", "status", "updated_at")),
         list(Callback.objects.filter(app=app).values_list("id", "url", "is_active", "encrypted_secret", "updated_at")),
+        list(OptOut.objects.filter(app=app).values_list("id", "address", "scope", "reason")),
     ]
 
 

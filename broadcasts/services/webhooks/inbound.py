@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from broadcasts.callbacks.services.events import inbound_events_record
 from broadcasts.models import InboundMessage
+from broadcasts.services.optouts import optouts_from_inbound
 from broadcasts.services.webhooks.payload import meta_time
 from transports.addresses import is_user_id
 from transports.models import Transport
@@ -49,6 +50,10 @@ def inbound_messages_record(*, transport: Transport, items: list[tuple[str, dict
         logger.info("inbound %s message from %s", rows[-1].type, mask_phone(rows[-1].wa_id))
     InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
     inbound_events_record(app_id=transport.app_id, messages=rows)  # in the webhook's transaction
+    # Under the number and the user id alike: a session may name the person by either.
+    optouts_from_inbound(app_id=transport.app_id, messages=[
+        (address, row.payload) for row in rows for address in sorted({row.wa_id, row.user_id} - {""})
+    ])
     return len(rows)
 
 

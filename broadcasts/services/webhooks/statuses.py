@@ -8,6 +8,7 @@ from django.db import transaction
 
 from broadcasts.models import Broadcast, BroadcastLog
 from broadcasts.services.dispatch import broadcast_id_of_reference
+from broadcasts.services.optouts import optouts_from_errors
 from broadcasts.services.sweeper import sent_twice_record
 from broadcasts.services.transitions import STATUS_TIME_FIELD, broadcast_status_apply, broadcasts_save
 from broadcasts.services.webhooks.payload import meta_list, meta_time
@@ -78,7 +79,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         rows = (
             Broadcast.objects.select_for_update(of=("self",))
             .filter(wamid__in=chunk, session__app_id=app_id)
-            .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
+            .only("id", "session_id", "wamid", "address", "status", "attempts", *STATUS_TIME_FIELD.values())
         )
         for row in rows:
             broadcasts[row.wamid].append(row)
@@ -113,6 +114,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
                 error_code=event.error_code, error_title=event.error_title, message=event.note(),
             ))
     broadcasts_save(list(changed.values()), fields=changed_fields, now=now)
+    optouts_from_errors(failed=[(app_id, b.address, e.error_code) for e in events for b in broadcasts.get(e.wamid, ())])
     # A replayed event hits the one-status-log-per-broadcast constraint and is skipped by the database.
     BroadcastLog.objects.bulk_create(list(logs.values()), ignore_conflicts=True, batch_size=500)
     counts = {

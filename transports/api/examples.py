@@ -1,0 +1,57 @@
+"""Response examples shown in the OpenAPI docs: a WhatsApp Cloud API transport as the API answers it."""
+
+from drf_spectacular.utils import OpenApiExample
+
+TRANSPORT_VALUE = {
+    "id": 1,
+    "name": "whatsapp",
+    "kind": "API",
+    "config": {
+        "preset": "whatsapp_cloud",
+        "baseUrl": "https://graph.facebook.com",
+        "apiVersion": "v23.0",
+        "phoneNumberId": "100000000000001",
+        "businessAccountId": "200000000000001",
+        "request": {
+            "method": "POST",
+            "url": "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/{%transport.config.phoneNumberId%}"
+            "/messages",
+            "headers": {"Authorization": "Bearer {%secrets.accessToken%}", "Content-Type": "application/json"},
+            "body": "{%whatsapp.payload%}",
+        },
+        "validationAddress": "PHONE",
+        "phoneStrictness": "valid",
+        "validationContent": "TEXT",
+        "maxAttempts": 3,
+        "rateLimit": 80,
+        "concurrency": 100,
+        "timeouts": {"connect": 5, "read": 15},
+        "response": {
+            "successStatus": [200, 201],
+            "messageIdPath": "messages.0.id",
+            "messageStatusPath": "messages.0.message_status",
+            "errorCodePath": "error.code",
+            "errorSubcodePath": "error.error_subcode",
+            "errorTitlePath": "error.message",
+            "errorDetailsPath": "error.error_data.details",
+        },
+    },
+    "secrets": ["accessToken", "appSecret", "verifyToken"],
+    "is_active": True,
+    "stopped_at": None,
+    "stopped_reason": "",
+    "created_at": "2026-11-20T09:30:00Z",
+    "updated_at": "2026-11-20T09:30:00Z",
+}
+TRANSPORT = OpenApiExample(
+    "WhatsApp Cloud API number", response_only=True, status_codes=["200", "201"], value=TRANSPORT_VALUE
+)
+STOPPED = OpenApiExample(
+    "Stopped: Meta refused the token",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        **TRANSPORT_VALUE, "is_active": True, "stopped_at": "2026-11-25T08:03:10Z",
+        "stopped_reason": "Meta error 190: the access token expired or was revoked.",
+    },
+)
