@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from broadcasts.api import examples
+from broadcasts.api import examples, session_examples
 from broadcasts.api.filters import BroadcastFilter, SessionFilter
 from broadcasts.api.serializers import (
     BroadcastDetailOutput,
@@ -93,7 +93,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="Your app's sessions, newest first, each with its live stats; filter by status, transport "
         "and creation time.",
         responses={200: SessionOutput(many=True), **errors(400, 404)},
-        examples=[examples.SESSION],
+        examples=[session_examples.SESSION],
     )
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
@@ -161,7 +161,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="The session's status and its live stats: how many broadcasts are queued, sent, delivered, "
         "read or failed.",
         responses={200: SessionOutput, **errors(404)},
-        examples=[examples.SESSION],
+        examples=[session_examples.SESSION],
     )
     def retrieve(self, request, pk=None):
         return Response(SessionOutput(self._session(pk)).data)
@@ -186,7 +186,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is no longer SCHEDULED: it started, finished or was cancelled.",
             ),
         },
-        examples=[examples.RESCHEDULE, examples.RESCHEDULE_NOW],
+        examples=[examples.RESCHEDULE, examples.RESCHEDULE_NOW, session_examples.RESCHEDULED],
     )
     def partial_update(self, request, pk=None):
         session = self._session(pk)
@@ -200,7 +200,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         description="One broadcast per recipient, in the order they were given: status, attempts, the wamid "
         "Meta gave and Meta's error code when it failed. Filter by status or error code.",
         responses={200: BroadcastOutput(many=True), **errors(400, 404)},
-        examples=[examples.BROADCAST, examples.BROADCAST_FAILED],
+        examples=[session_examples.BROADCAST, session_examples.BROADCAST_FAILED],
     )
     @action(detail=True, methods=["get"], filterset_class=BroadcastFilter)
     def broadcasts(self, request, pk=None):
@@ -243,7 +243,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 "or a recipient is invalid (nothing is stored).",
             ),
         },
-        examples=[examples.RETARGET],
+        examples=[examples.RETARGET, session_examples.RETARGETED],
     )
     @action(detail=True, methods=["post"])
     def retarget(self, request, pk=None):
@@ -273,7 +273,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is cancelled or paused, or its transport is stopped.",
             ),
         },
-        examples=[examples.TRIGGERED],
+        examples=[session_examples.TRIGGERED],
     )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
@@ -297,7 +297,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is already completed or cancelled.",
             ),
         },
-        examples=[examples.CANCELLED],
+        examples=[session_examples.CANCELLED],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -321,7 +321,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not running.",
             ),
         },
-        examples=[examples.PAUSED],
+        examples=[session_examples.PAUSED],
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
@@ -341,7 +341,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 when_409="The session is not paused.",
             ),
         },
-        examples=[examples.RESUMED],
+        examples=[session_examples.RESUMED],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -360,7 +360,7 @@ class BroadcastViewSet(AppScopedMixin, viewsets.ViewSet):
             200: BroadcastDetailOutput,
             **errors(404, examples={404: [_not_found("No such broadcast.")]}),
         },
-        examples=[examples.BROADCAST_DETAIL],
+        examples=[session_examples.BROADCAST_DETAIL],
     )
     def retrieve(self, request, pk=None):
         broadcast_id = ascii_id(pk)

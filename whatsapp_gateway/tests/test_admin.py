@@ -20,7 +20,7 @@ def one_of_each(app):
     from django.utils import timezone
 
     from broadcasts.callbacks.models import Callback, CallbackAttempt, CallbackDelivery, CallbackEvent
-    from broadcasts.models import BroadcastLog, Erasure, InboundMessage, WebhookEvent
+    from broadcasts.models import BroadcastLog, Erasure, InboundMessage, OptOut, WebhookEvent
     from broadcasts.testing import make_session
     from templates.models import Template
     from transports.testing import make_transport
@@ -37,6 +37,7 @@ def one_of_each(app):
     InboundMessage.objects.create(transport=transport, app=app, wa_id="15550100001", message_id="wamid.IN",
                                   type="text", text="Hello", timestamp=timezone.now())
     Erasure.objects.create(app=app, requested_by="API", counts={"broadcasts": 1})
+    OptOut.objects.create(app=app, address="15550100009", scope="marketing", reason="Replied STOP")
     callback = Callback.objects.create(app=app, url="https://hooks.example.com/wa", events=["broadcast.read"])
     event = CallbackEvent.objects.create(app=app, type="broadcast.read", session=session, broadcast=broadcast,
                                          address=broadcast.address, sequence=1, data={"status": "READ"})

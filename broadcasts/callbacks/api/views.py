@@ -125,7 +125,12 @@ class CallbackViewSet(AppScopedMixin, viewsets.ModelViewSet):
             200: CallbackOutput,
             **errors(400, 404, 413, 415, examples={400: [_UNSAFE, _BAD_EVENT], **_NOT_FOUND}),
         },
-        examples=[OpenApiExample("Turn it off", request_only=True, value={"is_active": False})],
+        examples=[
+            OpenApiExample("Turn it off", request_only=True, value={"is_active": False}),
+            OpenApiExample(
+                "Turned off", response_only=True, status_codes=["200"], value={**_CALLBACK, "is_active": False}
+            ),
+        ],
     )
     def partial_update(self, request, pk=None):
         callback = self.get_object()
