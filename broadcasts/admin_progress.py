@@ -32,6 +32,7 @@ from broadcasts.services.errors import SessionError
 from broadcasts.services.sessions import session_cancel, session_pause, session_resume, session_trigger
 from broadcasts.services.transitions import SESSION_CANCEL, SESSION_PAUSE, SESSION_RESUME, SESSION_TRIGGER
 from transports.redaction import numbers_masked
+from whatsapp_gateway.api_input import is_uuid
 from whatsapp_gateway.errors import error_body
 
 # The toolbar's operations: (the move that says from which statuses, the service, what the operator is told).
@@ -160,7 +161,7 @@ def session_page_context(*, session: Session, request) -> dict:
 
 def session_progress_view(model_admin, request, object_id):
     """GET …/session/<id>/progress.json: the live panel's data (staff with the view permission)."""
-    session = Session.objects.filter(pk=object_id).first() if _is_uuid(object_id) else None
+    session = Session.objects.filter(pk=object_id).first() if is_uuid(object_id) else None
     if not model_admin.has_view_permission(request, session):
         return JsonResponse(error_body("permission_denied", "You may not view sessions."), status=403)
     if session is None:
@@ -204,12 +205,3 @@ def new_campaign_view(model_admin, request):
     }
     return TemplateResponse(request, "admin/broadcasts/session/new_campaign.html", context)
 
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -9,6 +9,7 @@ Numbers must be finite: `1e400` reads as infinity, which no JSON column can hold
 import json
 import math
 import re
+import uuid
 
 from django import forms
 from django.forms.fields import InvalidJSONInput
@@ -152,6 +153,15 @@ def ascii_id(value) -> int | None:
     """`value` as an object id when it is one written in ASCII digits (a path segment, a filter), else None."""
     text = str(value)
     return int(text) if _ASCII_ID.fullmatch(text) else None
+
+
+def is_uuid(value) -> bool:
+    """Whether `value` is a UUID as a path segment writes one (a session id)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def params_check(params) -> None:

@@ -1,4 +1,3 @@
-import uuid
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -41,7 +40,7 @@ from broadcasts.services.sessions import (
     session_resume,
     session_trigger,
 )
-from whatsapp_gateway.api_input import ascii_id
+from whatsapp_gateway.api_input import ascii_id, is_uuid
 from whatsapp_gateway.api_schema import EXAMPLES as ERROR_EXAMPLES
 from whatsapp_gateway.api_schema import conflict, errors
 from whatsapp_gateway.api_schema import not_found_example as _not_found
@@ -55,13 +54,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Repeat a request safely: the same key and body return the same session; another body is a 409.",
 )
 
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @extend_schema(tags=["sessions"])
@@ -83,7 +75,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         return super().perform_content_negotiation(request, force=force or self.action == "broadcasts_csv")
 
     def _session(self, pk):
-        session = session_get(app=self.app, session_id=pk) if _is_uuid(pk) else None
+        session = session_get(app=self.app, session_id=pk) if is_uuid(pk) else None
         if session is None:
             raise NotFound("No such session.")
         return session
