@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadcasts.callbacks.models import EVENT_TYPES, SESSION_CALLBACK_EVENTS, Callback, CallbackDelivery
+from broadcasts.models import Session
 from transports.network import UnsafeURLError, url_check
 from transports.secrets import secrets_decrypt, secrets_encrypt
 from whatsapp_gateway.errors import GatewayError
@@ -78,7 +79,7 @@ def callback_create(
     return callback, secret
 
 
-def session_callback_create(*, session, url: str) -> str:
+def session_callback_create(*, session: Session, url: str) -> str:
     """The session's own endpoint (its `callback_url`); returns the signing secret, shown this once.
 
     It gets that session's session.* and broadcast.* events only (never replies or template

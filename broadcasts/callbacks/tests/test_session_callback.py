@@ -181,3 +181,14 @@ def _other_transport(other_app, base_url: str) -> Transport:
         phone_number_id="100000000000009", business_account_id="200000000000009", base_url=base_url
     )
     return transport_create(app=other_app, name="wa", config=config, secrets={"accessToken": "tok"})
+
+
+def test_operators_see_which_session_an_endpoint_belongs_to_and_never_its_secret(api, admin_client, hook):
+    from django.urls import reverse
+
+    transport, receiver = hook
+    body = create(api, transport, callback_url=receiver.url).json()
+    callback = Callback.objects.get(session_id=body["id"])
+    page = admin_client.get(reverse("admin:callbacks_callback_change", args=[callback.pk]))
+    assert page.status_code == 200
+    assert body["id"] in page.content.decode() and body["callback_secret"] not in page.content.decode()
