@@ -28,11 +28,11 @@ from whatsapp_gateway.models import App
 
 def session_list(*, app: App) -> QuerySet[Session]:
     """The app's sessions; the API narrows them with its query parameters (broadcasts/api/filters.py)."""
-    return Session.objects.filter(app=app).select_related("transport")
+    return Session.objects.filter(app=app).select_related("transport", "callback")
 
 
 def session_get(*, app: App, session_id) -> Session | None:
-    return Session.objects.filter(app=app, pk=session_id).select_related("transport").first()
+    return Session.objects.filter(app=app, pk=session_id).select_related("transport", "callback").first()
 
 
 def optout_list(*, app: App, scope: str | None = None) -> QuerySet[OptOut]:

@@ -74,6 +74,7 @@ CREATED = OpenApiExample(
         "idempotency_key": None,
         "is_test": False,
         "retargeted_from": None,
+        "callback_url": None,
         "created_at": "2026-11-25T08:00:00Z",
         "started_at": None,
         "completed_at": None,
@@ -106,6 +107,41 @@ CREATED_SCHEDULED = OpenApiExample(
         "send_at": "2027-01-15T08:00:00Z",
         "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
         "waiting": {"reason": "scheduled", "until": "2027-01-15T08:00:00Z"},
+    },
+)
+CREATE_WITH_CALLBACK = OpenApiExample(
+    "With its own callback URL",
+    request_only=True,
+    value={
+        "transport": 1,
+        "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
+        "recipients": [{"address": "+14155550123", "reference": "order-1042"}],
+        "callback_url": "https://hooks.example.com/gateway/campaign-7",
+    },
+)
+CREATED_WITH_CALLBACK = OpenApiExample(
+    "Accepted, with its callback secret (shown once)",
+    response_only=True,
+    status_codes=["202"],
+    value={
+        **CREATED.value,
+        "message": {"meta": {"templateName": "hello_world", "language": "en_US"}},
+        "total": 1,
+        "stats": {**CREATED.value["stats"], "total": 1, "queued": 1},
+        "callback_url": "https://hooks.example.com/gateway/campaign-7",
+        "callback_secret": "whsec_4kQ0cJ3n8mXvT2yZp1rLw9bS6dF5gH7aE0uI3oK8sNq",
+    },
+)
+UNSAFE_CALLBACK_URL = OpenApiExample(
+    "A private callback URL",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "code": "unsafe_url",
+        "detail": "callback_url: host 10.0.0.5 resolves to an address that is not globally routable (10.0.0.5); "
+        "add it to TRANSPORT_ALLOWED_HOSTS to allow it",
+        "callback_url": ["host 10.0.0.5 resolves to an address that is not globally routable (10.0.0.5); add it "
+                         "to TRANSPORT_ALLOWED_HOSTS to allow it"],
     },
 )
 RESCHEDULE = OpenApiExample(

@@ -55,6 +55,16 @@ SEND_WINDOW_HELP = (
 )
 
 
+CALLBACK_URL_HELP = (
+    "Your endpoint for this session's events only (session.* and broadcast.*), signed with the "
+    "`callback_secret` of the create answer (docs/callbacks.md). http(s), a public address."
+)
+
+
+def callback_url_field() -> serializers.URLField:
+    return serializers.URLField(max_length=2000, required=False, help_text=CALLBACK_URL_HELP)
+
+
 class SessionInput(JSONInput):
     transport = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of one of your transports.")
     message = MessageInput()
@@ -70,6 +80,7 @@ class SessionInput(JSONInput):
     )
     send_at = OffsetDateTimeField(required=False, allow_null=True, help_text=SEND_AT_HELP)
     send_window = SendWindowInput(required=False, allow_null=True, help_text=SEND_WINDOW_HELP)
+    callback_url = callback_url_field()
 
 
 class SessionScheduleInput(JSONInput):
@@ -106,6 +117,7 @@ class SessionCSVInput(serializers.Serializer):
     address_column = serializers.CharField(
         default="phone", max_length=200, help_text="The header name of the column with the addresses."
     )
+    callback_url = callback_url_field()
 
     def validate_message(self, value):
         message = MessageInput(data=value)
@@ -173,6 +185,10 @@ class SessionOutput(serializers.ModelSerializer):
     waiting = serializers.SerializerMethodField(
         help_text="What the session waits for (it is not paused), or null when it is not waiting."
     )
+    callback_url = serializers.CharField(
+        source="callback.url", allow_null=True, read_only=True,
+        help_text="The session's own callback endpoint, or null when it named none.",
+    )
 
     class Meta:
         model = Session
@@ -191,6 +207,7 @@ class SessionOutput(serializers.ModelSerializer):
             "idempotency_key",
             "is_test",
             "retargeted_from",
+            "callback_url",
             "created_at",
             "started_at",
             "completed_at",
@@ -219,9 +236,13 @@ class InvalidRecipient(serializers.Serializer):
 class SessionCreatedOutput(SessionOutput):
     invalid = InvalidRecipient(many=True, read_only=True, help_text="Skipped with ?skip_invalid=true.")
     duplicates = serializers.IntegerField(read_only=True, help_text="Recipients given twice, sent once.")
+    callback_secret = serializers.CharField(
+        required=False, help_text="Signs the events sent to `callback_url`: only in this answer, and only when "
+        "`callback_url` was given (an Idempotency-Key replay does not show it again).",
+    )
 
     class Meta(SessionOutput.Meta):
-        fields = [*SessionOutput.Meta.fields, "invalid", "duplicates"]
+        fields = [*SessionOutput.Meta.fields, "invalid", "duplicates", "callback_secret"]
 
 
 class BroadcastOutput(serializers.ModelSerializer):

@@ -26,6 +26,7 @@ SESSION_VALUE = {
     "idempotency_key": "campaign-2026-11-25",
     "is_test": False,
     "retargeted_from": None,
+    "callback_url": None,
     "created_at": "2026-11-25T08:00:00Z",
     "started_at": "2026-11-25T08:00:01Z",
     "completed_at": None,

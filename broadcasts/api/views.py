@@ -115,12 +115,12 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
                 400, 409, 413, 415, when_409="The Idempotency-Key was already used with another body.",
                 when_415="The body is neither application/json nor multipart/form-data.",
                 examples={400: [*ERROR_EXAMPLES[400], examples.NAIVE_SEND_AT, examples.PAST_SEND_AT,
-                                examples.BAD_TIME_ZONE, *examples.CSV_REFUSED]},
+                                examples.BAD_TIME_ZONE, *examples.CSV_REFUSED, examples.UNSAFE_CALLBACK_URL]},
             ),
         },
         examples=[
             examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATE_CSV,
-            examples.CREATED, examples.CREATED_SCHEDULED,
+            examples.CREATE_WITH_CALLBACK, examples.CREATED, examples.CREATED_SCHEDULED, examples.CREATED_WITH_CALLBACK,
         ],
     )
     def create(self, request):
@@ -142,10 +142,11 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             skip_invalid=query.validated_data["skip_invalid"],
             send_at=data.validated_data.get("send_at"),
-            send_window=data.validated_data.get("send_window"),
+            send_window=data.validated_data.get("send_window"), callback_url=fields.get("callback_url"),
         )
         body = SessionCreatedOutput(created.session).data
         body.update(invalid=created.invalid, duplicates=created.duplicates)
+        body.update({"callback_secret": created.callback_secret} if created.callback_secret else {})
         return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -52,7 +52,7 @@ class CallbackAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "app"]
     list_select_related = ["app"]
     search_fields = ["url"]
-    readonly_fields = ["failures", "failing_since", "next_attempt_at", "last_success_at", "disabled_at",
+    readonly_fields = ["session", "failures", "failing_since", "next_attempt_at", "last_success_at", "disabled_at",
                        "disabled_reason", "previous_secret_expires_at", "created_at", "updated_at"]
     actions = ["rotate_secret", "disable", "enable", "send_ping"]
 

@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "inbound.message",
     "template.status_changed",
 )
+SESSION_CALLBACK_EVENTS = tuple(t for t in EVENT_TYPES if t.startswith(("session.", "broadcast.")))
 PING = "ping"  # sent by POST /callbacks/{id}/test only; never recorded in the outbox
 
 
@@ -28,6 +29,10 @@ class Callback(models.Model):
     """An endpoint of an app where signed events go, at least once, in order per endpoint."""
 
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="callbacks")
+    session = models.OneToOneField(
+        "broadcasts.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="callback",
+        help_text="A session's own endpoint (its `callback_url`): only that session's events go there.",
+    )
     url = models.URLField(max_length=2000, help_text="Checked by the network guard, as transport URLs are.")
     events = models.JSONField(default=list, blank=True, help_text="Event types sent here; empty means all.")
     is_active = models.BooleanField(default=True)

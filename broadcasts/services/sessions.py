@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from broadcasts.callbacks.services.endpoints import session_callback_create
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
@@ -54,6 +55,7 @@ class SessionCreated:
     replayed: bool = False
     invalid: list[dict] = field(default_factory=list)
     duplicates: int = 0
+    callback_secret: str = ""  # the signing secret of its callback_url, in the first answer only
 
 
 def session_create(
@@ -67,6 +69,7 @@ def session_create(
     send_at=None,
     send_window: dict | None = None,
     retargeted_from: Session | None = None,
+    callback_url: str | None = None,
 ) -> SessionCreated:
     """Validate the whole request, store the session and its broadcasts, and enqueue after commit.
 
@@ -75,13 +78,13 @@ def session_create(
     body returns the first session; with another body it is a 409. A `send_at` still ahead
     stores it SCHEDULED (the due-sessions check starts it); a `send_window` limits when it sends.
     `recipients` is a JSON list or an uploaded CSV (its bad rows are reported under `recipients_csv`,
-    by row number).
+    by row number). A `callback_url` gets this session's events, signed with the secret answered once.
     """
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise SessionError(f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters.", field="Idempotency-Key")
     if idempotency_key and (problem := text_problem(idempotency_key)):
         raise SessionError(problem, field="Idempotency-Key")
-    fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid, send_at, send_window)
+    fingerprint = _fingerprint(transport_id, message, recipients, skip_invalid, send_at, send_window, callback_url)
     if idempotency_key:
         replay = _idempotent_replay(app=app, key=idempotency_key, fingerprint=fingerprint, recipients=recipients)
         if replay:
@@ -139,6 +142,7 @@ def session_create(
                 stats=stats_from_counts({Broadcast.Status.QUEUED: len(checked.valid)}),
                 retargeted_from=retargeted_from,
             )
+            secret = session_callback_create(session=session, url=callback_url) if callback_url else ""
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
             optouts_suppress(session=session, template=checked_message.template)
             if not scheduled:
@@ -149,7 +153,9 @@ def session_create(
         if replay is None:
             raise
         return replay
-    return SessionCreated(session=session, invalid=checked.invalid, duplicates=checked.duplicates)
+    return SessionCreated(
+        session=session, invalid=checked.invalid, duplicates=checked.duplicates, callback_secret=secret
+    )
 
 
 def _recipients_checked(
@@ -167,12 +173,16 @@ def _recipients_checked(
     return RecipientsChecked(valid=audience.valid, invalid=audience.rejected, duplicates=audience.duplicates)
 
 
-def _fingerprint(transport_id, message, recipients, skip_invalid, send_at=None, send_window=None) -> str:
+def _fingerprint(
+    transport_id, message, recipients, skip_invalid, send_at=None, send_window=None, callback_url=None
+) -> str:
     if isinstance(recipients, CSVRecipients):
         recipients = recipients.fingerprint()
     request = [transport_id, message, recipients, skip_invalid]
     if send_at is not None or send_window is not None:  # unscheduled requests keep the fingerprints they had
         request += [send_at.isoformat() if send_at else None, send_window]
+    if callback_url:
+        request.append({"callback_url": callback_url})
     body = json.dumps(request, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -91,7 +91,7 @@ class CallbackViewSet(AppScopedMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head"]
 
     def get_queryset(self):
-        return Callback.objects.filter(app=self.app)
+        return Callback.objects.filter(app=self.app, session__isnull=True)  # a session's own goes with it
 
     def get_object(self):
         if ascii_id(self.kwargs.get("pk")) is None:

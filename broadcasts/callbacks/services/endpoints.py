@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from broadcasts.callbacks.models import EVENT_TYPES, Callback, CallbackDelivery
+from broadcasts.callbacks.models import EVENT_TYPES, SESSION_CALLBACK_EVENTS, Callback, CallbackDelivery
+from broadcasts.models import Session
 from transports.network import UnsafeURLError, url_check
 from transports.secrets import secrets_decrypt, secrets_encrypt
 from whatsapp_gateway.errors import GatewayError
@@ -42,8 +43,8 @@ def _opened(token: str) -> str:
     return secrets_decrypt(token).get("secret", "") if token else ""
 
 
-def callback_url_check(*, url: str) -> None:
-    """Raise CallbackError (field `url`) unless the network guard lets the gateway call `url`.
+def callback_url_check(*, url: str, field: str = "url") -> None:
+    """Raise CallbackError (naming `field`) unless the network guard lets the gateway call `url`.
 
     The same guard as transport URLs (transports/network.py): http(s) only, no credentials, no
     address that is not globally routable unless listed in TRANSPORT_ALLOWED_HOSTS. DNS may be down
@@ -52,7 +53,7 @@ def callback_url_check(*, url: str) -> None:
     try:
         url_check(url, unresolvable_ok=True)
     except UnsafeURLError as error:
-        raise CallbackError(str(error), field="url", code="unsafe_url") from error
+        raise CallbackError(str(error), field=field, code="unsafe_url") from error
 
 
 def callback_events_check(*, events: list) -> list[str]:
@@ -76,6 +77,23 @@ def callback_create(
         batch_size=batch_size, encrypted_secret=_sealed(secret),
     )
     return callback, secret
+
+
+def session_callback_create(*, session: Session, url: str) -> str:
+    """The session's own endpoint (its `callback_url`); returns the signing secret, shown this once.
+
+    It gets that session's session.* and broadcast.* events only (never replies or template
+    changes, which belong to no one session), signed and retried as any endpoint's; call it in
+    the transaction that stores the session, so a refused URL (a 400 naming `callback_url`)
+    stores nothing.
+    """
+    callback_url_check(url=url, field="callback_url")
+    secret = _new_secret()
+    Callback.objects.create(
+        app_id=session.app_id, session=session, url=url, events=list(SESSION_CALLBACK_EVENTS),
+        encrypted_secret=_sealed(secret),
+    )
+    return secret
 
 
 def callback_update(*, callback: Callback, **changes) -> Callback:

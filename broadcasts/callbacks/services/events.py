@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from broadcasts.callbacks.models import Callback, CallbackDelivery, CallbackEvent
@@ -46,12 +46,14 @@ def _iso(value) -> str | None:
 
 
 def _callbacks_of_sessions(session_ids: Iterable) -> dict:
-    """{session id: [active callbacks of its app]}: one query, empty for apps without callbacks."""
+    """{session id: [active callbacks of its app, and its own]}: one query, empty for apps without callbacks."""
     found = defaultdict(list)
     # filter() before annotate(): one join, so one row per (endpoint, session of the batch), however many sessions.
-    rows = Callback.objects.filter(is_active=True, app__sessions__pk__in=list(session_ids)).only(
-        "id", "app_id", "events"
-    ).annotate(session_pk=F("app__sessions__pk"))
+    # An app's endpoint takes every session of the app; a session's own (its callback_url) takes that session only.
+    rows = Callback.objects.filter(
+        Q(session__isnull=True) | Q(session_id=F("app__sessions__pk")),
+        is_active=True, app__sessions__pk__in=list(session_ids),
+    ).only("id", "app_id", "events").annotate(session_pk=F("app__sessions__pk"))
     for callback in rows:
         found[callback.session_pk].append(callback)
     return found
@@ -172,7 +174,7 @@ def inbound_events_record(*, app_id: int, messages: list) -> int:
     """
     if not messages:
         return 0
-    callbacks = list(Callback.objects.filter(app_id=app_id, is_active=True))
+    callbacks = list(Callback.objects.filter(app_id=app_id, is_active=True, session__isnull=True))
     if not callbacks:
         return 0
     contexts = {m.message_id: _context_id(m.payload) for m in messages}
@@ -216,7 +218,7 @@ def _context_id(message: dict) -> str:
 
 def template_status_events_record(sender, *, transport, changes: list[dict], **kwargs) -> int:
     """Receiver of templates' `template_status_changed`: one template.status_changed event per change."""
-    callbacks = list(Callback.objects.filter(app_id=transport.app_id, is_active=True))
+    callbacks = list(Callback.objects.filter(app_id=transport.app_id, is_active=True, session__isnull=True))
     if not callbacks or not changes:
         return 0
     now = timezone.now()
