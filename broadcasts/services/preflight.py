@@ -46,14 +46,18 @@ def session_message_to_send(*, session: Session) -> dict:
 
     Read per batch, so a template Meta recategorised since the session was created is routed by its new
     category (the WhatsApp builder sends MARKETING templates to the Marketing Messages API when the transport
-    asks for it). Without a synced template a `meta.category` given in the message is kept.
+    asks for it).
     """
-    message = session.message or {}
+    return message_with_template_category(transport_id=session.transport_id, message=session.message or {})
+
+
+def message_with_template_category(*, transport_id: int, message: dict) -> dict:
+    """`message` with `meta.category` set to its synced template's category; without one, as it is."""
     meta = message.get("meta") or {}
     if not meta.get("templateName"):
         return message
     category = Template.objects.filter(
-        transport_id=session.transport_id, name=meta["templateName"], language=language_code(meta.get("language"))
+        transport_id=transport_id, name=meta["templateName"], language=language_code(meta.get("language"))
     ).values_list("category", flat=True).first()
     if not category or meta.get("category") == category:
         return message

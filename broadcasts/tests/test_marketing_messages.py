@@ -6,6 +6,7 @@ import pytest
 from broadcasts.models import Broadcast, Session
 from broadcasts.services import sessions as session_services
 from broadcasts.services.dispatch import dispatch_batch
+from broadcasts.services.manual_sends import send_test_message
 from broadcasts.testing import send_via_api, transport_for
 from templates.models import Template
 from templates.services import templates_sync
@@ -106,3 +107,20 @@ def test_the_category_meta_has_now_decides_not_the_one_at_create(api, simulator,
 
     assert {row["endpoint"] for row in simulator.messages(template="promo_image")} == {"messages"}
     assert "category" not in (Session.objects.get(pk=session_id).message.get("meta") or {})
+
+
+def test_a_test_message_is_routed_like_a_session(api, simulator, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]
+    created = transport_for(api, simulator, phone_strictness="possible", marketing_messages="only")
+    transport = Transport.objects.get(pk=created["id"])
+    templates_sync(transport=transport)
+
+    promo, _ = send_test_message(transport=transport, to=TO[0], template="promo_image", params=["20%"],
+                                 header=PROMO["meta"]["header"])
+    utility, _ = send_test_message(transport=transport, to=TO[0], template="order_confirmation",
+                                   params=["Ana", "B-1042", "12 March"])
+
+    assert promo.ok and utility.ok
+    assert promo.request["url"].endswith("/marketing_messages") and promo.request["body"]["product_policy"] == "STRICT"
+    assert utility.request["url"].endswith("/messages")
+    assert [row["endpoint"] for row in simulator.messages()] == ["marketing_messages", "messages"]
