@@ -26,6 +26,10 @@ class PhoneNumber:
     display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER
     # Messages per second for this number; None means the config-wide `throughput_mps`.
     throughput_mps: float | None = None
+    # The Marketing Messages API (simulator/marketing.py): false → STRICT sends answer 131055, CLOUD_API_FALLBACK
+    # ones go through the Cloud API; cloud_api_marketing false → marketing templates on /messages answer 131063.
+    marketing_messages_onboarded: bool = True
+    cloud_api_marketing: bool = True
 
 
 @dataclass
@@ -245,6 +249,10 @@ def _check(config: SimulatorConfig) -> None:
     for name in _RATE_FIELDS:
         if getattr(config, name) > 1:
             raise ValueError(f"{name} is a share between 0 and 1")
+    for number in (n for account in config.business_accounts for n in account.phone_numbers):
+        flags = (number.marketing_messages_onboarded, number.cloud_api_marketing)
+        if not all(isinstance(flag, bool) for flag in flags):
+            raise ValueError("business_accounts: marketing_messages_onboarded and cloud_api_marketing are true/false")
     if not 100 <= config.throttle_http_status <= 599:
         raise ValueError("throttle_http_status must be an HTTP status (100-599)")
 

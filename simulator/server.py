@@ -113,6 +113,14 @@ async def send_message(request: web.Request) -> web.Response:
     return json_response(state.send_message(phone_number_id, payload))
 
 
+async def send_marketing_message(request: web.Request) -> web.Response:
+    state = authorize(request)
+    phone_number_id = request.match_info["object_id"]
+    state.phone_number(phone_number_id)
+    payload = await read_json(request)
+    return json_response(state.send_message(phone_number_id, payload, endpoint="marketing_messages"))
+
+
 async def upload_media(request: web.Request) -> web.Response:
     state = authorize(request)
     phone_number_id = request.match_info["object_id"]
@@ -244,6 +252,7 @@ def build_app(config: SimulatorConfig | None = None) -> web.Application:
     app[STATE] = SimulatorState(config or SimulatorConfig())
     add_control_routes(app, STATE)
     app.router.add_post("/{version}/{object_id}/messages", send_message)
+    app.router.add_post("/{version}/{object_id}/marketing_messages", send_marketing_message)
     app.router.add_post("/{version}/{object_id}/media", upload_media)
     app.router.add_get("/{version}/{object_id}/message_templates", list_templates)
     app.router.add_post("/{version}/{object_id}/message_templates", create_template)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from .config import BusinessAccount, PhoneNumber, SimulatorConfig
 from .errors import MetaError, invalid_parameter, unknown_object
 from .limits import TokenBuckets
+from .marketing import MESSAGES, marketing_route
 from .message_templates import Template, TemplateStore
 from .sends import MediaRef, ParsedSend, parse_read_receipt, parse_send, recipient_digits
 from .webhook_events import (
@@ -46,7 +47,7 @@ MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "sticker": (("image/webp",), 500 * 1024),
 }
 MAX_STORED_MEDIA = 10_000
-MESSAGE_FILTERS = ("to", "phone_number_id", "type", "template", "language", "status", "wamid")
+MESSAGE_FILTERS = ("to", "phone_number_id", "type", "template", "language", "status", "wamid", "endpoint")
 
 
 class SimulatorState:
@@ -131,7 +132,7 @@ class SimulatorState:
         return account
 
     # ------------------------------------------------------------------ sends
-    def send_message(self, phone_number_id: str, payload: object) -> dict:
+    def send_message(self, phone_number_id: str, payload: object, *, endpoint: str = MESSAGES) -> dict:
         """Accept one message (returns Meta's success body) or raise the MetaError Meta would answer."""
         account, number = self.phone_number(phone_number_id)
         if isinstance(payload, dict) and "status" in payload and "type" not in payload:
@@ -144,6 +145,7 @@ class SimulatorState:
         if not self.throughput.take(phone_number_id, capacity=mps, rate=mps):
             raise MetaError(130429, f"Message throughput of {mps:g} messages per second reached for this number")
         send = parse_send(payload, waba_id=account.id, templates=self.templates)
+        route = marketing_route(payload, send, number, endpoint=endpoint)
         self._check_recipient(send, number)
         async_failure = self._check_media(send)
         if not self.pairs.take((phone_number_id, send.wa_id or send.user_id)):
@@ -154,7 +156,7 @@ class SimulatorState:
             "username": self._username(send),
             "type": send.type, "template": send.template,
             "language": send.language, "phone_number_id": phone_number_id, "waba_id": account.id,
-            "payload": payload, "received_at": time.time(), "status": "accepted",
+            "payload": payload, "received_at": time.time(), "status": "accepted", **route,
         }
         self.messages.append(record)
         self.counters["accepted"] += 1

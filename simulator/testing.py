@@ -66,7 +66,8 @@ class RunningSimulator:
         self._call(self._state.reset)
 
     def messages(self, **filters: str) -> list[dict]:
-        """Every recorded send matching the filters (to, phone_number_id, type, template, language, status, wamid)."""
+        """Every recorded send matching the filters (to, phone_number_id, type, template, language, status, wamid,
+        endpoint)."""
         return self._call(lambda: [dict(row) for row in self._state.query_messages(filters, limit=0)[1]])
 
     def arrivals(self) -> list[dict]:

@@ -21,6 +21,8 @@ from transports.whatsapp.preset import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     GRAPH_ID_PATTERN,
+    MARKETING_MODES,
+    MARKETING_OFF,
     SHORTHAND_OPTIONS,
     SHORTHAND_SECRETS,
     WHATSAPP_CLOUD,
@@ -140,6 +142,12 @@ class WhatsAppTransportForm(_ThroughServicesForm):
         choices=[(value, value) for value in STRICTNESS], initial=STRICT_VALID,
         help_text="possible accepts Meta's +1 555 test numbers.",
     )
+    marketing_messages = forms.ChoiceField(
+        choices=[(value, value) for value in MARKETING_MODES], initial=MARKETING_OFF, required=False,
+        label="Marketing Messages API",
+        help_text="Where MARKETING templates go: off (/messages), prefer (/marketing_messages, falling back to the "
+        "Cloud API where the number is not onboarded), only (no fallback). Other templates always use /messages.",
+    )
     api_version = forms.RegexField(API_VERSION_PATTERN, required=False, help_text=f"Default {DEFAULT_API_VERSION}.")
     base_url = forms.URLField(
         required=False, assume_scheme="https", label="Graph API URL", help_text=f"Default {DEFAULT_BASE_URL}."
@@ -149,7 +157,10 @@ class WhatsAppTransportForm(_ThroughServicesForm):
         model = Transport
         fields = ["app", "name", "is_active"]
 
-    _OPTIONS = ("phone_number_id", "business_account_id", "rate_limit", "phone_strictness", "api_version", "base_url")
+    _OPTIONS = (
+        "phone_number_id", "business_account_id", "rate_limit", "phone_strictness", "marketing_messages", "api_version",
+        "base_url",
+    )
     _OPTION_OF_KEY = {key: option for option, key in SHORTHAND_OPTIONS.items()}
 
     def __init__(self, *args, **kwargs):

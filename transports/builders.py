@@ -28,7 +28,15 @@ class PayloadBuilder:
     # True when free-form content may only go to someone who wrote in the last 24 hours (WhatsApp's
     # customer-service window); template messages are not bound by it
     service_window: bool = False
+    # route(config, message) → (endpoint, body fields it adds): the endpoint `{%<name>.endpoint%}` names for
+    # this message (WhatsApp: messages or marketing_messages) and what its body needs there; None: one endpoint
+    route: Callable[[dict, dict], tuple[str, dict]] | None = None
 
     @property
     def placeholder(self) -> str:
         return f"{self.name}.payload"
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """Every placeholder a config may use with this builder: its payload and its endpoint."""
+        return (self.placeholder, f"{self.name}.endpoint")

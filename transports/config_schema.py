@@ -13,7 +13,13 @@ from transports.addresses import ADDRESS_KINDS, PHONE, PHONE_REGIONS, REGION_PAT
 from transports.errors import ERROR_RULE_CATEGORIES
 from transports.network import UnsafeURLError, header_problem, url_check
 from transports.providers import BUILDERS
-from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, WHATSAPP_CLOUD
+from transports.whatsapp.preset import (
+    API_VERSION_PATTERN,
+    GRAPH_ID_PATTERN,
+    MARKETING_MODES,
+    MARKETING_OFF,
+    WHATSAPP_CLOUD,
+)
 from whatsapp_gateway.api_input import JSONInputError, json_check
 
 # An error code as a provider writes it: a number or text (compared as text), as long as a broadcast keeps.
@@ -29,7 +35,7 @@ CONFIG_SCHEMA: dict = {
     "description": (
         "How a message becomes an HTTP request and how the answer is read. Strings may contain "
         "{%placeholders%}: address, message.content, message.meta.*, recipient.params.*, "
-        "transport.config.*, secrets.*, whatsapp.payload."
+        "transport.config.*, secrets.*, whatsapp.payload, whatsapp.endpoint."
     ),
     "type": "object",
     "required": ["request"],
@@ -83,6 +89,14 @@ CONFIG_SCHEMA: dict = {
             "type": "integer", "minimum": 0, "maximum": 30, "default": 0,
             "description": "WhatsApp: a recipient Meta refused for its per-user marketing limit (131049) is sent "
             "again a day later, up to this many days; 0 (the default) fails it, and a trigger re-queues it.",
+        },
+        "marketingMessages": {
+            "enum": list(MARKETING_MODES), "default": MARKETING_OFF,
+            "description": "WhatsApp: where MARKETING templates go. off: /messages like every send; prefer: "
+            "/marketing_messages with product_policy CLOUD_API_FALLBACK (Meta sends through the Cloud API where the "
+            "number is not onboarded); only: product_policy STRICT (no fallback; Meta answers 131055 there). "
+            "Utility and authentication templates and text always go to /messages. The request url must end in "
+            "/{%whatsapp.endpoint%} (the whatsapp_cloud shorthand writes it).",
         },
         "rateLimit": {
             "type": "number", "minimum": defaults.RATE_LIMIT_MIN, "maximum": defaults.RATE_LIMIT_MAX,
@@ -223,12 +237,25 @@ def config_errors(config, *, secrets: dict | None = None, network: bool = True) 
             errors.append(f"request: placeholder {{%{path}%}} names no key of this config")
         elif root == "secrets" and secrets is not None and rest.split(".")[0] not in secrets:
             errors.append(f"request: placeholder {{%{path}%}} names no secret of this transport")
-        elif root in BUILDERS and path != BUILDERS[root].placeholder:
-            errors.append(f"request: unknown placeholder {{%{path}%}} (only {BUILDERS[root].placeholder})")
+        elif root in BUILDERS and path not in BUILDERS[root].placeholders:
+            errors.append(
+                f"request: unknown placeholder {{%{path}%}} (only {', '.join(BUILDERS[root].placeholders)})"
+            )
+    errors.extend(_marketing_errors(config))
     if errors or not network:
         return errors
     errors.extend(_url_errors(config))
     return errors
+
+
+def _marketing_errors(config: dict) -> list[str]:
+    """marketingMessages routes by {%whatsapp.endpoint%}: a URL without it would send everything to one place."""
+    if config.get("marketingMessages", MARKETING_OFF) == MARKETING_OFF:
+        return []
+    if "whatsapp.endpoint" not in placeholders.placeholder_paths(config["request"].get("url", "")):
+        return ["request.url: with marketingMessages prefer or only, must end in /{%whatsapp.endpoint%} "
+                "(messages or marketing_messages, chosen per message)"]
+    return []
 
 
 def _error_rules_errors(config: dict) -> list[str]:

@@ -82,9 +82,13 @@ def render_context(
         "secrets": secrets,
     }
     if builder is not None:
-        context[builder.name] = {
-            "payload": lambda: builder.build(to=address, message=message, params=params, callback_data=reference)
-        }
+        endpoint, extra = builder.route(config, message) if builder.route else ("", {})
+
+        def payload():
+            body = builder.build(to=address, message=message, params=params, callback_data=reference)
+            return {**body, **extra} if extra else body
+
+        context[builder.name] = {"payload": payload, "endpoint": endpoint}
     return context
 
 

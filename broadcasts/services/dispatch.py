@@ -22,7 +22,7 @@ from broadcasts.services.pacing import (
     pace_reserve,
     pace_reserve_until,
 )
-from broadcasts.services.preflight import session_hold_for_health
+from broadcasts.services.preflight import session_hold_for_health, session_message_to_send
 from broadcasts.services.schedule import session_wait_for_window
 from broadcasts.services.sweeper import LOST_AGAIN
 from broadcasts.services.transitions import (
@@ -114,8 +114,8 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
     # A request that misses its slot (a stalled worker) takes a new one from the shared schedule.
     auth_failure = None
     for outcomes in send_claimed(
-        transport=transport, message=session.message, broadcasts=claimed, first_slot=first_slot, rate=rate,
-        reserve=reserve,
+        transport=transport, message=session_message_to_send(session=session), broadcasts=claimed,
+        first_slot=first_slot, rate=rate, reserve=reserve,
     ):
         auth_failure = outcomes_record(
             session=session, transport=transport, outcomes=outcomes, task_id=task_id, probe=probe

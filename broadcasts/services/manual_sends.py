@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
 from broadcasts.services.outcomes import SendOutcome
+from broadcasts.services.preflight import message_with_template_category
 from templates.services import template_send_errors
 from transports import engine
 from transports.models import Transport
@@ -74,7 +75,9 @@ def send_test_message(
     )
     if problems:
         raise ValueError("; ".join(problems))
-    result = engine.send_one(transport, message, address)
+    # Routed as a session's message is: by the template's synced category (e.g. to the Marketing Messages API).
+    result = engine.send_one(transport, message_with_template_category(transport_id=transport.pk, message=message),
+                             address)
     session = test_message_record(transport=transport, message=message, address=address, result=result)
     return result, session
 

@@ -41,6 +41,29 @@ def session_hold_for_health(*, session: Session) -> bool:
     return False
 
 
+def session_message_to_send(*, session: Session) -> dict:
+    """The session's message with its template's category as Meta has it now (`meta.category`).
+
+    Read per batch, so a template Meta recategorised since the session was created is routed by its new
+    category (the WhatsApp builder sends MARKETING templates to the Marketing Messages API when the transport
+    asks for it).
+    """
+    return message_with_template_category(transport_id=session.transport_id, message=session.message or {})
+
+
+def message_with_template_category(*, transport_id: int, message: dict) -> dict:
+    """`message` with `meta.category` set to its synced template's category; without one, as it is."""
+    meta = message.get("meta") or {}
+    if not meta.get("templateName"):
+        return message
+    category = Template.objects.filter(
+        transport_id=transport_id, name=meta["templateName"], language=language_code(meta.get("language"))
+    ).values_list("category", flat=True).first()
+    if not category or meta.get("category") == category:
+        return message
+    return {**message, "meta": {**meta, "category": category}}
+
+
 def _template_ids(session: Session) -> list[str]:
     meta = (session.message or {}).get("meta") or {}
     if not meta.get("templateName"):

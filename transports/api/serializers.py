@@ -4,7 +4,7 @@ from transports import defaults
 from transports.addresses import REGION_PATTERN, STRICTNESS
 from transports.models import Transport
 from transports.secrets import secrets_decrypt
-from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN
+from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, MARKETING_MODES
 from whatsapp_gateway.api_input import JSONInput
 
 
@@ -47,6 +47,12 @@ class WhatsAppCloudInput(JSONInput):
     default_region = serializers.RegexField(REGION_PATTERN, required=False)
     concurrency = serializers.IntegerField(
         required=False, min_value=defaults.CONCURRENCY_MIN, max_value=defaults.CONCURRENCY_MAX
+    )
+    marketing_messages = serializers.ChoiceField(
+        MARKETING_MODES, required=False,
+        help_text="Where MARKETING templates go: off (default, /messages), prefer (/marketing_messages, Meta falls "
+        "back to the Cloud API where the number is not onboarded), only (/marketing_messages, no fallback). Utility "
+        "and authentication templates always go to /messages.",
     )
     timeouts = serializers.DictField(
         child=serializers.FloatField(min_value=defaults.TIMEOUT_MIN, max_value=max(defaults.TIMEOUT_MAX.values())),

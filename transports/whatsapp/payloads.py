@@ -16,6 +16,7 @@ import re
 
 from transports.addresses import is_user_id
 from transports.builders import TEXT_LIMIT, BuildError, PayloadBuilder
+from transports.whatsapp.preset import MARKETING_OFF, MARKETING_ONLY
 from whatsapp_gateway.api_input import ascii_id
 
 MEDIA_TYPES = ("image", "video", "document")
@@ -210,10 +211,24 @@ def whatsapp_payload(*, to: str, message: dict, params: dict | None = None, call
     return {**envelope, "type": "text", "text": text}
 
 
+def whatsapp_route(config: dict, message: dict) -> tuple[str, dict]:
+    """(endpoint, body fields) for `message`: a MARKETING template goes to the Marketing Messages API when the
+    transport's marketingMessages is prefer or only; everything else to /messages.
+
+    The category is the message meta's `category` (the sessions write the synced template's one there).
+    """
+    mode = config.get("marketingMessages") or MARKETING_OFF
+    meta = message.get("meta") or {}
+    if mode == MARKETING_OFF or not meta.get("templateName") or str(meta.get("category", "")).upper() != "MARKETING":
+        return "messages", {}
+    return "marketing_messages", {"product_policy": "STRICT" if mode == MARKETING_ONLY else "CLOUD_API_FALLBACK"}
+
+
 # {%whatsapp.payload%}: a template message's text lives at Meta, so only a text message sends its content.
 WHATSAPP_BUILDER = PayloadBuilder(
     name="whatsapp", build=whatsapp_payload,
     sends_content=lambda message: not (message.get("meta") or {}).get("templateName"),
     user_ids=True,
     service_window=True,
+    route=whatsapp_route,
 )

@@ -9,6 +9,16 @@ DEFAULT_API_VERSION = "v23.0"
 MESSAGES_URL = (
     "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/{%transport.config.phoneNumberId%}/messages"
 )
+# With marketingMessages on, the WhatsApp builder names the endpoint per message: marketing_messages for a
+# MARKETING template, messages for everything else.
+ROUTED_URL = (
+    "{%transport.config.baseUrl%}/{%transport.config.apiVersion%}/{%transport.config.phoneNumberId%}"
+    "/{%whatsapp.endpoint%}"
+)
+# The Marketing Messages API: off (every send on /messages), prefer (MARKETING templates on
+# /marketing_messages, Meta falling back to the Cloud API where the number is not onboarded), only (no fallback).
+MARKETING_OFF, MARKETING_PREFER, MARKETING_ONLY = "off", "prefer", "only"
+MARKETING_MODES = (MARKETING_OFF, MARKETING_PREFER, MARKETING_ONLY)
 
 # Graph API ids are digits; API versions read v23.0 (the config schema and the API's shorthand check both).
 GRAPH_ID_PATTERN = r"^[0-9]+$"
@@ -19,7 +29,7 @@ SHORTHAND_OPTIONS = {
     "phone_number_id": "phoneNumberId", "business_account_id": "businessAccountId", "api_version": "apiVersion",
     "base_url": "baseUrl", "rate_limit": "rateLimit", "max_attempts": "maxAttempts", "retry_window": "retryWindow",
     "phone_strictness": "phoneStrictness", "default_region": "defaultRegion", "concurrency": "concurrency",
-    "timeouts": "timeouts",
+    "timeouts": "timeouts", "marketing_messages": "marketingMessages",
 }
 # Shorthand field → secret name inside the transport's secrets.
 SHORTHAND_SECRETS = {"access_token": "accessToken", "app_secret": "appSecret", "verify_token": "verifyToken"}
@@ -32,9 +42,14 @@ def whatsapp_cloud_config(
     max_attempts: int = defaults.MAX_ATTEMPTS, retry_window: float = defaults.RETRY_WINDOW,
     phone_strictness: str = STRICT_VALID, default_region: str | None = None,
     concurrency: int = defaults.CONCURRENCY,
-    timeouts: dict | None = None,
+    timeouts: dict | None = None, marketing_messages: str = MARKETING_OFF,
 ) -> dict:
-    """The full API transport config for Meta's Cloud API `/messages` endpoint (no secrets in it)."""
+    """The full API transport config for Meta's Cloud API `/messages` endpoint (no secrets in it).
+
+    With `marketing_messages` prefer or only, MARKETING templates go to `/marketing_messages` instead.
+    """
+    if marketing_messages not in MARKETING_MODES:
+        raise ValueError(f"whatsapp_cloud.marketing_messages: must be one of {', '.join(MARKETING_MODES)}")
     config = {
         "preset": WHATSAPP_CLOUD,
         "baseUrl": str(base_url).rstrip("/"),
@@ -42,7 +57,7 @@ def whatsapp_cloud_config(
         "phoneNumberId": str(phone_number_id),
         "request": {
             "method": "POST",
-            "url": MESSAGES_URL,
+            "url": MESSAGES_URL if marketing_messages == MARKETING_OFF else ROUTED_URL,
             "headers": {"Authorization": "Bearer {%secrets.accessToken%}", "Content-Type": "application/json"},
             "body": "{%whatsapp.payload%}",
         },
@@ -68,6 +83,8 @@ def whatsapp_cloud_config(
         config["businessAccountId"] = str(business_account_id)
     if default_region:
         config["defaultRegion"] = default_region
+    if marketing_messages != MARKETING_OFF:
+        config["marketingMessages"] = marketing_messages
     return config
 
 
