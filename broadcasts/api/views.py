@@ -128,7 +128,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         },
         examples=[
             examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATE_CSV,
-            examples.CREATED, examples.CREATED_SCHEDULED,
+            examples.CREATED, examples.CREATED_SCHEDULED, examples.CREATED_OVER_LIMIT,
         ],
     )
     def create(self, request):
@@ -153,7 +153,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             send_window=data.validated_data.get("send_window"),
         )
         body = SessionCreatedOutput(created.session).data
-        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        body.update(invalid=created.invalid, duplicates=created.duplicates, warnings=created.warnings)
         return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -256,7 +256,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             transport_id=fields.get("transport"), keep_params=fields["keep_params"],
         )
         body = SessionCreatedOutput(created.session).data
-        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        body.update(invalid=created.invalid, duplicates=created.duplicates, warnings=created.warnings)
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -14,6 +14,7 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
+from broadcasts.services.limits import session_messaging_limit_warnings
 from broadcasts.services.optouts import optouts_suppress
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
@@ -54,6 +55,7 @@ class SessionCreated:
     replayed: bool = False
     invalid: list[dict] = field(default_factory=list)
     duplicates: int = 0
+    warnings: list[dict] = field(default_factory=list)  # e.g. Meta's messaging limit would be passed
 
 
 def session_create(
@@ -141,6 +143,7 @@ def session_create(
             )
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
             optouts_suppress(session=session, template=checked_message.template)
+            warnings = session_messaging_limit_warnings(session=session)
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
@@ -149,7 +152,9 @@ def session_create(
         if replay is None:
             raise
         return replay
-    return SessionCreated(session=session, invalid=checked.invalid, duplicates=checked.duplicates)
+    return SessionCreated(
+        session=session, invalid=checked.invalid, duplicates=checked.duplicates, warnings=warnings
+    )
 
 
 def _recipients_checked(
