@@ -115,3 +115,15 @@ def test_the_count_takes_the_same_few_queries_for_any_number_of_recipients(
     with django_assert_max_num_queries(3):  # the limit, the used count, the count with this session's
         [warning] = session_messaging_limit_warnings(session=session)
     assert (warning["used"], warning["over_by"]) == (1000, 2500 - 250)
+
+
+def test_the_dashboard_shows_each_portfolios_limit_and_usage(client, admin_user, api, other_api, simulator, tier_250):
+    sent_earlier(tier_250["id"], numbers(260))
+    theirs = synced(other_api, simulator, "TIER_250")
+    sent_earlier(theirs["id"], numbers(7, start=5000))
+    client.force_login(admin_user)
+    page = client.get("/admin/dashboard/").content.decode()
+    card = page[page.index('id="messaging-limits"'):page.index('id="circuit-breakers"')]
+    assert "TIER_250" in card and "200000000000001" in card
+    assert "260 of 250" in card  # ours, over the limit
+    assert "7 of 250" in card  # the other app's, counted apart
