@@ -30,6 +30,11 @@ class PhoneNumber:
     # ones go through the Cloud API; cloud_api_marketing false → marketing templates on /messages answer 131063.
     marketing_messages_onboarded: bool = True
     cloud_api_marketing: bool = True
+    # What `GET /{phone-number-id}` answers: the business portfolio's messaging limit (unique users a business
+    # may start conversations with in a moving 24 hours: TIER_250, TIER_2K, TIER_10K, TIER_100K, TIER_UNLIMITED)
+    # and the number's quality rating (GREEN, YELLOW, RED, UNKNOWN).
+    messaging_limit: str = "TIER_2K"
+    quality_rating: str = "GREEN"
 
 
 @dataclass
@@ -261,11 +266,21 @@ def _digits(recipient: Any) -> str:
     return str(recipient).lstrip("+")
 
 
+MESSAGING_LIMITS = ("TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
+QUALITY_RATINGS = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+
+
+def _phone_number(item: Any) -> PhoneNumber:
+    number = item if isinstance(item, PhoneNumber) else PhoneNumber(**item)
+    if number.messaging_limit not in MESSAGING_LIMITS:
+        raise ValueError(f"messaging_limit is one of {', '.join(MESSAGING_LIMITS)}")
+    if number.quality_rating not in QUALITY_RATINGS:
+        raise ValueError(f"quality_rating is one of {', '.join(QUALITY_RATINGS)}")
+    return number
+
+
 def _account(item: Any) -> BusinessAccount:
     if isinstance(item, BusinessAccount):
         return item
-    numbers = [
-        number if isinstance(number, PhoneNumber) else PhoneNumber(**number)
-        for number in item.get("phone_numbers", [])
-    ]
+    numbers = [_phone_number(number) for number in item.get("phone_numbers", [])]
     return BusinessAccount(id=str(item["id"]), phone_numbers=numbers)

@@ -195,7 +195,7 @@ async def delete_template(request: web.Request) -> web.Response:
 
 
 async def get_object(request: web.Request) -> web.Response:
-    """GET /{version}/{id}: an uploaded media's metadata or a template, like Graph's node read."""
+    """GET /{version}/{id}: an uploaded media's metadata, a template or a phone number, like Graph's node read."""
     state = authorize(request)
     object_id = request.match_info["object_id"]
     if "health_status" in request.query.get("fields", "").split(","):
@@ -212,7 +212,8 @@ async def get_object(request: web.Request) -> web.Response:
         _account, number = phone
         return json_response({
             "id": number.id, "display_phone_number": number.display_phone_number,
-            "verified_name": "WhatsApp Gateway Simulator", "quality_rating": "GREEN",
+            "verified_name": "WhatsApp Gateway Simulator", "quality_rating": number.quality_rating,
+            "whatsapp_business_manager_messaging_limit": number.messaging_limit,
             "throughput": {"level": "STANDARD" if (number.throughput_mps or 80) <= 80 else "HIGH"},
         })
     raise MetaError(100, subcode=33, message=f"Unsupported get request. Object with ID '{object_id}' does not exist")

@@ -210,10 +210,16 @@ class TransportAdmin(admin.ModelAdmin):
 
     form = TransportForm
     formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
-    list_display = ["name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "created_at"]
+    list_display = [
+        "name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "messaging_limit", "quality_rating",
+        "created_at",
+    ]
     list_filter = ["kind", "is_active", ("stopped_at", admin.EmptyFieldListFilter), "app"]
     search_fields = ["name", "app__name"]
-    readonly_fields = ["secret_names", "stopped_at", "stopped_reason", "created_at", "updated_at"]
+    readonly_fields = [
+        "secret_names", "stopped_at", "stopped_reason", "messaging_limit", "quality_rating", "limits_read_at",
+        "created_at", "updated_at",
+    ]
     list_select_related = ["app"]
     # Apps built on transports add theirs with transport_admin_action (test sends, template sync).
     actions = ["resume_sending"]

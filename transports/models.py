@@ -27,6 +27,13 @@ class Transport(models.Model):
         blank=True, default="", help_text="Why sending stopped, e.g. Meta refused the access token."
     )
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # Read from Meta's phone number node on template sync (transports/whatsapp/limits.py).
+    messaging_limit = models.CharField(
+        max_length=32, blank=True, default="",
+        help_text="Meta's messaging limit of the business portfolio, e.g. TIER_2K (unique users in 24 hours).",
+    )
+    quality_rating = models.CharField(max_length=16, blank=True, default="", help_text="The number's, at Meta.")
+    limits_read_at = models.DateTimeField(null=True, blank=True, help_text="When the limit and rating were read.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

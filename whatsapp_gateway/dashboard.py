@@ -132,6 +132,13 @@ def paused_by_circuit() -> list[dict]:
     ]
 
 
+def messaging_limits() -> list[dict]:
+    """Meta's messaging limit per business portfolio (WABA) and the unique recipients of the last 24 hours."""
+    from broadcasts.services.limits import messaging_limits_by_portfolio
+
+    return messaging_limits_by_portfolio()
+
+
 def stopped_transports() -> list[Transport]:
     return list(Transport.objects.filter(stopped_at__isnull=False).select_related("app").order_by("-stopped_at"))
 
@@ -159,6 +166,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict:
         "stopped": stopped_transports(),
         "throttled": throttled_transports(),
         "circuits": paused_by_circuit(),
+        "messaging_limits": messaging_limits(),
         "workers": workers(now=now),
     }
 

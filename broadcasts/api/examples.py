@@ -79,6 +79,7 @@ CREATED = OpenApiExample(
         "started_at": None,
         "completed_at": None,
         "cancelled_at": None,
+        "warnings": [],
         "invalid": [],
         "duplicates": 0,
     },
@@ -107,6 +108,25 @@ CREATED_SCHEDULED = OpenApiExample(
         "send_at": "2027-01-15T08:00:00Z",
         "send_window": {"start": "09:00", "end": "20:00", "time_zone": "Europe/Madrid"},
         "waiting": {"reason": "scheduled", "until": "2027-01-15T08:00:00Z"},
+    },
+)
+CREATED_OVER_LIMIT = OpenApiExample(
+    "Accepted, past Meta's messaging limit",
+    response_only=True,
+    status_codes=["202"],
+    value={
+        **CREATED.value,
+        "total": 600,
+        "stats": {**CREATED.value["stats"], "total": 600, "queued": 600},
+        "warnings": [{
+            "code": "messaging_limit",
+            "detail": "Meta's messaging limit of this business portfolio (TIER_2K) is 2000 unique recipients in "
+            "24 hours; 1700 were messaged or are queued, and this session adds 600: 300 over. Meta refuses the "
+            "recipients past the limit; the session is sent as usual.",
+            "limit": 2000,
+            "used": 1700,
+            "over_by": 300,
+        }],
     },
 )
 CREATE_WITH_CALLBACK = OpenApiExample(

@@ -233,6 +233,14 @@ class InvalidRecipient(serializers.Serializer):
     error = serializers.CharField()
 
 
+class SessionWarning(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["messaging_limit"], help_text="What the warning is about.")
+    detail = serializers.CharField()
+    limit = serializers.IntegerField(help_text="Meta's messaging limit: unique recipients in 24 hours.")
+    used = serializers.IntegerField(help_text="Unique recipients already messaged or queued in the 24 hours.")
+    over_by = serializers.IntegerField(help_text="How many of this session's new recipients are past the limit.")
+
+
 class SessionCreatedOutput(SessionOutput):
     invalid = InvalidRecipient(many=True, read_only=True, help_text="Skipped with ?skip_invalid=true.")
     duplicates = serializers.IntegerField(read_only=True, help_text="Recipients given twice, sent once.")
@@ -240,9 +248,15 @@ class SessionCreatedOutput(SessionOutput):
         required=False, help_text="Signs the events sent to `callback_url`: only in this answer, and only when "
         "`callback_url` was given (an Idempotency-Key replay does not show it again).",
     )
+    warnings = SessionWarning(
+        many=True, read_only=True,
+        help_text="Stored and queued anyway; e.g. `messaging_limit`: the session takes the business portfolio past "
+        "Meta's messaging limit (docs/who-can-receive.md). Empty when there is nothing to say, and on a replay.",
+    )
 
     class Meta(SessionOutput.Meta):
-        fields = [*SessionOutput.Meta.fields, "invalid", "duplicates", "callback_secret"]
+        fields = [*SessionOutput.Meta.fields, "invalid", "duplicates", "warnings", "callback_secret"]
+
 
 
 class BroadcastOutput(serializers.ModelSerializer):

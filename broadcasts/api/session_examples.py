@@ -150,6 +150,6 @@ RETARGETED = OpenApiExample(
         "stats": {**SESSION_VALUE["stats"], "total": 430, "queued": 430, "sending": 0, "sent": 0, "delivered": 0,
                   "read": 0, "failed": 0},
         "idempotency_key": None, "retargeted_from": SESSION_ID, "started_at": None,
-        "invalid": [], "duplicates": 0,
+        "invalid": [], "duplicates": 0, "warnings": [],
     },
 )

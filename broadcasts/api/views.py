@@ -121,6 +121,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         examples=[
             examples.CREATE_TEMPLATE, examples.CREATE_IMAGE, examples.CREATE_SCHEDULED, examples.CREATE_CSV,
             examples.CREATE_WITH_CALLBACK, examples.CREATED, examples.CREATED_SCHEDULED, examples.CREATED_WITH_CALLBACK,
+            examples.CREATED_OVER_LIMIT,
         ],
     )
     def create(self, request):
@@ -145,7 +146,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             send_window=data.validated_data.get("send_window"), callback_url=fields.get("callback_url"),
         )
         body = SessionCreatedOutput(created.session).data
-        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        body.update(invalid=created.invalid, duplicates=created.duplicates, warnings=created.warnings)
         body.update({"callback_secret": created.callback_secret} if created.callback_secret else {})
         return Response(body, status=status.HTTP_200_OK if created.replayed else status.HTTP_202_ACCEPTED)
 
@@ -249,7 +250,7 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
             transport_id=fields.get("transport"), keep_params=fields["keep_params"],
         )
         body = SessionCreatedOutput(created.session).data
-        body.update(invalid=created.invalid, duplicates=created.duplicates)
+        body.update(invalid=created.invalid, duplicates=created.duplicates, warnings=created.warnings)
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -15,6 +15,7 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
+from broadcasts.services.limits import session_messaging_limit_warnings
 from broadcasts.services.optouts import optouts_suppress
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
@@ -56,6 +57,7 @@ class SessionCreated:
     invalid: list[dict] = field(default_factory=list)
     duplicates: int = 0
     callback_secret: str = ""  # the signing secret of its callback_url, in the first answer only
+    warnings: list[dict] = field(default_factory=list)  # e.g. Meta's messaging limit would be passed
 
 
 def session_create(
@@ -145,6 +147,7 @@ def session_create(
             secret = session_callback_create(session=session, url=callback_url) if callback_url else ""
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
             optouts_suppress(session=session, template=checked_message.template)
+            warnings = session_messaging_limit_warnings(session=session)
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:
@@ -154,7 +157,8 @@ def session_create(
             raise
         return replay
     return SessionCreated(
-        session=session, invalid=checked.invalid, duplicates=checked.duplicates, callback_secret=secret
+        session=session, invalid=checked.invalid, duplicates=checked.duplicates, warnings=warnings,
+        callback_secret=secret,
     )
 
 
