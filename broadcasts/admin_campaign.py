@@ -182,7 +182,11 @@ def _value(name: str, kind: str, meta: dict, parameters) -> str:
 
 
 def _preview(model_admin, request, token: str, state: dict):
-    template = Template.objects.select_related("transport__app").get(pk=state["template"])
+    template = Template.objects.select_related("transport__app").filter(pk=state["template"]).first()
+    if template is None:
+        _forget(request, token)
+        messages.error(request, "The campaign's template is gone (deleted at Meta?): start again.")
+        return HttpResponseRedirect(request.path)
     transport = template.transport
     masked = not sees_personal_data(request)
     if request.method == "POST" and "_confirm" in request.POST:
@@ -190,11 +194,12 @@ def _preview(model_admin, request, token: str, state: dict):
     test_to = request.POST.get("to") or settings.DEV_PHONE
     if request.method == "POST" and "_test" in request.POST:
         _test_send(request, transport, template, state, test_to)
-    samples = [
-        {"address": mask_phone(address) if masked else address, "params": params,
-         **_body_text(template, meta_merged(state["message"]["meta"], params))}
-        for address, params in state["first"]
-    ]
+    samples = []
+    for address, params in state["first"]:
+        texts = _body_text(template, meta_merged(state["message"]["meta"], params))
+        if masked:  # a row's values may hold numbers too, as params do elsewhere
+            address, texts = mask_phone(address), {kind: numbers_masked(text) for kind, text in texts.items()}
+        samples.append({"address": address, **texts})
     counts = state["counts"]
     seconds = counts["valid"] / transport.rate_limit if transport.rate_limit else 0
     return TemplateResponse(request, "admin/broadcasts/session/campaign_preview.html", _context(

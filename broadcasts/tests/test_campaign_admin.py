@@ -185,3 +185,22 @@ def test_with_the_add_permission_the_list_has_the_button(client, db, django_user
     client.force_login(user)
     assert 'id="new-campaign">New campaign</a>' in client.get("/admin/broadcasts/session/").content.decode()
     assert client.get(ADD).status_code == 200
+
+
+def test_a_media_header_template_asks_for_its_link_and_positional_values(admin_client, campaign):
+    template = _template(campaign, "promo_image")
+    page = admin_client.get(ADD, {"transport": campaign.pk, "template": template.pk}).content.decode()
+    assert 'name="header_link"' in page and 'name="param_1"' in page and 'name="column_1"' not in page
+    response = _step1(admin_client, campaign, template, param_1="20%", header_link="https://example.com/a.jpg",
+                      numbers="+12025550101")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Our spring sale starts today: 20% off everything in store." in preview
+    admin_client.post(response["Location"], {"_confirm": "1"})
+    assert Session.objects.get().message["meta"]["header"] == {"type": "image", "link": "https://example.com/a.jpg"}
+
+
+def test_a_template_from_another_transport_is_refused(admin_client, campaign, app):
+    other = Transport.objects.create(app=app, name="wa-2", config=campaign.config)
+    response = _step1(admin_client, other, _template(campaign, "hello_world"), numbers="+12025550101")
+    assert "Not a template of wa-2: pick one of its own." in response.content.decode()
+    assert Session.objects.count() == 0
