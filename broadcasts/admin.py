@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from broadcasts import (
+    admin_campaign,
     admin_progress,
     admin_test_messages,  # noqa: F401 — adds "Send a test message" to the transport list
 )
@@ -71,8 +72,7 @@ class SessionAdmin(ScheduleAdminMixin, SessionToolsAdminMixin, admin.ModelAdmin)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
-        # No session form yet: /add/ explains the ways to send instead of answering 403.
-        return admin_progress.new_campaign_view(self, request)
+        return admin_campaign.campaign_add_view(self, request)  # the campaign form (needs add_session)
 
     @admin.display(description="Session", ordering="id")
     def short_id(self, session: Session) -> str:
@@ -152,9 +152,6 @@ class SessionAdmin(ScheduleAdminMixin, SessionToolsAdminMixin, admin.ModelAdmin)
                 messages.error(request, f"Session {session.pk}: {error.message}")
             else:
                 messages.success(request, f"Session {session.pk}: {done}.")
-
-    def has_add_permission(self, request) -> bool:
-        return False  # sessions are created through the API; add_view shows the ways to send
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the audit trail (see AuditAdmin); a session is cancelled, never deleted

@@ -13,7 +13,6 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -189,19 +188,4 @@ def session_operate_view(model_admin, request, object_id, operation):
         messages.success(request, f"Session {session.pk}: {done.format(n=result)}")
     return HttpResponseRedirect(reverse("admin:broadcasts_session_change", args=[session.pk]))
 
-
-def new_campaign_view(model_admin, request):
-    """The Sessions page's "New campaign": the ways to send today, until the campaign form exists."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-    from transports.models import Transport
-
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "New campaign",
-        "opts": model_admin.model._meta,
-        "transports": Transport.objects.select_related("app").order_by("app__name", "name"),
-        "transport_changelist": reverse("admin:transports_transport_changelist"),
-    }
-    return TemplateResponse(request, "admin/broadcasts/session/new_campaign.html", context)
 

@@ -11,6 +11,7 @@ number as a spreadsheet shows it (the header is row 1), with the address cell an
 
 import csv
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -115,6 +116,23 @@ def audience_columns(*, file: IO[bytes], delimiter: str | None = None) -> list[s
     header, _, _ = _records(file, delimiter)
     file.seek(0)
     return header
+
+
+def audience_columns_renamed(*, file: IO[bytes], renames: dict[str, str], target: IO[bytes]) -> None:
+    """Write `file` to `target` with header columns renamed (old name → new), the rows as they are.
+
+    For a form that fills a named template parameter from a column of another name. The header is
+    read as `audience_from_csv` reads it (same errors); it must fit on the file's first line.
+    """
+    header, _, used = _records(file, None)
+    file.seek(0)
+    file.readline()
+    line = io.StringIO()
+    csv.writer(line, delimiter=used, lineterminator="\r\n").writerow([renames.get(name, name) for name in header])
+    target.write(line.getvalue().encode())
+    while chunk := file.read(1 << 20):
+        target.write(chunk)
+    file.seek(0)
 
 
 def _records(file: IO[bytes], delimiter: str | None) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
