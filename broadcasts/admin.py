@@ -166,7 +166,7 @@ class BroadcastLogInline(PersonalDataAdminMixin, admin.TabularInline):
     model = BroadcastLog
     masked_fields = ("message",)
     fields = [
-        "created_at", "kind", "attempt", "status", "response_status", "error_code", "error_title",
+        "created_at", "kind", "attempt", "status", "requested_at", "response_status", "error_code", "error_title",
         "duration_ms", "message",
     ]
     readonly_fields = fields

@@ -175,6 +175,9 @@ class BroadcastLog(models.Model):
     error_title = models.CharField(max_length=255, blank=True, default="")
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
+    requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the attempt's request left the gateway (to the millisecond)."
+    )
     event_at = models.DateTimeField(null=True, blank=True, help_text="When Meta says the status happened.")
     created_at = models.DateTimeField(auto_now_add=True)
 

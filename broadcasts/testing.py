@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import time
 
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, BroadcastLog, Session
 
 APP_SECRET = "s3cret"  # noqa: S105 — the tests' app secret
 VERIFY_TOKEN = "vt"  # noqa: S105 — the tests' verify token
@@ -87,6 +87,14 @@ def busiest_second(times: list[float]) -> int:
     """The most arrivals in any 1-second window [t, t + 1): the busiest window starts at an arrival."""
     times = sorted(times)
     return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+def request_times(session_id) -> list[float]:
+    """When each attempt's request left the gateway (Unix time), sorted: the pace as the gateway kept it."""
+    stamps = BroadcastLog.objects.filter(
+        session_id=session_id, kind=BroadcastLog.Kind.ATTEMPT, requested_at__isnull=False
+    ).values_list("requested_at", flat=True)
+    return sorted(stamp.timestamp() for stamp in stamps)
 
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}

@@ -46,6 +46,7 @@ class SendResult:
     timed_out: bool = False  # no answer in time: the message may have been sent
     not_sent: bool = False  # never left: its slot passed and `reserve` had no new one (see sender.py)
     duration_ms: int = 0
+    requested_at: float | None = None  # Unix time the request left (None: it never did)
     request: dict = field(default_factory=dict)  # {"method","url","headers","body"}, secrets redacted
     response_body: str = ""  # excerpt, secrets redacted
 
@@ -205,6 +206,7 @@ def send_batch_stream(
         for answer in chunk:
             result = _classify(config, answer, logged[answer.key], secrets)
             result.key = outgoing[answer.key].key
+            result.requested_at = answer.requested_at
             results.append(result)
         yield results
 

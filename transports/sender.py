@@ -54,6 +54,7 @@ class RawAnswer:
     timed_out: bool = False  # sent, no answer in time: the provider may have it
     not_sent: str = ""  # never left: its slot passed and the shared schedule had no new one soon enough
     duration_ms: int = 0
+    requested_at: float | None = None  # Unix time the request was handed to the connection
 
 
 class _GuardedResolver(AbstractResolver):
@@ -212,7 +213,7 @@ async def _send_one(session: aiohttp.ClientSession, gate: asyncio.Semaphore, pac
         if not await pacer.wait():
             return RawAnswer(key=request.key, not_sent="Not sent: its slot passed and no new one was free soon enough")
         started = time.perf_counter()
-        answer = RawAnswer(key=request.key)
+        answer = RawAnswer(key=request.key, requested_at=time.time())
         try:
             async with session.request(
                 request.method, request.url, headers=request.headers, data=request.body, allow_redirects=False,

@@ -298,6 +298,7 @@ class BroadcastLogOutput(serializers.ModelSerializer):
             "error_code",
             "error_title",
             "duration_ms",
+            "requested_at",
             "message",
             "event_at",
             "created_at",

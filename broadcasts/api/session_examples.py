@@ -115,13 +115,13 @@ BROADCAST_DETAIL = OpenApiExample(
                 "response_body": '{"messaging_product":"whatsapp","contacts":[{"input":"1415555****"}],'
                 '"messages":[{"id":"wamid.HBgLMTQxNTU1NTAxMjMVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA",'
                 '"message_status":"accepted"}]}',
-                "error_code": "", "error_title": "", "duration_ms": 182, "message": "",
-                "event_at": None, "created_at": "2026-11-25T08:00:02Z",
+                "error_code": "", "error_title": "", "duration_ms": 182, "requested_at": "2026-11-25T08:00:01.816Z",
+                "message": "", "event_at": None, "created_at": "2026-11-25T08:00:02Z",
             },
             {
                 "id": 5391, "kind": "STATUS", "status": "DELIVERED", "attempt": 1, "request": None,
                 "response_status": None, "response_body": "", "error_code": "", "error_title": "",
-                "duration_ms": None, "message": "delivered", "event_at": "2026-11-25T08:00:04Z",
+                "duration_ms": None, "requested_at": None, "message": "delivered", "event_at": "2026-11-25T08:00:04Z",
                 "created_at": "2026-11-25T08:00:05Z",
             },
         ],

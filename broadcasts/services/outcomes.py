@@ -3,7 +3,7 @@
 import logging
 import random
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -59,6 +59,7 @@ class SendOutcome(engine.SendResult):
             attempt=attempt, task_id=task_id[:64], request=request, response_status=self.http_status,
             response_body=response_body, error_code=self.error_code, error_title=self.error_title[:255],
             duration_ms=self.duration_ms, message=self.describe()[:1000],
+            requested_at=_datetime(self.requested_at),
         )
 
 
@@ -184,6 +185,10 @@ def outcomes_record(
     if throttled:
         pace_throttled(transport_id=transport.pk, rate=transport.rate_limit, seconds=settings.THROTTLE_HOLD_SECONDS)
     return auth_failure
+
+
+def _datetime(unix: float | None) -> datetime | None:
+    return None if unix is None else datetime.fromtimestamp(unix, tz=UTC)
 
 
 def _requeue_uncounted(broadcast: Broadcast, *, not_before=None) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from broadcasts.models import Broadcast, BroadcastLog, Session, TransportPace, WebhookEvent
 from broadcasts.services.sweeper import SENT_TWICE
-from broadcasts.testing import busiest_second, numbers, transport_for, wait_final, wait_until
+from broadcasts.testing import busiest_second, numbers, request_times, transport_for, wait_final, wait_until
 from broadcasts.testing import send_via_api as send
 from celery_app import app as celery_app
 from transports.models import Transport
@@ -197,8 +197,9 @@ def test_a_storm_of_server_errors_fails_nothing_and_the_circuit_breaker_spares_t
     # of arrivals late into one bucket now and then (7 seen under a parallel suite). What this guards
     # against is retries due at one instant: a fixed 5 s or 10 s after their failure put hundreds in one.
     assert max(buckets.values()) <= 10, buckets.most_common(3)
-    # The catching up after the storm, fresh sends and retries together, stays within 5 % in every second.
-    assert busiest_second([a["at"] for a in arrivals]) <= math.floor(limit * 1.05)
+    # The catching up after the storm, fresh sends and retries together, stays within 5 % in every second,
+    # as the requests left the gateway (the simulator's arrival times add the machine's jitter: 85 seen once).
+    assert busiest_second(request_times(session["id"])) <= math.floor(limit * 1.05)
     # What the jitter spreads is when the retries come due (the pace then spaces their sends): as the
     # worker scheduled them, no millisecond holds more than 5 of them. Without the jitter, 9–23 retries
     # of one recorded chunk came due in the same millisecond (each chunk shares one instant).
