@@ -57,6 +57,11 @@ class Session(models.Model):
         null=True, blank=True,
         help_text="Outside its send window: the window's next opening, when the due-sessions check wakes it.",
     )
+    waiting_reason = models.CharField(
+        max_length=24, blank=True, default="",
+        help_text="What `waiting_until` waits for: outside_send_window, or messaging_limit (Meta's unique "
+        "recipients in 24 hours are used up: the rest wait, QUEUED, until the window allows them).",
+    )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     is_test = models.BooleanField(
