@@ -1,4 +1,4 @@
-"""Meta's messaging limit while sending: the recipients past the allowance wait, QUEUED, until the 24 hours allow them."""
+"""Meta's messaging limit while sending: recipients past the allowance wait, QUEUED, for the 24 hours to allow them."""
 
 from datetime import timedelta
 
@@ -184,3 +184,18 @@ def test_the_check_takes_the_same_few_queries_for_any_number_of_recipients(
     with django_assert_max_num_queries(6):
         assert broadcasts_claim_within_limit(session=session, limit=100, claim=claim)[1] is not None
     assert calls == [100, 50]  # up to a batch of those already counted, then at most the 50 places left
+
+
+def test_the_admin_list_and_session_page_say_the_session_waits_for_the_limit(admin_client, api, simulator, tier_250):
+    sent_earlier(tier_250["id"], numbers(250))
+    waiting = send_via_api(api, tier_250, numbers(3, start=1000))
+    run(waiting["id"])
+    until = timezone.localtime(Session.objects.get(pk=waiting["id"]).waiting_until).strftime("%Y-%m-%d %H:%M")
+
+    listed = admin_client.get("/admin/broadcasts/session/").content.decode()
+    assert f"PENDING, waiting for Meta&#x27;s messaging limit until {until}" in listed
+    page = admin_client.get(f"/admin/broadcasts/session/{waiting['id']}/change/").content.decode()
+    assert "waiting for Meta&#x27;s messaging limit until" in page
+    assert f"waiting (messaging limit) until {until}" in page
+    progress = admin_client.get(f"/admin/broadcasts/session/{waiting['id']}/progress.json").json()
+    assert progress["status_label"].startswith("PENDING, waiting for Meta's messaging limit until")
