@@ -9,8 +9,11 @@ number of those and at most the allowance of new ones. With none left, nothing i
 (`waiting_reason="messaging_limit"`) until the oldest counted recipient leaves the window; the due-sessions check
 (beat) wakes it then, as it wakes sessions waiting for their send window.
 
-Cheap: one aggregate count per batch (none for an unlimited portfolio, an unread limit or MESSAGING_LIMIT_WAIT
-off); the claim's filter is a subquery, never a query per recipient. Workers of the same portfolio take turns
+Cheap: at most one aggregate count per batch (none for an unlimited portfolio, an unread limit or
+MESSAGING_LIMIT_WAIT off), and far from the limit one every RECOUNT_AFTER: the allowance counted is kept in
+`MessagingAllowance` and each claim takes its rows off, as if all were new recipients (the true allowance is only
+ever larger: recipients leave the window, some sends fail). The claim's filter is a subquery, never a query per
+recipient. Workers of the same portfolio take turns
 on a PostgreSQL advisory lock from the count until their claim is committed, so two of them never spend the same
 allowance.
 """
@@ -22,15 +25,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
-from broadcasts.models import Broadcast, Session
+from broadcasts.models import Broadcast, MessagingAllowance, Session
 from broadcasts.services.limits import WINDOW, _portfolio_transports, _tier
 from transports.whatsapp.limits import messaging_limit_count
 
 logger = logging.getLogger("gateway.dispatch")
 MESSAGING_LIMIT = "messaging_limit"
+# Far from the limit, the allowance counted is spent batch by batch for this long before it is counted again.
+RECOUNT_AFTER = timedelta(seconds=30)
 # Everything counted is still on the wire (no sent_at yet): look again shortly.
 IN_FLIGHT_RECHECK = timedelta(seconds=10)
 _LOCK_CLASS = 21_004  # the advisory locks' first key: "messaging limit of a portfolio"
@@ -62,13 +67,17 @@ def _applies(session: Session) -> int | None:
     return messaging_limit_count(_tier(_portfolio_transports(session.transport)))
 
 
+def _portfolio_key(session: Session) -> str:
+    transport = session.transport
+    return f"{transport.app_id}:{transport.config.get('businessAccountId') or f'transport {transport.pk}'}"
+
+
 @contextmanager
-def _portfolio_turn(session: Session) -> Iterator[None]:
+def _portfolio_turn(key: str) -> Iterator[None]:
     """Hold the portfolio's advisory lock (PostgreSQL; elsewhere one worker is the only one anyway)."""
     if connection.vendor != "postgresql":
         yield
         return
-    key = f"{session.transport.app_id}:{session.transport.config.get('businessAccountId') or session.transport_id}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [_LOCK_CLASS, key])
     try:
@@ -89,13 +98,23 @@ def broadcasts_claim_within_limit(
     allowed = _applies(session)
     if allowed is None:
         return claim(limit, None), None
-    transports = _portfolio_transports(session.transport)
-    with _portfolio_turn(session):
+    transports, key = _portfolio_transports(session.transport), _portfolio_key(session)
+    with _portfolio_turn(key):
         now = timezone.now()
+        allowance = MessagingAllowance.objects.filter(portfolio=key)
+        if allowance.filter(limit=allowed, remaining__gte=limit, counted_at__gte=now - RECOUNT_AFTER).exists():
+            claimed = claim(limit, None)  # far from the limit, as counted a moment ago: no count needed
+            allowance.update(remaining=F("remaining") - len(claimed))
+            return claimed, None
         counted = _counted(transports, now=now)
         remaining = allowed - counted.order_by().values("address").distinct().count()
-        if remaining >= limit:
-            return claim(limit, None), None  # even a batch of new recipients fits
+        if remaining >= limit:  # even a batch of new recipients fits
+            claimed = claim(limit, None)
+            MessagingAllowance.objects.update_or_create(portfolio=key, defaults={
+                "app_id": session.transport.app_id, "limit": allowed, "remaining": remaining - len(claimed),
+                "counted_at": now,
+            })
+            return claimed, None
         known = Q(address__in=counted.order_by().values("address"))
         claimed = claim(limit, known)  # messaged in the window already: they cost nothing more
         if not claimed and remaining > 0:

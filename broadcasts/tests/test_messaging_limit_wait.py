@@ -179,9 +179,9 @@ def test_the_check_takes_the_same_few_queries_for_any_number_of_recipients(
         calls.append(count)
         return []  # what the claim costs is the claim's own
 
-    # The limit, the portfolio's lock, the count, then (nothing claimable) whether anything waits and when a
-    # place frees, and the lock's release.
-    with django_assert_max_num_queries(6):
+    # The limit, the portfolio's lock, the allowance kept, the count, then (nothing claimable) whether anything
+    # waits and when a place frees, and the lock's release.
+    with django_assert_max_num_queries(7):
         assert broadcasts_claim_within_limit(session=session, limit=100, claim=claim)[1] is not None
     assert calls == [100, 50]  # up to a batch of those already counted, then at most the 50 places left
 
@@ -199,3 +199,17 @@ def test_the_admin_list_and_session_page_say_the_session_waits_for_the_limit(adm
     assert f"waiting (messaging limit) until {until}" in page
     progress = admin_client.get(f"/admin/broadcasts/session/{waiting['id']}/progress.json").json()
     assert progress["status_label"].startswith("PENDING, waiting for Meta's messaging limit until")
+
+
+def test_far_from_the_limit_the_window_is_counted_once_not_per_batch(api, simulator, tier_250, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.BATCH_SIZE = 25
+    body = send_via_api(api, tier_250, numbers(100))
+    with CaptureQueriesContext(connection) as queries:
+        run(body["id"])
+
+    assert set(statuses(body["id"]).values()) == {"SENT"}
+    counts = [q["sql"] for q in queries.captured_queries if "SELECT DISTINCT" in q["sql"]]
+    assert len(counts) == 1, counts  # 4 batches: 250 places counted once, then spent 25 at a time
