@@ -13,9 +13,8 @@ Cheap: at most one aggregate count per batch (none for an unlimited portfolio, a
 MESSAGING_LIMIT_WAIT off), and far from the limit one every RECOUNT_AFTER: the allowance counted is kept in
 `MessagingAllowance` and each claim takes its rows off, as if all were new recipients (the true allowance is only
 ever larger: recipients leave the window, some sends fail). The claim's filter is a subquery, never a query per
-recipient. Workers of the same portfolio take turns
-on a PostgreSQL advisory lock from the count until their claim is committed, so two of them never spend the same
-allowance.
+recipient. Workers of the same portfolio take turns on a PostgreSQL advisory lock from the count until their claim
+is committed, so two of them never spend the same allowance.
 """
 
 import logging
