@@ -43,7 +43,8 @@ class SessionAdmin(ScheduleAdminMixin, SessionToolsAdminMixin, admin.ModelAdmin)
         "error", "pause_reason", "schedule", "idempotency_key", "is_test", "retargeted_from", "created_at",
         "started_at", "completed_at", "cancelled_at",
     ]
-    exclude = ["request_fingerprint", "stats", "send_at", "send_window", "waiting_until"]  # `schedule` shows them
+    # `schedule` shows the last four.
+    exclude = ["request_fingerprint", "stats", "send_at", "send_window", "waiting_until", "waiting_reason"]
     actions = ["trigger_sessions", "pause_sessions", "resume_sessions", "cancel_sessions"]
 
     def get_changelist(self, request, **kwargs):

@@ -28,6 +28,8 @@ from broadcasts.selectors import (
     sessions_stats,
 )
 from broadcasts.services.errors import SessionError
+from broadcasts.services.limit_wait import MESSAGING_LIMIT
+from broadcasts.services.schedule import session_waiting
 from broadcasts.services.sessions import session_cancel, session_pause, session_resume, session_trigger
 from broadcasts.services.transitions import SESSION_CANCEL, SESSION_PAUSE, SESSION_RESUME, SESSION_TRIGGER
 from transports.redaction import numbers_masked
@@ -97,9 +99,13 @@ def count_cell(progress: dict, name: str) -> str:
 
 
 def status_label(session: Session, progress: dict) -> str:
-    """The status in words: a COMPLETED session with failures says so."""
+    """The status in words: a COMPLETED session with failures says so, one waiting for the messaging limit too."""
     if session.status == Session.Status.COMPLETED and progress["has_failures"]:
         return f"COMPLETED, {_pct(progress['percents']['failed'])}% failed"
+    waiting = session_waiting(session)
+    if waiting and waiting["reason"] == MESSAGING_LIMIT:
+        until = timezone.localtime(waiting["until"]).strftime("%Y-%m-%d %H:%M %Z")
+        return f"{session.status}, waiting for Meta's messaging limit until {until}"
     return session.status
 
 

@@ -57,6 +57,11 @@ class Session(models.Model):
         null=True, blank=True,
         help_text="Outside its send window: the window's next opening, when the due-sessions check wakes it.",
     )
+    waiting_reason = models.CharField(
+        max_length=24, blank=True, default="",
+        help_text="What `waiting_until` waits for: outside_send_window, or messaging_limit (Meta's unique "
+        "recipients in 24 hours are used up: the rest wait, QUEUED, until the window allows them).",
+    )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     is_test = models.BooleanField(
@@ -224,6 +229,24 @@ class TransportPace(models.Model):
 
     def __str__(self) -> str:
         return f"Pace of transport {self.transport_id}"
+
+
+class MessagingAllowance(models.Model):
+    """A business portfolio's messaging-limit allowance as last counted, spent batch by batch until counted again.
+
+    Saves the count of the last 24 hours' unique recipients on every batch while far from the limit: what is
+    claimed is taken off (as if every row were a new recipient), and near the limit, or after a short while,
+    it is counted again (broadcasts/services/limit_wait.py).
+    """
+
+    portfolio = models.CharField(max_length=100, unique=True, help_text="<app id>:<WABA id>.")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="+")
+    limit = models.PositiveIntegerField(help_text="The messaging limit it was counted against.")
+    remaining = models.IntegerField(help_text="New recipients the portfolio may still start within 24 hours.")
+    counted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Messaging allowance of {self.portfolio}"
 
 
 class WebhookEvent(models.Model):

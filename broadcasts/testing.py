@@ -117,3 +117,64 @@ def send_via_api(api, transport, recipients, message=HELLO, **headers) -> dict:
     )
     assert response.status_code == 202, response.content
     return response.json()
+
+
+# --- Meta's messaging limit -----------------------------------------------------------------------------
+
+SIM_PHONE_ID = "100000000000001"
+
+
+def messaging_limit_set(simulator, tier: str, *, accounts: list[dict] = ()) -> None:
+    """The simulator's default number answers `tier` as its portfolio's messaging limit (plus other `accounts`)."""
+    waba = simulator.config.business_accounts[0]
+    number = {"id": SIM_PHONE_ID, "messaging_limit": tier}
+    simulator.configure(business_accounts=[{"id": waba.id, "phone_numbers": [number]}, *accounts])
+
+
+def transport_with_limit(api, simulator, tier: str, **options) -> dict:
+    """A transport on the simulator whose portfolio has `tier`, read by a template sync."""
+    from templates.services import templates_sync
+    from transports.models import Transport
+
+    if not options:
+        messaging_limit_set(simulator, tier)
+    transport = transport_for(api, simulator, phone_strictness="possible", **options)
+    templates_sync(transport=Transport.objects.get(pk=transport["id"]))
+    return transport
+
+
+def sent_earlier(transport_id: int, addresses: list[str], *, ago=None) -> Session:
+    """A finished session that sent to these addresses `ago` (an hour ago by default)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from transports.models import Transport
+
+    transport = Transport.objects.get(pk=transport_id)
+    session = Session.objects.create(
+        app=transport.app, transport=transport, status=Session.Status.COMPLETED, total=len(addresses), message=HELLO,
+    )
+    when = timezone.now() - (ago if ago is not None else timedelta(hours=1))
+    Broadcast.objects.bulk_create(
+        Broadcast(session=session, address=address.lstrip("+"), status=Broadcast.Status.SENT, sent_at=when)
+        for address in addresses
+    )
+    return session
+
+
+def simulator_template_add(simulator, *, waba_id: str, name: str = "hello_world") -> None:
+    """An approved template `name` (one body text) in another business account of the simulator."""
+    import requests
+
+    payload = {"name": name, "language": "en_US", "category": "UTILITY",
+               "components": [{"type": "BODY", "text": "Welcome and congratulations!!"}]}
+    url = f"{simulator.base_url}/v23.0/{waba_id}/message_templates"
+    headers = {"Authorization": "Bearer demo-access-token"}
+    assert requests.post(url, json=payload, headers=headers, timeout=5).ok
+
+    def approved() -> bool:
+        listed = requests.get(url, params={"name": name}, headers=headers, timeout=5).json()["data"]
+        return bool(listed) and listed[0]["status"] == "APPROVED"
+
+    wait_until(approved, timeout=10, what=f"the simulator to approve {name}")

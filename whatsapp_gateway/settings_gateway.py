@@ -41,6 +41,9 @@ SWEEPER_STALE_AFTER = env.float("SWEEPER_STALE_AFTER", default=60.0)
 SCHEDULE_INTERVAL = env.float("SCHEDULE_INTERVAL", default=5.0)
 # Seconds a phone number's or template's health status from Meta is reused before asking again (0: never ask).
 HEALTH_CHECK_SECONDS = env.float("HEALTH_CHECK_SECONDS", default=60.0)
+# Recipients past the business portfolio's messaging limit (Meta's unique users in a moving 24 hours, read on
+# template sync) wait QUEUED until the window allows them; False sends them anyway, and Meta refuses what is past it.
+MESSAGING_LIMIT_WAIT = env.bool("MESSAGING_LIMIT_WAIT", default=True)
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Largest webhook body accepted from Meta, in bytes.

@@ -121,8 +121,8 @@ CREATED_OVER_LIMIT = OpenApiExample(
         "warnings": [{
             "code": "messaging_limit",
             "detail": "Meta's messaging limit of this business portfolio (TIER_2K) is 2000 unique recipients in "
-            "24 hours; 1700 were messaged or are queued, and this session adds 600: 300 over. Meta refuses the "
-            "recipients past the limit; the session is sent as usual.",
+            "24 hours; 1700 were messaged or are queued, and this session adds 600: 300 over. The recipients past "
+            "the limit wait until the 24-hour window allows them.",
             "limit": 2000,
             "used": 1700,
             "over_by": 300,

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
+from broadcasts.services.limit_wait import MESSAGING_LIMIT
 from broadcasts.services.retarget import RETARGET_STATUSES
 from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, WAITING_REASONS, session_waiting
 from broadcasts.services.send_windows import SEND_AT_MAX_AHEAD
@@ -174,9 +175,14 @@ class SendWindowOutput(serializers.Serializer):
 class WaitingOutput(serializers.Serializer):
     reason = serializers.ChoiceField(
         choices=WAITING_REASONS,
-        help_text=f"`{SCHEDULED}`: until its send_at; `{OUTSIDE_WINDOW}`: its send window is closed.",
+        help_text=f"`{SCHEDULED}`: until its send_at; `{OUTSIDE_WINDOW}`: its send window is closed; "
+        f"`{MESSAGING_LIMIT}`: Meta's messaging limit of its business portfolio is used up, and its recipients not "
+        "yet messaged in the last 24 hours wait (QUEUED) until the window allows them.",
     )
-    until = serializers.DateTimeField(help_text="When it starts, or when its window next opens.")
+    until = serializers.DateTimeField(
+        help_text="When it starts, when its window next opens, or when the messaging limit allows its next new "
+        "recipient (the oldest counted one leaves the 24 hours)."
+    )
 
 
 class SessionOutput(serializers.ModelSerializer):
@@ -251,7 +257,8 @@ class SessionCreatedOutput(SessionOutput):
     warnings = SessionWarning(
         many=True, read_only=True,
         help_text="Stored and queued anyway; e.g. `messaging_limit`: the session takes the business portfolio past "
-        "Meta's messaging limit (docs/who-can-receive.md). Empty when there is nothing to say, and on a replay.",
+        "Meta's messaging limit, and its recipients past it wait until the 24-hour window allows them "
+        "(docs/who-can-receive.md). Empty when there is nothing to say, and on a replay.",
     )
 
     class Meta(SessionOutput.Meta):

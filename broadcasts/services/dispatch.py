@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.models import Broadcast, Session
+from broadcasts.services.limit_wait import broadcasts_claim_within_limit, session_wait_for_limit
 from broadcasts.services.outcomes import SendOutcome, outcomes_record
 from broadcasts.services.pacing import (
     circuit_probe_take,
@@ -92,7 +94,13 @@ def dispatch_batch(*, session_id, task_id: str = "") -> DispatchResult:
             return DispatchResult(countdown=settings.CIRCUIT_PROBE_AFTER)  # another worker is probing
         probe = True
     limit = 1 if probe else batch_limit(transport)
-    claimed = batch_claim(session=session, limit=limit)
+    claimed, limit_until = broadcasts_claim_within_limit(
+        session=session, limit=limit, claim=lambda count, rows: batch_claim(session=session, limit=count, within=rows)
+    )
+    if limit_until is not None:
+        # Meta's messaging limit is used up: the rest wait QUEUED; the due-sessions check wakes the session then.
+        session_wait_for_limit(session=session, until=limit_until)
+        return DispatchResult(countdown=None)
     if not claimed:
         if _session_finish(session):
             return DispatchResult(countdown=None)
@@ -142,13 +150,16 @@ def batch_limit(transport: Transport) -> int:
     return max(1, min(transport.batch_size, int(transport.rate_limit * settings.PACE_HORIZON_SECONDS)))
 
 
-def batch_claim(*, session: Session, limit: int) -> list[Broadcast]:
-    """Take up to `limit` ready broadcasts of the session for this worker, committed before sending.
+def batch_claim(*, session: Session, limit: int, within: Q | None = None) -> list[Broadcast]:
+    """Take up to `limit` ready broadcasts of the session (those `within`, if given) for this worker, committed
+    before sending.
 
     A row lost with a dying worker twice in a row is taken alone: if it is what kills workers,
     it takes no innocent batch-mates down with it again.
     """
     ready = Broadcast.objects.filter(session=session).exclude(next_attempt_at__gt=timezone.now())
+    if within is not None:
+        ready = ready.filter(within)  # e.g. the recipients Meta's messaging limit leaves room for (limit_wait.py)
     return broadcasts_claim(session=session, ready=ready, limit=limit, alone={"error_code": LOST_AGAIN})
 
 

@@ -4,11 +4,13 @@ Meta counts the unique users a business portfolio starts conversations with in a
 its numbers. The gateway approximates the portfolio by the WhatsApp Business Account id (`businessAccountId`)
 and counts, within the app only, the unique addresses its transports of that account sent to in the last
 24 hours, or have queued, sending or unknown now, plus this session's recipients that are not among them.
-It only warns: the session is stored and sent as usual, and Meta refuses what goes past its limit.
+It only warns: the session is stored as usual, and its recipients past the limit wait while it sends
+(`limit_wait.py`; with MESSAGING_LIMIT_WAIT off they are sent, and Meta refuses what goes past its limit).
 """
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +19,8 @@ from transports.models import Transport
 from transports.whatsapp.limits import messaging_limit_count
 
 WINDOW = timedelta(hours=24)
+LIMIT_WAITS = "The recipients past the limit wait until the 24-hour window allows them."
+LIMIT_SENDS = "Meta refuses the recipients past the limit; the session is sent as usual."
 _ON_ITS_WAY = (Broadcast.Status.QUEUED, Broadcast.Status.SENDING, Broadcast.Status.UNKNOWN)
 
 
@@ -71,7 +75,7 @@ def session_messaging_limit_warnings(*, session: Session) -> list[dict]:
         "detail": (
             f"Meta's messaging limit of this business portfolio ({tier}) is {limit} unique recipients in 24 hours; "
             f"{used} were messaged or are queued, and this session adds {total - used}: {over_by} over. "
-            "Meta refuses the recipients past the limit; the session is sent as usual."
+            + (LIMIT_WAITS if settings.MESSAGING_LIMIT_WAIT else LIMIT_SENDS)
         ),
         "limit": limit,
         "used": used,

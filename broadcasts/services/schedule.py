@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from broadcasts.models import Session
 from broadcasts.services.errors import SessionError
+from broadcasts.services.limit_wait import MESSAGING_LIMIT
 from broadcasts.services.send_windows import send_at_check, send_window_check, window_opens_at
 from broadcasts.services.sessions import enqueue_dispatch
 from broadcasts.services.transitions import SESSION_RESCHEDULE, session_locked, session_move, sessions_due_start
@@ -24,7 +25,11 @@ logger = logging.getLogger("gateway.schedule")
 UNSET = object()
 SCHEDULED = "scheduled"
 OUTSIDE_WINDOW = "outside_send_window"
-WAITING_REASONS = [(SCHEDULED, "Until its send_at"), (OUTSIDE_WINDOW, "Until its send window opens")]
+WAITING_REASONS = [
+    (SCHEDULED, "Until its send_at"),
+    (OUTSIDE_WINDOW, "Until its send window opens"),
+    (MESSAGING_LIMIT, "Until Meta's messaging limit allows its next new recipient"),
+]
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,17 @@ class DueReport:
 
 
 def sessions_due_wake(*, now: datetime | None = None) -> DueReport:
-    """Start the scheduled sessions whose send_at has come and wake those whose send window opened."""
+    """Start the scheduled sessions whose send_at has come and wake those whose send window opened (or whose
+    messaging limit allows more)."""
     now = now or timezone.now()
     started = sessions_due_start(now=now)
     woken = list(
         Session.objects.filter(status__in=Session.RUNNING, waiting_until__lte=now).values_list("id", flat=True)
     )
     # Cleared only where still set: of two checks at once, one wakes each session.
-    woken = [pk for pk in woken if Session.objects.filter(pk=pk, waiting_until__lte=now).update(waiting_until=None)]
+    woken = [pk for pk in woken if Session.objects.filter(pk=pk, waiting_until__lte=now).update(
+        waiting_until=None, waiting_reason="",
+    )]
     for session in Session.objects.filter(pk__in=[*started, *woken]).select_related("transport"):
         enqueue_dispatch(session)
     if started or woken:
@@ -55,7 +63,7 @@ def session_wait_for_window(*, session: Session, now: datetime) -> datetime | No
         return None
     opens = window_opens_at(session.send_window, at=now)
     if opens is not None and session.waiting_until != opens:
-        Session.objects.filter(pk=session.pk).update(waiting_until=opens)
+        Session.objects.filter(pk=session.pk).update(waiting_until=opens, waiting_reason=OUTSIDE_WINDOW)
         logger.info("session waits for its send window", extra={"session": str(session.pk), "until": opens})
     return opens
 
@@ -69,6 +77,9 @@ def session_waiting(session: Session, *, now: datetime | None = None) -> dict | 
         opens = window_opens_at(session.send_window, at=now)
         if opens is not None:
             return {"reason": OUTSIDE_WINDOW, "until": opens}
+    if (session.status in Session.RUNNING and session.waiting_reason == MESSAGING_LIMIT
+            and session.waiting_until and session.waiting_until > now):
+        return {"reason": MESSAGING_LIMIT, "until": session.waiting_until}
     return None
 
 

@@ -3,42 +3,15 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from broadcasts.models import Broadcast, Session
-from broadcasts.testing import numbers, send_via_api, transport_for
+from broadcasts.models import Session
+from broadcasts.testing import numbers, send_via_api, sent_earlier, transport_for, transport_with_limit
 from templates.services import templates_sync
 from transports.models import Transport
 
-PHONE_ID = "100000000000001"
-
-
-def set_limit(simulator, tier: str) -> None:
-    waba = simulator.config.business_accounts[0]
-    number = {"id": PHONE_ID, "messaging_limit": tier}
-    simulator.configure(business_accounts=[{"id": waba.id, "phone_numbers": [number]}])
-
 
 def synced(api, simulator, tier: str) -> dict:
-    """A transport on the simulator whose portfolio has `tier`, read by a template sync."""
-    set_limit(simulator, tier)
-    transport = transport_for(api, simulator, phone_strictness="possible")
-    templates_sync(transport=Transport.objects.get(pk=transport["id"]))
-    return transport
-
-
-def sent_earlier(transport_id: int, addresses: list[str], *, ago: timedelta = timedelta(hours=1)) -> None:
-    """A finished session that sent to these addresses `ago`."""
-    transport = Transport.objects.get(pk=transport_id)
-    session = Session.objects.create(
-        app=transport.app, transport=transport, status=Session.Status.COMPLETED, total=len(addresses),
-        message={"meta": {"templateName": "hello_world", "language": "en_US"}},
-    )
-    when = timezone.now() - ago
-    Broadcast.objects.bulk_create(
-        Broadcast(session=session, address=address.lstrip("+"), status=Broadcast.Status.SENT, sent_at=when)
-        for address in addresses
-    )
+    return transport_with_limit(api, simulator, tier)
 
 
 @pytest.fixture
