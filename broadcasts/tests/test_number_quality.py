@@ -134,3 +134,24 @@ def test_the_simulator_sends_the_webhook_and_the_gateway_applies_it(api, simulat
     transport = Transport.objects.get(pk=created["id"])
     assert transport.messaging_limit == "TIER_250"
     assert transport.quality_changes.get().event == "DOWNGRADE"
+
+
+def test_a_transport_whose_number_was_never_read_takes_the_updates_of_its_own_waba(transport):
+    Transport.objects.filter(pk=transport.pk).update(display_phone_number="")
+    transport.refresh_from_db()
+
+    process(quality_webhook(transport, event="UPGRADE", messaging_limit="TIER_10K"))
+
+    assert Transport.objects.get(pk=transport.pk).messaging_limit == "TIER_10K"
+
+
+def test_every_transport_of_the_app_on_that_number_gets_it(transport, app):
+    second = Transport.objects.create(
+        app=app, name="wa-test", config=transport.config, display_phone_number="+1 555 000 0001"
+    )
+
+    process(quality_webhook(transport, event="DOWNGRADE", messaging_limit="TIER_250"))
+
+    limits = Transport.objects.filter(pk__in=[transport.pk, second.pk]).values_list("messaging_limit", flat=True)
+    assert set(limits) == {"TIER_250"}
+    assert second.quality_changes.get().event == "DOWNGRADE"

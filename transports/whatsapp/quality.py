@@ -55,29 +55,29 @@ def phone_number_quality_events_apply(*, transport: Transport, events: list[dict
     counts = {"quality_updates_applied": 0, "quality_updates_unmatched": 0}
     candidates = list(Transport.objects.filter(app_id=transport.app_id))
     for value in events:
-        target = _target(transport, candidates, value)
-        if target is None:
+        targets = _targets(transport, candidates, value)
+        if not targets:
             counts["quality_updates_unmatched"] += 1
             logger.warning("phone number quality update for no transport of the app",
                            extra={"transport": transport.pk, "event": str(value.get("event", ""))[:32]})
             continue
-        _apply(target, value)
+        for target in targets:  # one number may have several transports (e.g. a test and a live one)
+            _apply(target, value)
         counts["quality_updates_applied"] += 1
     return {key: count for key, count in counts.items() if count}
 
 
-def _target(transport: Transport, candidates: list[Transport], value: dict) -> Transport | None:
+def _targets(transport: Transport, candidates: list[Transport], value: dict) -> list[Transport]:
     number = digits(value.get("display_phone_number"))
-    if number:
-        for candidate in candidates:
-            if candidate.display_phone_number and digits(candidate.display_phone_number) == number:
-                return candidate
+    matched = [c for c in candidates if number and c.display_phone_number and digits(c.display_phone_number) == number]
+    if matched:
+        return matched
     waba_id = str(value.get("waba_id") or "")
     own_waba = str(transport.config.get("businessAccountId") or "")
     same_waba = [c for c in candidates if str(c.config.get("businessAccountId") or "") == own_waba]
     if not transport.display_phone_number and (not waba_id or waba_id == own_waba) and len(same_waba) == 1:
-        return transport
-    return None
+        return [transport]
+    return []
 
 
 def _limit(value: dict) -> str:
