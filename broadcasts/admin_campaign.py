@@ -32,6 +32,7 @@ from broadcasts.services.audiences import (
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
+from broadcasts.services.marketing import session_marketing_messages_check
 from broadcasts.services.sessions import session_create
 from broadcasts.services.validation import message_check
 from templates.models import Template
@@ -98,6 +99,10 @@ def _check(request, form: CampaignForm):
     checked = message_check(transport=transport, message=message)
     if checked.errors:
         return "", None, (None, "; ".join(checked.errors))
+    try:  # what session_create refuses, said before the file is read
+        session_marketing_messages_check(transport=transport, template=checked.template)
+    except SessionError as error:
+        return "", None, (None, error.message.removeprefix("transport: "))
     drafts = request.session.setdefault(SESSION_KEY, {})
     token = data.get("campaign") if data.get("campaign") in drafts else ""
     if data.get("recipients_csv") or (data.get("numbers") or "").strip() or not token:
@@ -251,6 +256,8 @@ def _confirm(model_admin, request, token: str, state: dict, transport):
     _forget(request, token)
     session = created.session
     messages.success(request, f"Session {session.pk} created: {session.total} recipients, {session.status}.")
+    for warning in created.warnings:
+        messages.warning(request, warning["detail"])
     return HttpResponseRedirect(reverse("admin:broadcasts_session_change", args=[session.pk]))
 
 

@@ -5,6 +5,7 @@ import json
 from aiohttp import web
 
 from .errors import MetaError
+from .number_quality import quality_change_apply, quality_change_problem
 from .template_creation_rules import CATEGORIES
 
 TEMPLATE_STATUSES = ("APPROVED", "REJECTED", "PAUSED", "DISABLED", "PENDING", "IN_APPEAL", "FLAGGED", "REINSTATED")
@@ -108,6 +109,21 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
             state.set_template_category(template, data["category"])
         return _json({"updated": [template.id for template in found]})
 
+    async def number_quality(request: web.Request) -> web.Response:
+        """Change a number's messaging limit or quality rating and send `phone_number_quality_update`, as Meta would."""
+        state = request.app[state_key]
+        data = await _body(request)
+        if data is None:
+            return _bad_request('send {"event": ..., "messaging_limit"?, "quality_rating"?, "phone_number_id"?}')
+        if problem := quality_change_problem(data):
+            return _bad_request(problem)
+        found = state.config.phone_number(str(data.get("phone_number_id") or state.config.phone_number_id))
+        if not found:
+            return _json({"error": "no such phone number"}, status=404)
+        outcome = quality_change_apply(*found, data)
+        state.webhooks.schedule(0.0, lambda: outcome)
+        return _json({"sent": outcome[3]})
+
     app.router.add_get("/_sim/health", health)
     app.router.add_get("/_sim/messages", messages)
     app.router.add_post("/_sim/reset", reset)
@@ -119,3 +135,4 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
     app.router.add_post("/_sim/inbound", inbound)
     app.router.add_post("/_sim/templates/status", template_status)
     app.router.add_post("/_sim/templates/category", template_category)
+    app.router.add_post("/_sim/phone_numbers/quality", number_quality)

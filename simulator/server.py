@@ -12,6 +12,7 @@ from .control import add_control_routes
 from .errors import MetaError, invalid_parameter
 from .faults import plan_faults
 from .health import health_status
+from .number_quality import waba_node
 from .state import SimulatorState
 
 logger = logging.getLogger("simulator")
@@ -195,7 +196,8 @@ async def delete_template(request: web.Request) -> web.Response:
 
 
 async def get_object(request: web.Request) -> web.Response:
-    """GET /{version}/{id}: an uploaded media's metadata, a template or a phone number, like Graph's node read."""
+    """GET /{version}/{id}: an uploaded media's metadata, a template, a WABA or a phone number, like Graph's node
+    read."""
     state = authorize(request)
     object_id = request.match_info["object_id"]
     if "health_status" in request.query.get("fields", "").split(","):
@@ -207,6 +209,9 @@ async def get_object(request: web.Request) -> web.Response:
     template = state.templates.templates.get(object_id)
     if template:
         return json_response(template.as_graph())
+    account = state.config.business_account(object_id)
+    if account:
+        return json_response(waba_node(account))
     phone = state.config.phone_number(object_id)
     if phone:
         _account, number = phone

@@ -19,7 +19,7 @@ from templates.signals import status_changes_announce as _status_changes_announc
 from templates.signals import templates_approved
 from transports.graph import graph_request
 from transports.models import Transport
-from transports.whatsapp.limits import transport_limits_refresh
+from transports.whatsapp.quality import transport_number_refresh
 from whatsapp_gateway.api_input import JSONInputError, json_check, text_problem
 from whatsapp_gateway.errors import GatewayError
 
@@ -85,7 +85,8 @@ def templates_sync(*, transport: Transport) -> SyncReport:
         after = (paging.get("cursors") or {}).get("after")
         if not paging.get("next") or not after:
             break
-    transport_limits_refresh(transport=transport)  # the portfolio's messaging limit, read with its templates
+    # The portfolio's messaging limit, the number's rating and Marketing Messages onboarding, read with templates.
+    transport_number_refresh(transport=transport)
     return _store_synced(transport=transport, remote=remote)
 
 

@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from transports import defaults
 from transports.addresses import STRICT_VALID, STRICTNESS
-from transports.models import Transport
+from transports.models import PhoneNumberQualityChange, Transport
 from transports.secrets import secrets_decrypt
 from transports.services import (
     TransportConfigInvalid,
@@ -28,7 +30,13 @@ from transports.whatsapp.preset import (
     WHATSAPP_CLOUD,
     whatsapp_cloud_options,
 )
+from transports.whatsapp.quality import RECENT
 from whatsapp_gateway.api_input import JSONFormField
+
+QUALITY_CHANGE_FIELDS = [
+    "changed_at", "source", "event", "old_messaging_limit", "new_messaging_limit", "old_quality_rating",
+    "new_quality_rating",
+]
 
 # Form field → secret name: the WhatsApp secrets have fields of their own in both forms.
 _SECRET_FIELDS = SHORTHAND_SECRETS
@@ -203,6 +211,26 @@ class WhatsAppTransportForm(_ThroughServicesForm):
         return (field, rule) if field in self.fields else (None, problem)
 
 
+@admin.register(PhoneNumberQualityChange)
+class PhoneNumberQualityChangeAdmin(admin.ModelAdmin):
+    """Read-only: Meta's phone_number_quality_update webhooks and differences read on sync, as they arrived."""
+
+    list_display = ["changed_at", "transport", *QUALITY_CHANGE_FIELDS[1:]]
+    list_filter = ["source", "event", "new_quality_rating", "transport__app"]
+    search_fields = ["transport__name", "transport__display_phone_number"]
+    list_select_related = ["transport__app"]
+    readonly_fields = ["transport", *QUALITY_CHANGE_FIELDS, "recorded_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Transport)
 class TransportAdmin(admin.ModelAdmin):
     """A WhatsApp transport gets the WhatsApp form (add/?preset=whatsapp_cloud, and its change page);
@@ -211,13 +239,14 @@ class TransportAdmin(admin.ModelAdmin):
     form = TransportForm
     formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
     list_display = [
-        "name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "messaging_limit", "quality_rating",
-        "created_at",
+        "name", "app", "kind", "is_active", "stopped_at", "stopped_reason", "display_phone_number",
+        "messaging_limit", "quality_rating", "marketing_messages_onboarding", "created_at",
     ]
     list_filter = ["kind", "is_active", ("stopped_at", admin.EmptyFieldListFilter), "app"]
     search_fields = ["name", "app__name"]
     readonly_fields = [
-        "secret_names", "stopped_at", "stopped_reason", "messaging_limit", "quality_rating", "limits_read_at",
+        "secret_names", "stopped_at", "stopped_reason", "display_phone_number", "messaging_limit", "quality_rating",
+        "limits_read_at", "marketing_messages_onboarding", "marketing_onboarding_read_at", "recent_quality_changes",
         "created_at", "updated_at",
     ]
     list_select_related = ["app"]
@@ -250,6 +279,23 @@ class TransportAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing left to do: the form saved the transport through the services when it was validated."""
+
+    @admin.display(description=f"Recent messaging limit and quality changes (last {RECENT})")
+    def recent_quality_changes(self, transport: Transport) -> str:
+        changes = list(transport.quality_changes.all()[:RECENT]) if transport.pk else []
+        if not changes:
+            return "-"
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{} → {}</td></tr>", (
+            (localize(localtime(c.changed_at)), c.get_source_display(), c.event or "-",
+             c.old_messaging_limit or "?", c.new_messaging_limit or "?",
+             c.old_quality_rating or "?", c.new_quality_rating or "?") for c in changes
+        ))
+        everything = reverse("admin:transports_phonenumberqualitychange_changelist")
+        return format_html(
+            "<table><thead><tr><th>When</th><th>From</th><th>Event</th><th>Messaging limit</th><th>Quality rating</th>"
+            '</tr></thead><tbody>{}</tbody></table><a href="{}?transport__id__exact={}">All changes</a>',
+            rows, everything, transport.pk,
+        )
 
     @admin.display(description="Stored secrets")
     def secret_names(self, transport: Transport) -> str:

@@ -34,6 +34,17 @@ class Transport(models.Model):
     )
     quality_rating = models.CharField(max_length=16, blank=True, default="", help_text="The number's, at Meta.")
     limits_read_at = models.DateTimeField(null=True, blank=True, help_text="When the limit and rating were read.")
+    display_phone_number = models.CharField(
+        max_length=32, blank=True, default="", help_text="The number as Meta shows it; names it in Meta's webhooks."
+    )
+    # Read from the WhatsApp Business Account node on template sync (transports/whatsapp/onboarding.py).
+    marketing_messages_onboarding = models.CharField(
+        max_length=48, blank=True, default="",
+        help_text="The business's state on Meta's Marketing Messages API, e.g. ONBOARDED or ELIGIBLE.",
+    )
+    marketing_onboarding_read_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the Marketing Messages onboarding state was read."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,3 +79,34 @@ class Transport(models.Model):
     @property
     def is_stopped(self) -> bool:
         return self.stopped_at is not None
+
+
+class PhoneNumberQualityChange(models.Model):
+    """A change of a transport's number at Meta: its messaging limit or quality rating, by webhook or read on sync.
+
+    Meta announces them with `phone_number_quality_update` (transports/whatsapp/quality.py); a sync that reads
+    other values than the stored ones records the difference too.
+    """
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Meta's webhook"
+        SYNC = "sync", "Read on sync"
+
+    transport = models.ForeignKey(Transport, on_delete=models.CASCADE, related_name="quality_changes")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    event = models.CharField(
+        max_length=32, blank=True, default="", help_text="Meta's event, e.g. UPGRADE, DOWNGRADE, FLAGGED."
+    )
+    old_messaging_limit = models.CharField(max_length=32, blank=True, default="")
+    new_messaging_limit = models.CharField(max_length=32, blank=True, default="")
+    old_quality_rating = models.CharField(max_length=16, blank=True, default="")
+    new_quality_rating = models.CharField(max_length=16, blank=True, default="")
+    changed_at = models.DateTimeField(help_text="When Meta sent it, or when the sync read it.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["transport", "-changed_at"], name="quality_change_by_transport")]
+
+    def __str__(self) -> str:
+        return f"{self.transport}: {self.event or self.source} at {self.changed_at:%Y-%m-%d %H:%M}"

@@ -240,11 +240,20 @@ class InvalidRecipient(serializers.Serializer):
 
 
 class SessionWarning(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["messaging_limit"], help_text="What the warning is about.")
+    code = serializers.ChoiceField(
+        choices=["messaging_limit", "marketing_messages_fallback", "marketing_messages_onboarding_unknown"],
+        help_text="What the warning is about.",
+    )
     detail = serializers.CharField()
-    limit = serializers.IntegerField(help_text="Meta's messaging limit: unique recipients in 24 hours.")
-    used = serializers.IntegerField(help_text="Unique recipients already messaged or queued in the 24 hours.")
-    over_by = serializers.IntegerField(help_text="How many of this session's new recipients are past the limit.")
+    limit = serializers.IntegerField(
+        required=False, help_text="messaging_limit: Meta's messaging limit, unique recipients in 24 hours."
+    )
+    used = serializers.IntegerField(
+        required=False, help_text="messaging_limit: unique recipients already messaged or queued in the 24 hours."
+    )
+    over_by = serializers.IntegerField(
+        required=False, help_text="messaging_limit: how many of this session's new recipients are past the limit."
+    )
 
 
 class SessionCreatedOutput(SessionOutput):
@@ -258,7 +267,8 @@ class SessionCreatedOutput(SessionOutput):
         many=True, read_only=True,
         help_text="Stored and queued anyway; e.g. `messaging_limit`: the session takes the business portfolio past "
         "Meta's messaging limit, and its recipients past it wait until the 24-hour window allows them "
-        "(docs/who-can-receive.md). Empty when there is nothing to say, and on a replay.",
+        "(docs/who-can-receive.md); `marketing_messages_fallback`: the business is not onboarded on the Marketing "
+        "Messages API, so Meta sends through the Cloud API. Empty when there is nothing to say, and on a replay.",
     )
 
     class Meta(SessionOutput.Meta):

@@ -16,6 +16,7 @@ from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
 from broadcasts.services.limits import session_messaging_limit_warnings
+from broadcasts.services.marketing import session_marketing_messages_check
 from broadcasts.services.optouts import optouts_suppress
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.retry import AUTH, RETRYABLE
@@ -113,6 +114,7 @@ def session_create(
     template_errors = template_errors_for_message(checked_message, checked)
     if template_errors:
         raise SessionError(errors={"message": template_errors}, code="template_not_usable")
+    marketing_warnings = session_marketing_messages_check(transport=transport, template=checked_message.template)
     if checked.invalid and not skip_invalid:
         raise SessionError(errors={where: checked.invalid}, code="invalid_recipients")
     if not checked.valid:
@@ -147,7 +149,7 @@ def session_create(
             secret = session_callback_create(session=session, url=callback_url) if callback_url else ""
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
             optouts_suppress(session=session, template=checked_message.template)
-            warnings = session_messaging_limit_warnings(session=session)
+            warnings = [*marketing_warnings, *session_messaging_limit_warnings(session=session)]
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))
     except IntegrityError:

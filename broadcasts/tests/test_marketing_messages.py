@@ -77,14 +77,21 @@ def test_prefer_falls_back_to_the_cloud_api_where_the_number_is_not_onboarded(ap
     assert {row["fallback"] for row in simulator.messages(template="promo_image")} == {True}
 
 
-def test_only_on_a_number_not_onboarded_fails_with_131055(api, simulator, settings):
-    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]
+def _number(simulator, **flags):
     account = simulator.config.business_accounts[0]
-    number = {"id": account.phone_numbers[0].id, "marketing_messages_onboarded": False}
-    simulator.configure(business_accounts=[{"id": account.id, "phone_numbers": [number]}])
+    simulator.configure(business_accounts=[{"id": account.id, "phone_numbers": [
+        {"id": account.phone_numbers[0].id, **flags}
+    ]}])
+
+
+def test_only_fails_with_131055_when_onboarding_ends_after_create_and_the_transport_sends_on(
+    api, simulator, settings
+):
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]
     transport = transport_for(api, simulator, phone_strictness="possible", marketing_messages="only")
-    templates_sync(transport=Transport.objects.get(pk=transport["id"]))
+    templates_sync(transport=Transport.objects.get(pk=transport["id"]))  # onboarded when read: accepted
     session_id = send_via_api(api, transport, TO, message=PROMO)["id"]
+    _number(simulator, marketing_messages_onboarded=False)  # ... and no longer when it sends
 
     dispatch_batch(session_id=session_id)
 
@@ -93,6 +100,27 @@ def test_only_on_a_number_not_onboarded_fails_with_131055(api, simulator, settin
     assert simulator.messages() == []
     # One template's category refused, not the account: the transport goes on sending utility templates.
     assert not Transport.objects.get(pk=transport["id"]).is_stopped
+    utility = send_via_api(api, transport, TO, message=UTILITY)["id"]
+    dispatch_batch(session_id=utility)
+    assert set(Broadcast.objects.filter(session_id=utility).values_list("status", flat=True)) == {"SENT"}
+
+
+def test_marketing_disabled_on_the_cloud_api_fails_with_131063_and_the_transport_sends_on(api, simulator, settings):
+    settings.TRANSPORT_ALLOWED_HOSTS = [simulator.base_url.split("://", 1)[1] + "/v"]
+    _number(simulator, cloud_api_marketing=False)
+    transport = transport_for(api, simulator, phone_strictness="possible")  # marketing_messages off: /messages
+    templates_sync(transport=Transport.objects.get(pk=transport["id"]))
+    session_id = send_via_api(api, transport, TO, message=PROMO)["id"]
+
+    dispatch_batch(session_id=session_id)
+
+    rows = Broadcast.objects.filter(session_id=session_id)
+    assert {(b.status, b.error_code, b.error_category) for b in rows} == {("FAILED", "131063", "PERMANENT")}
+    assert not Transport.objects.get(pk=transport["id"]).is_stopped
+    utility = send_via_api(api, transport, TO, message=UTILITY)["id"]
+    dispatch_batch(session_id=utility)
+    assert set(Broadcast.objects.filter(session_id=utility).values_list("status", flat=True)) == {"SENT"}
+    assert {row["endpoint"] for row in simulator.messages(template="order_confirmation")} == {"messages"}
 
 
 def test_the_category_meta_has_now_decides_not_the_one_at_create(api, simulator, settings):

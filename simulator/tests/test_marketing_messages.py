@@ -102,3 +102,17 @@ def test_onboarded_marketing_messages_send_even_when_the_cloud_api_refuses_marke
 def test_the_flags_are_booleans(sim):
     with pytest.raises(ValueError, match="true/false"):
         _number(sim, cloud_api_marketing="no")
+
+
+def _waba(sim) -> requests.Response:
+    return requests.get(f"{sim.base_url}/{VERSION}/{WABA_ID}",
+                        params={"fields": "marketing_messages_onboarding_status"},
+                        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+
+
+def test_the_waba_node_answers_the_onboarding_state_of_its_numbers(sim):
+    assert _waba(sim).json()["marketing_messages_onboarding_status"] == "ONBOARDED"
+    _number(sim, marketing_messages_onboarded=False)
+    answer = _waba(sim)
+    assert answer.status_code == 200 and answer.json()["id"] == WABA_ID
+    assert answer.json()["marketing_messages_onboarding_status"] == "ELIGIBLE"

@@ -247,3 +247,31 @@ def test_a_template_category_change_sends_metas_category_webhook(graph, sim, rec
     assert isinstance(change["value"]["message_template_id"], int)
     [listed] = graph.templates(name="order_confirmation").json()["data"]
     assert (listed["category"], listed["previous_category"]) == ("MARKETING", "UTILITY")
+
+
+def test_a_number_quality_change_sends_metas_quality_webhook_and_the_node_reads_it(graph, sim, receiver):
+    response = requests.post(f"{sim.base_url}/_sim/phone_numbers/quality",
+                             json={"event": "UPGRADE", "messaging_limit": "TIER_10K", "quality_rating": "YELLOW"},
+                             timeout=5)
+
+    assert response.status_code == 200, response.text
+    request = receiver.wait_for(lambda: receiver.requests)[0]
+    [entry] = request["json"]["entry"]
+    assert entry["id"] == WABA_ID and isinstance(entry["time"], int)
+    [change] = entry["changes"]
+    assert change["field"] == "phone_number_quality_update"
+    assert change["value"] == {
+        "display_phone_number": "15550000001", "event": "UPGRADE", "old_limit": "TIER_2K",
+        "current_limit": "TIER_10K", "max_daily_conversations_per_business": "TIER_10K",
+    }
+    token = sim.config.access_token
+    node = requests.get(f"{sim.base_url}/v23.0/{PHONE_ID}", headers={"Authorization": f"Bearer {token}"},
+                        timeout=5).json()
+    assert (node["whatsapp_business_manager_messaging_limit"], node["quality_rating"]) == ("TIER_10K", "YELLOW")
+
+
+@pytest.mark.parametrize("body", [{"event": "SOMETHING"}, {"event": "UPGRADE", "messaging_limit": "TIER_3K"},
+                                  {"event": "FLAGGED", "quality_rating": "BLUE"}])
+def test_a_bad_quality_change_is_refused(sim, body):
+    response = requests.post(f"{sim.base_url}/_sim/phone_numbers/quality", json=body, timeout=5)
+    assert response.status_code == 400 and "is one of" in response.json()["error"]

@@ -40,6 +40,17 @@ TRANSPORT_VALUE = {
     "is_active": True,
     "stopped_at": None,
     "stopped_reason": "",
+    "display_phone_number": "15550000001",
+    "messaging_limit": "TIER_10K",
+    "quality_rating": "GREEN",
+    "limits_read_at": "2026-11-25T08:00:02Z",
+    "marketing_messages_onboarding": "ONBOARDED",
+    "marketing_onboarding_read_at": "2026-11-25T08:00:02Z",
+    "quality_changes": [{
+        "changed_at": "2026-11-24T17:41:00Z", "source": "webhook", "event": "UPGRADE",
+        "old_messaging_limit": "TIER_2K", "new_messaging_limit": "TIER_10K",
+        "old_quality_rating": "GREEN", "new_quality_rating": "GREEN",
+    }],
     "created_at": "2026-11-20T09:30:00Z",
     "updated_at": "2026-11-20T09:30:00Z",
 }

@@ -1,22 +1,44 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from transports import defaults
 from transports.addresses import REGION_PATTERN, STRICTNESS
-from transports.models import Transport
+from transports.models import PhoneNumberQualityChange, Transport
 from transports.secrets import secrets_decrypt
 from transports.whatsapp.preset import API_VERSION_PATTERN, GRAPH_ID_PATTERN, MARKETING_MODES
+from transports.whatsapp.quality import RECENT
 from whatsapp_gateway.api_input import JSONInput
+
+
+class QualityChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PhoneNumberQualityChange
+        fields = [
+            "changed_at", "source", "event", "old_messaging_limit", "new_messaging_limit",
+            "old_quality_rating", "new_quality_rating",
+        ]
 
 
 class TransportOutput(serializers.ModelSerializer):
     secrets = serializers.SerializerMethodField(help_text="Names of the stored secrets; values are never returned.")
+    quality_changes = serializers.SerializerMethodField(
+        help_text=f"The number's last {RECENT} messaging limit or quality rating changes at Meta, newest first "
+        "(webhooks phone_number_quality_update, and differences read on template sync)."
+    )
 
     class Meta:
         model = Transport
         fields = [
             "id", "name", "kind", "config", "secrets", "is_active",
-            "stopped_at", "stopped_reason", "created_at", "updated_at",
+            "stopped_at", "stopped_reason",
+            "display_phone_number", "messaging_limit", "quality_rating", "limits_read_at",
+            "marketing_messages_onboarding", "marketing_onboarding_read_at", "quality_changes",
+            "created_at", "updated_at",
         ]
+
+    @extend_schema_field(QualityChangeOutput(many=True))
+    def get_quality_changes(self, transport: Transport) -> list[dict]:
+        return QualityChangeOutput(transport.quality_changes.all()[:RECENT], many=True).data
 
     def get_secrets(self, transport: Transport) -> list[str]:
         return sorted(secrets_decrypt(transport.encrypted_secrets))

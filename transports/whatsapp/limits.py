@@ -15,7 +15,7 @@ from transports.graph import graph_request
 from transports.models import Transport
 
 logger = logging.getLogger("gateway.transports")
-FIELDS = "whatsapp_business_manager_messaging_limit,messaging_limit_tier,quality_rating"
+FIELDS = "whatsapp_business_manager_messaging_limit,messaging_limit_tier,quality_rating,display_phone_number"
 UNLIMITED = "TIER_UNLIMITED"
 _TIER = re.compile(r"^TIER_(\d+)(K?)$")
 
@@ -46,8 +46,10 @@ def transport_limits_refresh(*, transport: Transport) -> bool:
     transport.messaging_limit = tier.upper()[:32] if isinstance(tier, str) else ""
     transport.quality_rating = rating.upper()[:16] if isinstance(rating, str) else ""
     transport.limits_read_at = timezone.now()
+    if isinstance(body.get("display_phone_number"), str):  # names the number in Meta's quality webhooks
+        transport.display_phone_number = body["display_phone_number"][:32]
     Transport.objects.filter(pk=transport.pk).update(
         messaging_limit=transport.messaging_limit, quality_rating=transport.quality_rating,
-        limits_read_at=transport.limits_read_at,
+        limits_read_at=transport.limits_read_at, display_phone_number=transport.display_phone_number,
     )
     return True

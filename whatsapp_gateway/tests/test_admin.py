@@ -37,6 +37,8 @@ def one_of_each(app):
     InboundMessage.objects.create(transport=transport, app=app, wa_id="15550100001", message_id="wamid.IN",
                                   type="text", text="Hello", timestamp=timezone.now())
     Erasure.objects.create(app=app, requested_by="API", counts={"broadcasts": 1})
+    transport.quality_changes.create(source="webhook", event="UPGRADE", old_messaging_limit="TIER_2K",
+                                     new_messaging_limit="TIER_10K", changed_at=timezone.now())
     OptOut.objects.create(app=app, address="15550100009", scope="marketing", reason="Replied STOP")
     callback = Callback.objects.create(app=app, url="https://hooks.example.com/wa", events=["broadcast.read"])
     event = CallbackEvent.objects.create(app=app, type="broadcast.read", session=session, broadcast=broadcast,

@@ -1,5 +1,5 @@
-"""Processing a stored webhook event: statuses, inbound messages and template events, retried while a
-status waits for a wamid the sender has not stored yet."""
+"""Processing a stored webhook event: statuses, inbound messages, template events and phone number quality
+updates, retried while a status waits for a wamid the sender has not stored yet."""
 
 import logging
 from datetime import datetime, timedelta
@@ -16,6 +16,7 @@ from broadcasts.services.webhooks.payload import ParsedPayload, webhook_payload_
 from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
 from templates.categories import template_category_events_apply
 from templates.services import template_events_apply
+from transports.whatsapp.quality import phone_number_quality_events_apply
 
 logger = logging.getLogger("gateway.webhooks")
 
@@ -78,6 +79,7 @@ def _event_apply(event: WebhookEvent, *, now: datetime) -> tuple[list[dict], dic
                 transport=transport, status_events=parsed.template_status, quality_events=parsed.template_quality
             ),
             template_category_events_apply(transport=transport, events=parsed.template_category),
+            phone_number_quality_events_apply(transport=transport, events=parsed.phone_quality),
         )
         for counts_of_kind in template_counts:
             for key, count in counts_of_kind.items():

@@ -14,6 +14,8 @@ class ParsedPayload:
     template_status: list[dict] = field(default_factory=list)
     template_quality: list[dict] = field(default_factory=list)
     template_category: list[dict] = field(default_factory=list)
+    # `phone_number_quality_update` values, each with its entry's `waba_id` and `time` added.
+    phone_quality: list[dict] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
     # `messages` changes skipped because they name a phone number id outside `phone_number_ids`: id -> count.
     foreign_numbers: dict[str, int] = field(default_factory=dict)
@@ -46,6 +48,8 @@ def webhook_payload_parse(payload: dict, *, phone_number_ids: set[str] | None = 
                 parsed.template_quality.append(value)
             elif name == "template_category_update":
                 parsed.template_category.append(value)
+            elif name == "phone_number_quality_update":
+                parsed.phone_quality.append({**value, "waba_id": entry.get("id"), "time": entry.get("time")})
             else:
                 parsed.ignored[name] = parsed.ignored.get(name, 0) + 1
     return parsed
