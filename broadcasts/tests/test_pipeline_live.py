@@ -191,12 +191,22 @@ def test_a_storm_of_server_errors_fails_nothing_and_the_circuit_breaker_spares_t
     # Every send the storm refused came back (the health checks' GETs it refused are no sends).
     refused_sends = sum(1 for arrival in arrivals if (arrival["status"] or 0) >= 500)
     assert refused_sends >= 60 and len(retries) >= refused_sends - 1, "the failed sends were not retried"
-    buckets = Counter(int(at * 100) for at in retries)  # 10 ms each
-    # Slots are 12.5 ms apart at 80/s and a send leaves within 10 ms of its slot, so the gateway puts at
-    # most 2 in a bucket. The simulator's event loop, starved on a busy two-core machine, records a burst
-    # of arrivals late into one bucket now and then (7 seen under a parallel suite). What this guards
-    # against is retries due at one instant: a fixed 5 s or 10 s after their failure put hundreds in one.
-    assert max(buckets.values()) <= 10, buckets.most_common(3)
+    # As they left the gateway: slots are 12.5 ms apart at 80/s and a request leaves within 10 ms of
+    # its slot, so at most 2 share a 10 ms bucket; one a starved process sends late after missing
+    # three slots in a row may make it 3 or 4. What this guards against is retries due at one
+    # instant: a fixed 5 s or 10 s after their failure put hundreds in one. (Arrival times at the
+    # simulator are no measure here: its event loop, starved on a busy two-core machine, records
+    # bursts late, 12 in one bucket seen under a parallel suite.)
+    first_attempt, left_again = set(), []
+    for broadcast_id, at in BroadcastLog.objects.filter(
+        session_id=session["id"], kind=BroadcastLog.Kind.ATTEMPT, requested_at__isnull=False
+    ).order_by("requested_at").values_list("broadcast_id", "requested_at"):
+        if broadcast_id in first_attempt:
+            left_again.append(at.timestamp())
+        first_attempt.add(broadcast_id)
+    assert len(left_again) >= len(retries) * 0.9, "the retries' requests are not in the attempt log"
+    buckets = Counter(int(at * 100) for at in left_again)  # 10 ms each
+    assert max(buckets.values()) <= 4, buckets.most_common(3)
     # The catching up after the storm, fresh sends and retries together, stays within 5 % in every second,
     # as the requests left the gateway (the simulator's arrival times add the machine's jitter: 85 seen once).
     assert busiest_second(request_times(session["id"])) <= math.floor(limit * 1.05)
