@@ -23,12 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from broadcasts.admin_campaign_forms import CampaignForm, ChooseForm, campaign_templates, numbers_as_csv
 from broadcasts.admin_masking import sees_personal_data
-from broadcasts.services.audiences import (
-    CSVRecipients,
-    audience_columns,
-    audience_columns_renamed,
-    audience_from_csv,
-)
+from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
@@ -106,17 +101,9 @@ def _check(request, form: CampaignForm):
     path = Path(state["path"])
     try:
         with path.open("rb") as file:
-            columns = audience_columns(file=file)
-            missing = [c for c in form.columns_renamed() if c not in columns]
-            if missing:
-                return token, None, (None, f"The CSV has no column {', '.join(missing)} (it has {', '.join(columns)}).")
-            renamed = path.with_suffix(".ready.csv")
-            with renamed.open("wb") as target:
-                audience_columns_renamed(file=file, renames=form.columns_renamed(), target=target)
-        with renamed.open("rb") as file:
             audience = audience_from_csv(
                 file=file, transport=transport, message=message, checked_message=checked,
-                address_column=state["address_column"],
+                address_column=state["address_column"], columns=form.columns(),
             )
     except SessionError as error:
         return token, None, (None, error.message)
@@ -125,7 +112,7 @@ def _check(request, form: CampaignForm):
                  "error": numbers_masked(row["error"]) if masked else row["error"]} for row in audience.rejected]
     send_at = form.send_at_aware()
     state.update({
-        "ready_path": str(renamed), "transport": transport.pk, "template": form.template.pk, "message": message,
+        "columns": form.columns(), "transport": transport.pk, "template": form.template.pk, "message": message,
         "send_at": send_at.isoformat() if send_at else None, "skip_invalid": bool(data["skip_invalid"]),
         "counts": {"valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates},
         "first": audience.valid[:PREVIEW_RECIPIENTS], "rejected_path": _rejected_store(path, rejected),
@@ -239,10 +226,10 @@ def _test_send(request, transport, template: Template, state: dict, to: str) -> 
 def _confirm(model_admin, request, token: str, state: dict, transport):
     send_at = parse_datetime(state["send_at"]) if state["send_at"] else None
     try:
-        with open(state["ready_path"], "rb") as file:
+        with open(state["path"], "rb") as file:
             created = session_create(
                 app=transport.app, transport_id=transport.pk, message=state["message"],
-                recipients=CSVRecipients(file=file, address_column=state["address_column"]),
+                recipients=CSVRecipients(file=file, address_column=state["address_column"], columns=state["columns"]),
                 skip_invalid=state["skip_invalid"], send_at=send_at,
             )
     except (SessionError, OSError) as error:
@@ -257,7 +244,7 @@ def _confirm(model_admin, request, token: str, state: dict, transport):
 def _forget(request, token: str) -> None:
     state = request.session.get(SESSION_KEY, {}).pop(token, None) or {}
     request.session.modified = True
-    for key in ("path", "ready_path", "rejected_path"):
+    for key in ("path", "rejected_path"):
         if state.get(key):
             Path(state[key]).unlink(missing_ok=True)
 

@@ -94,8 +94,8 @@ def test_a_file_the_service_cannot_read_is_an_error_on_the_form(admin_client, ca
 def test_pasted_numbers_preview_with_the_columns_values_and_confirm_creates_one_session(admin_client, campaign):
     template = _template(campaign, "appointment_reminder")
     csv_text = "phone,name,date\n+12025550101,Ana,Monday\n+12025550102,Ben,Tuesday\n"
-    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_first_name="name",
-                      param_first_name="there", column_date="date", param_time="10:00")
+    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_param_first_name="name",
+                      param_first_name="there", column_param_date="date", param_time="10:00")
     _token(response)
     preview_url = response["Location"]
     preview = admin_client.get(preview_url).content.decode()
@@ -112,8 +112,8 @@ def test_pasted_numbers_preview_with_the_columns_values_and_confirm_creates_one_
         "parameters": {"first_name": "there", "date": "", "time": "10:00"},
     }
     rows = list(session.broadcasts.order_by("address").values_list("address", "params"))
-    assert rows == [("12025550101", {"first_name": "Ana", "date": "Monday"}),
-                    ("12025550102", {"first_name": "Ben", "date": "Tuesday"})]
+    assert rows == [("12025550101", {"name": "Ana", "first_name": "Ana", "date": "Monday"}),
+                    ("12025550102", {"name": "Ben", "first_name": "Ben", "date": "Tuesday"})]
     # The draft is gone: confirming twice does not make a second session.
     admin_client.post(preview_url, {"_confirm": "1"})
     assert Session.objects.count() == 1
@@ -190,7 +190,8 @@ def test_with_the_add_permission_the_list_has_the_button(client, db, django_user
 def test_a_media_header_template_asks_for_its_link_and_positional_values(admin_client, campaign):
     template = _template(campaign, "promo_image")
     page = admin_client.get(ADD, {"transport": campaign.pk, "template": template.pk}).content.decode()
-    assert 'name="header_link"' in page and 'name="param_1"' in page and 'name="column_1"' not in page
+    assert 'name="header_link"' in page and 'name="header_id"' in page and 'name="param_1"' in page
+    assert 'name="column_param_1"' in page and 'name="column_header_link"' in page
     response = _step1(admin_client, campaign, template, param_1="20%", header_link="https://example.com/a.jpg",
                       numbers="+12025550101")
     preview = admin_client.get(response["Location"]).content.decode()
