@@ -27,6 +27,7 @@ from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
+from broadcasts.services.optouts import optouts_among
 from broadcasts.services.sessions import session_create
 from broadcasts.services.validation import message_check
 from templates.models import Template
@@ -114,12 +115,21 @@ def _check(request, form: CampaignForm):
     state.update({
         "columns": form.columns(), "transport": transport.pk, "template": form.template.pk, "message": message,
         "send_at": send_at.isoformat() if send_at else None, "skip_invalid": bool(data["skip_invalid"]),
-        "counts": {"valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates},
+        "counts": _counts(audience, transport=transport, template=checked.template),
         "first": audience.valid[:PREVIEW_RECIPIENTS], "rejected_path": _rejected_store(path, rejected),
         "ready": not rejected or bool(data["skip_invalid"]),
     })
     request.session.modified = True
     return token, rejected, None
+
+
+def _counts(audience, *, transport, template) -> dict:
+    """The preview's counts: valid rows, rejected rows, merged duplicates, and the valid ones on the opt-out list."""
+    suppressed = optouts_among(app=transport.app, template=template, addresses=(a for a, _ in audience.valid))
+    return {
+        "valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates,
+        "suppressed": suppressed, "to_send": len(audience.valid) - suppressed,
+    }
 
 
 def _file_store(request, form: CampaignForm) -> str:
@@ -144,7 +154,7 @@ def _file_store(request, form: CampaignForm) -> str:
 
 
 def _body_text(template: Template, meta: dict | None = None) -> dict:
-    """The template's header and body texts, with `meta`'s parameters filled in when given."""
+    """The template's header, body and footer texts and its buttons, with `meta`'s values filled in when given."""
     texts = {}
     parameters = (meta or {}).get("parameters")
     for component in template.components or []:
@@ -154,7 +164,31 @@ def _body_text(template: Template, meta: dict | None = None) -> dict:
             if meta is not None:
                 text = VARIABLE.sub(lambda m, kind=kind: _value(m.group(1), kind, meta, parameters), text)
             texts[kind.lower()] = text
+        elif kind == "HEADER" and component.get("format"):
+            texts["media"] = _media_shown(component["format"], (meta or {}).get("header"))
+        elif kind == "BUTTONS":
+            texts["buttons"] = [_button_shown(i, b, meta) for i, b in enumerate(component.get("buttons") or [])]
     return texts
+
+
+def _media_shown(kind: str, header) -> str:
+    header = header if isinstance(header, dict) else {}
+    source = header.get("link") or (f"media id {header['id']}" if header.get("id") else "")
+    return f"[{kind.lower()}{': ' + source if source else ''}]"
+
+
+def _button_shown(index: int, button: dict, meta: dict | None) -> str:
+    """A button as the recipient sees it: its text, and what a URL or copy-code button carries for them."""
+    text, kind = str(button.get("text", "")), str(button.get("type", "")).upper()
+    given = next((b for b in (meta or {}).get("buttons") or []
+                  if isinstance(b, dict) and str(b.get("index", "")) == str(index)), None)
+    if kind == "URL" and button.get("url"):
+        values = [str(v) for v in (given or {}).get("parameters") or []]
+        url = VARIABLE.sub(lambda m: values[0] if values and meta is not None else m.group(0), button["url"])
+        return f"{text} → {url}"
+    if kind == "COPY_CODE":
+        return f"{text or 'Copy code'}: {(given or {}).get('code') or '{{code}}'}"
+    return text
 
 
 def _value(name: str, kind: str, meta: dict, parameters) -> str:
@@ -185,10 +219,13 @@ def _preview(model_admin, request, token: str, state: dict):
     for address, params in state["first"]:
         texts = _body_text(template, meta_merged(state["message"]["meta"], params))
         if masked:  # a row's values may hold numbers too, as params do elsewhere
-            address, texts = mask_phone(address), {kind: numbers_masked(text) for kind, text in texts.items()}
+            address, texts = mask_phone(address), {
+                kind: [numbers_masked(t) for t in text] if isinstance(text, list) else numbers_masked(text)
+                for kind, text in texts.items()
+            }
         samples.append({"address": address, **texts})
     counts = state["counts"]
-    seconds = counts["valid"] / transport.rate_limit if transport.rate_limit else 0
+    seconds = counts.get("to_send", counts["valid"]) / transport.rate_limit if transport.rate_limit else 0
     return TemplateResponse(request, "admin/broadcasts/session/campaign_preview.html", _context(
         model_admin, request, template=template, transport=transport, samples=samples, counts=counts,
         duration=_duration(seconds), send_at=parse_datetime(state["send_at"]) if state["send_at"] else None,
@@ -214,7 +251,7 @@ def _test_send(request, transport, template: Template, state: dict, to: str) -> 
     try:
         result, session = send_test_message(
             transport=transport, to=to, template=template.name, language=template.language, params=values,
-            header=meta.get("header"),
+            header=meta.get("header"), buttons=meta.get("buttons"),
         )
     except (AddressError, ValueError) as error:
         messages.error(request, f"Test send: {error}")
