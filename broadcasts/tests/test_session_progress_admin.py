@@ -324,11 +324,14 @@ def test_the_toolbar_pauses_resumes_and_cancels_back_on_the_session_page(admin_c
     assert admin_client.post(f"{base}/operate/delete/").status_code == 403
 
 
-def test_staff_who_may_only_view_sessions_get_no_toolbar_and_cannot_operate(client, app, transport, django_user_model):
+def test_staff_who_may_only_view_sessions_get_only_the_export_and_cannot_operate(
+    client, app, transport, django_user_model
+):
     session = session_with(app, transport, ["QUEUED"])
     client.force_login(staff_user(django_user_model, "watcher", "view_session"))
     page = client.get(f"/admin/broadcasts/session/{session.pk}/change/").content.decode()
-    assert 'id="session-progress"' in page and 'id="session-toolbar"' not in page
+    assert 'id="session-progress"' in page and "data-operation=" not in page
+    assert 'id="session-export"' in page and 'id="session-retarget"' not in page
     assert client.post(f"/admin/broadcasts/session/{session.pk}/operate/cancel/").status_code == 403
     response = client.post(
         "/admin/broadcasts/session/", {"action": "cancel_sessions", "_selected_action": [str(session.pk)]}
