@@ -68,7 +68,8 @@ class CampaignForm(ChooseForm):
     )
     address_column = forms.CharField(initial=DEFAULT_ADDRESS_COLUMN, help_text="The CSV column with the numbers.")
     send_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         help_text="Empty: send at once. Else the date and time in the time zone below; SCHEDULED until then.",
     )
     time_zone = forms.ChoiceField(choices=_zone_choices, help_text="The time zone of send at.")

@@ -253,6 +253,19 @@ def test_the_json_has_the_counts_and_a_per_minute_series(admin_client, app, tran
     assert series == [(2, 1, 0), (0, 0, 0), (0, 0, 1), (0, 0, 0)]
 
 
+@pytest.mark.parametrize(("status", "starts_in", "poll"), [
+    (S.PENDING, None, 3), (S.COMPLETED, None, 30),
+    (S.SCHEDULED, timedelta(seconds=90), 3),  # about to start: the page sees it start within seconds
+    (S.SCHEDULED, timedelta(hours=5), 30),
+])
+def test_the_page_polls_often_while_a_session_runs_or_is_about_to(admin_client, app, transport, status, starts_in,
+                                                                   poll):
+    send_at = timezone.now() + starts_in if starts_in else None
+    session = session_with(app, transport, ["QUEUED"], status=status, send_at=send_at)
+    data = admin_client.get(f"/admin/broadcasts/session/{session.pk}/progress.json").json()
+    assert data["poll_seconds"] == poll
+
+
 def test_the_json_is_for_staff_only(client, app, transport, django_user_model):
     session = session_with(app, transport, ["SENT"])
     url = f"/admin/broadcasts/session/{session.pk}/progress.json"
