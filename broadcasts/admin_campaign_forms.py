@@ -100,6 +100,8 @@ class CampaignForm(ChooseForm):
                 what = "code" if button.sub_type == "COPY_CODE" else "URL suffix"
                 self._slot(f"button.{button.index}", f"button_{button.index}",
                            f"Button {button.index + 1} ({button.sub_type.lower()}) {what}")
+        # The template's slots first, then the recipients and when.
+        self.order_fields(["transport", "template", *(n for _, value, column in self.slots for n in (value, column))])
 
     def _slot(self, slot: str, name: str, label: str, *, field=None, help_text: str = "A fixed value.") -> None:
         self.fields[name] = field or forms.CharField(required=False, label=label, help_text=help_text)

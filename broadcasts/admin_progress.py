@@ -133,6 +133,14 @@ def _poll_seconds(session: Session) -> int:
     return POLL_SECONDS_FINISHED
 
 
+def _live_note(session: Session) -> str:
+    if session.status in (*Session.RUNNING, Session.Status.PAUSED):
+        return "updates every few seconds"
+    if session.status == Session.Status.SCHEDULED:
+        return "waits for its time; this page updates itself and shows it start"
+    return "finished; late delivered and read statuses still show up"
+
+
 def session_progress_payload(*, session: Session, request) -> dict:
     """What the session page shows and its JSON endpoint answers: status, counts, chart, failure reasons."""
     progress = session_progress(stats=session_stats(session=session))
@@ -153,6 +161,7 @@ def session_progress_payload(*, session: Session, request) -> dict:
         "per_minute": session_activity_per_minute(session=session),
         "operations": [name for name, (move, _, _) in OPERATIONS.items() if session.status in move.sources],
         "poll_seconds": _poll_seconds(session),
+        "live_note": _live_note(session),
         "as_of": timezone.now().isoformat(),
     }
 

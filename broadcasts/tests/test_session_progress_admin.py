@@ -264,6 +264,7 @@ def test_the_page_polls_often_while_a_session_runs_or_is_about_to(admin_client, 
     session = session_with(app, transport, ["QUEUED"], status=status, send_at=send_at)
     data = admin_client.get(f"/admin/broadcasts/session/{session.pk}/progress.json").json()
     assert data["poll_seconds"] == poll
+    assert data["live_note"].startswith({S.PENDING: "updates", S.COMPLETED: "finished", S.SCHEDULED: "waits"}[status])
 
 
 def test_the_json_is_for_staff_only(client, app, transport, django_user_model):
