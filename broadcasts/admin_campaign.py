@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from broadcasts.admin_campaign_forms import CampaignForm, ChooseForm, campaign_templates, numbers_as_csv
+from broadcasts.admin_campaign_render import template_texts
 from broadcasts.admin_masking import sees_personal_data
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
@@ -31,7 +32,6 @@ from broadcasts.services.optouts import optouts_among
 from broadcasts.services.sessions import session_create
 from broadcasts.services.validation import message_check
 from templates.models import Template
-from templates.requirements import VARIABLE
 from transports.addresses import AddressError
 from transports.redaction import mask_phone, numbers_masked
 from transports.whatsapp.payloads import meta_merged
@@ -82,7 +82,7 @@ def _form(model_admin, request):
         elif not rejected or form.cleaned_data["skip_invalid"]:
             return HttpResponseRedirect(f"{request.path}?campaign={token}")
     return TemplateResponse(request, "admin/broadcasts/session/campaign_form.html", _context(
-        model_admin, request, choose=choose, form=form, template=template, body=_body_text(template),
+        model_admin, request, choose=choose, form=form, template=template, body=template_texts(template),
         rejected=rejected, rejected_shown=(rejected or [])[:REJECTED_SHOWN], token=token,
     ))
 
@@ -153,55 +153,6 @@ def _file_store(request, form: CampaignForm) -> str:
     return token
 
 
-def _body_text(template: Template, meta: dict | None = None) -> dict:
-    """The template's header, body and footer texts and its buttons, with `meta`'s values filled in when given."""
-    texts = {}
-    parameters = (meta or {}).get("parameters")
-    for component in template.components or []:
-        kind = str(component.get("type", "")).upper()
-        if kind in ("HEADER", "BODY", "FOOTER") and component.get("text"):
-            text = component["text"]
-            if meta is not None:
-                text = VARIABLE.sub(lambda m, kind=kind: _value(m.group(1), kind, meta, parameters), text)
-            texts[kind.lower()] = text
-        elif kind == "HEADER" and component.get("format"):
-            texts["media"] = _media_shown(component["format"], (meta or {}).get("header"))
-        elif kind == "BUTTONS":
-            texts["buttons"] = [_button_shown(i, b, meta) for i, b in enumerate(component.get("buttons") or [])]
-    return texts
-
-
-def _media_shown(kind: str, header) -> str:
-    header = header if isinstance(header, dict) else {}
-    source = header.get("link") or (f"media id {header['id']}" if header.get("id") else "")
-    return f"[{kind.lower()}{': ' + source if source else ''}]"
-
-
-def _button_shown(index: int, button: dict, meta: dict | None) -> str:
-    """A button as the recipient sees it: its text, and what a URL or copy-code button carries for them."""
-    text, kind = str(button.get("text", "")), str(button.get("type", "")).upper()
-    given = next((b for b in (meta or {}).get("buttons") or []
-                  if isinstance(b, dict) and str(b.get("index", "")) == str(index)), None)
-    if kind == "URL" and button.get("url"):
-        values = [str(v) for v in (given or {}).get("parameters") or []]
-        url = VARIABLE.sub(lambda m: values[0] if values and meta is not None else m.group(0), button["url"])
-        return f"{text} → {url}"
-    if kind == "COPY_CODE":
-        return f"{text or 'Copy code'}: {(given or {}).get('code') or '{{code}}'}"
-    return text
-
-
-def _value(name: str, kind: str, meta: dict, parameters) -> str:
-    unfilled = "{{" + name + "}}"
-    if kind == "HEADER":
-        return str((meta.get("header") or {}).get("text", unfilled))
-    if isinstance(parameters, dict):
-        return str(parameters.get(name, unfilled))
-    if isinstance(parameters, list) and name.isdigit() and 0 < int(name) <= len(parameters):
-        return str(parameters[int(name) - 1])
-    return unfilled
-
-
 def _preview(model_admin, request, token: str, state: dict):
     template = Template.objects.select_related("transport__app").filter(pk=state["template"]).first()
     if template is None:
@@ -217,7 +168,7 @@ def _preview(model_admin, request, token: str, state: dict):
         _test_send(request, transport, template, state, test_to)
     samples = []
     for address, params in state["first"]:
-        texts = _body_text(template, meta_merged(state["message"]["meta"], params))
+        texts = template_texts(template, meta_merged(state["message"]["meta"], params))
         if masked:  # a row's values may hold numbers too, as params do elsewhere
             address, texts = mask_phone(address), {
                 kind: [numbers_masked(t) for t in text] if isinstance(text, list) else numbers_masked(text)
