@@ -39,7 +39,7 @@ class SessionAdmin(ScheduleAdminMixin, SessionToolsAdminMixin, admin.ModelAdmin)
     date_hierarchy = "created_at"
     list_select_related = ["app", "transport__app"]  # a transport's name shows its app
     readonly_fields = [
-        "id", "app", "transport", "status", "live_stats", "broadcasts_link", "session_tools", "message", "total",
+        "id", "app", "transport", "status", "live_stats", "broadcasts_link", "message", "total",
         "error", "pause_reason", "schedule", "idempotency_key", "is_test", "retargeted_from", "created_at",
         "started_at", "completed_at", "cancelled_at",
     ]

@@ -22,21 +22,17 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from broadcasts.admin_campaign_forms import CampaignForm, ChooseForm, campaign_templates, numbers_as_csv
+from broadcasts.admin_campaign_render import template_texts
 from broadcasts.admin_masking import sees_personal_data
-from broadcasts.services.audiences import (
-    CSVRecipients,
-    audience_columns,
-    audience_columns_renamed,
-    audience_from_csv,
-)
+from broadcasts.services.audiences import CSVRecipients, audience_from_csv
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
 from broadcasts.services.marketing import session_marketing_messages_check
+from broadcasts.services.optouts import optouts_among
 from broadcasts.services.sessions import session_create
 from broadcasts.services.validation import message_check
 from templates.models import Template
-from templates.requirements import VARIABLE
 from transports.addresses import AddressError
 from transports.redaction import mask_phone, numbers_masked
 from transports.whatsapp.payloads import meta_merged
@@ -87,7 +83,7 @@ def _form(model_admin, request):
         elif not rejected or form.cleaned_data["skip_invalid"]:
             return HttpResponseRedirect(f"{request.path}?campaign={token}")
     return TemplateResponse(request, "admin/broadcasts/session/campaign_form.html", _context(
-        model_admin, request, choose=choose, form=form, template=template, body=_body_text(template),
+        model_admin, request, choose=choose, form=form, template=template, body=template_texts(template),
         rejected=rejected, rejected_shown=(rejected or [])[:REJECTED_SHOWN], token=token,
     ))
 
@@ -111,17 +107,9 @@ def _check(request, form: CampaignForm):
     path = Path(state["path"])
     try:
         with path.open("rb") as file:
-            columns = audience_columns(file=file)
-            missing = [c for c in form.columns_renamed() if c not in columns]
-            if missing:
-                return token, None, (None, f"The CSV has no column {', '.join(missing)} (it has {', '.join(columns)}).")
-            renamed = path.with_suffix(".ready.csv")
-            with renamed.open("wb") as target:
-                audience_columns_renamed(file=file, renames=form.columns_renamed(), target=target)
-        with renamed.open("rb") as file:
             audience = audience_from_csv(
                 file=file, transport=transport, message=message, checked_message=checked,
-                address_column=state["address_column"],
+                address_column=state["address_column"], columns=form.columns(),
             )
     except SessionError as error:
         return token, None, (None, error.message)
@@ -130,14 +118,23 @@ def _check(request, form: CampaignForm):
                  "error": numbers_masked(row["error"]) if masked else row["error"]} for row in audience.rejected]
     send_at = form.send_at_aware()
     state.update({
-        "ready_path": str(renamed), "transport": transport.pk, "template": form.template.pk, "message": message,
+        "columns": form.columns(), "transport": transport.pk, "template": form.template.pk, "message": message,
         "send_at": send_at.isoformat() if send_at else None, "skip_invalid": bool(data["skip_invalid"]),
-        "counts": {"valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates},
+        "counts": _counts(audience, transport=transport, template=checked.template),
         "first": audience.valid[:PREVIEW_RECIPIENTS], "rejected_path": _rejected_store(path, rejected),
         "ready": not rejected or bool(data["skip_invalid"]),
     })
     request.session.modified = True
     return token, rejected, None
+
+
+def _counts(audience, *, transport, template) -> dict:
+    """The preview's counts: valid rows, rejected rows, merged duplicates, and the valid ones on the opt-out list."""
+    suppressed = optouts_among(app=transport.app, template=template, addresses=(a for a, _ in audience.valid))
+    return {
+        "valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates,
+        "suppressed": suppressed, "to_send": len(audience.valid) - suppressed,
+    }
 
 
 def _file_store(request, form: CampaignForm) -> str:
@@ -161,31 +158,6 @@ def _file_store(request, form: CampaignForm) -> str:
     return token
 
 
-def _body_text(template: Template, meta: dict | None = None) -> dict:
-    """The template's header and body texts, with `meta`'s parameters filled in when given."""
-    texts = {}
-    parameters = (meta or {}).get("parameters")
-    for component in template.components or []:
-        kind = str(component.get("type", "")).upper()
-        if kind in ("HEADER", "BODY", "FOOTER") and component.get("text"):
-            text = component["text"]
-            if meta is not None:
-                text = VARIABLE.sub(lambda m, kind=kind: _value(m.group(1), kind, meta, parameters), text)
-            texts[kind.lower()] = text
-    return texts
-
-
-def _value(name: str, kind: str, meta: dict, parameters) -> str:
-    unfilled = "{{" + name + "}}"
-    if kind == "HEADER":
-        return str((meta.get("header") or {}).get("text", unfilled))
-    if isinstance(parameters, dict):
-        return str(parameters.get(name, unfilled))
-    if isinstance(parameters, list) and name.isdigit() and 0 < int(name) <= len(parameters):
-        return str(parameters[int(name) - 1])
-    return unfilled
-
-
 def _preview(model_admin, request, token: str, state: dict):
     template = Template.objects.select_related("transport__app").filter(pk=state["template"]).first()
     if template is None:
@@ -201,12 +173,15 @@ def _preview(model_admin, request, token: str, state: dict):
         _test_send(request, transport, template, state, test_to)
     samples = []
     for address, params in state["first"]:
-        texts = _body_text(template, meta_merged(state["message"]["meta"], params))
+        texts = template_texts(template, meta_merged(state["message"]["meta"], params))
         if masked:  # a row's values may hold numbers too, as params do elsewhere
-            address, texts = mask_phone(address), {kind: numbers_masked(text) for kind, text in texts.items()}
+            address, texts = mask_phone(address), {
+                kind: [numbers_masked(t) for t in text] if isinstance(text, list) else numbers_masked(text)
+                for kind, text in texts.items()
+            }
         samples.append({"address": address, **texts})
     counts = state["counts"]
-    seconds = counts["valid"] / transport.rate_limit if transport.rate_limit else 0
+    seconds = counts.get("to_send", counts["valid"]) / transport.rate_limit if transport.rate_limit else 0
     return TemplateResponse(request, "admin/broadcasts/session/campaign_preview.html", _context(
         model_admin, request, template=template, transport=transport, samples=samples, counts=counts,
         duration=_duration(seconds), send_at=parse_datetime(state["send_at"]) if state["send_at"] else None,
@@ -232,7 +207,7 @@ def _test_send(request, transport, template: Template, state: dict, to: str) -> 
     try:
         result, session = send_test_message(
             transport=transport, to=to, template=template.name, language=template.language, params=values,
-            header=meta.get("header"),
+            header=meta.get("header"), buttons=meta.get("buttons"),
         )
     except (AddressError, ValueError) as error:
         messages.error(request, f"Test send: {error}")
@@ -244,10 +219,10 @@ def _test_send(request, transport, template: Template, state: dict, to: str) -> 
 def _confirm(model_admin, request, token: str, state: dict, transport):
     send_at = parse_datetime(state["send_at"]) if state["send_at"] else None
     try:
-        with open(state["ready_path"], "rb") as file:
+        with open(state["path"], "rb") as file:
             created = session_create(
                 app=transport.app, transport_id=transport.pk, message=state["message"],
-                recipients=CSVRecipients(file=file, address_column=state["address_column"]),
+                recipients=CSVRecipients(file=file, address_column=state["address_column"], columns=state["columns"]),
                 skip_invalid=state["skip_invalid"], send_at=send_at,
             )
     except (SessionError, OSError) as error:
@@ -264,7 +239,7 @@ def _confirm(model_admin, request, token: str, state: dict, transport):
 def _forget(request, token: str) -> None:
     state = request.session.get(SESSION_KEY, {}).pop(token, None) or {}
     request.session.modified = True
-    for key in ("path", "ready_path", "rejected_path"):
+    for key in ("path", "rejected_path"):
         if state.get(key):
             Path(state[key]).unlink(missing_ok=True)
 

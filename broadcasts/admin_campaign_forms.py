@@ -56,7 +56,7 @@ class ChooseForm(forms.Form):
 
 
 class CampaignForm(ChooseForm):
-    """Step 1: everything; one value field (and, for named parameters, a CSV column field) per template slot."""
+    """Step 1: everything; per template slot a fixed value field and a CSV column field (either, or both)."""
 
     recipients_csv = forms.FileField(
         required=False, label="Recipients CSV",
@@ -68,7 +68,8 @@ class CampaignForm(ChooseForm):
     )
     address_column = forms.CharField(initial=DEFAULT_ADDRESS_COLUMN, help_text="The CSV column with the numbers.")
     send_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         help_text="Empty: send at once. Else the date and time in the time zone below; SCHEDULED until then.",
     )
     time_zone = forms.ChoiceField(choices=_zone_choices, help_text="The time zone of send at.")
@@ -80,22 +81,35 @@ class CampaignForm(ChooseForm):
         self.template = template
         self.requirements = requirements_of(template.components)
         self.fields["time_zone"].initial = settings.TIME_ZONE
-        for name in self.requirements.header_variables:
-            self.fields[f"header_{name}"] = forms.CharField(label=f"Header {{{{{name}}}}}")
-        if self.requirements.needs_media:
-            self.fields["header_link"] = forms.URLField(
-                label=f"Header {self.requirements.header_format.lower()} link", assume_scheme="https"
-            )
-        for name in self.requirements.body_variables:
-            self.fields[f"param_{name}"] = forms.CharField(
-                required=False, label=f"Body {{{{{name}}}}}",
-                help_text="A fixed value" + (" (used where the row's column is empty)." if self.named else "."),
-            )
-            if self.named:
-                self.fields[f"column_{name}"] = forms.CharField(
-                    required=False, label=f"… or the CSV column for {{{{{name}}}}}",
-                    help_text=f"Each row's value from this column (a column named {name} is used by itself).",
-                )
+        self.slots: list[tuple[str, str, str]] = []  # (slot, its value field, its column field)
+        req = self.requirements
+        for name in req.header_variables[:1]:  # Meta's text header has one variable
+            self._slot("header.text", "header_text", f"Header {{{{{name}}}}}")
+        if req.needs_media:
+            kind = req.header_format.lower()
+            self._slot("header.link", "header_link", f"Header {kind} link", field=forms.URLField(
+                required=False, assume_scheme="https", label=f"Header {kind} link",
+                help_text="A public https link Meta downloads.",
+            ))
+            self._slot("header.id", "header_id", "… or its uploaded media id",
+                       help_text="A media id uploaded to Meta (the phone number's /media).")
+        for name in req.body_variables:
+            self._slot(f"body.{name}", f"param_{name}", f"Body {{{{{name}}}}}")
+        for button in req.buttons:
+            if button.needs_parameter:
+                what = "code" if button.sub_type == "COPY_CODE" else "URL suffix"
+                self._slot(f"button.{button.index}", f"button_{button.index}",
+                           f"Button {button.index + 1} ({button.sub_type.lower()}) {what}")
+        # The template's slots first, then the recipients and when.
+        self.order_fields(["transport", "template", *(n for _, value, column in self.slots for n in (value, column))])
+
+    def _slot(self, slot: str, name: str, label: str, *, field=None, help_text: str = "A fixed value.") -> None:
+        self.fields[name] = field or forms.CharField(required=False, label=label, help_text=help_text)
+        self.fields[f"column_{name}"] = forms.CharField(
+            required=False, label=f"… or the CSV column for {label[0].lower()}{label[1:]}",
+            help_text="Each row's value from this column (the fixed value, if any, where a row's cell is empty).",
+        )
+        self.slots.append((slot, name, f"column_{name}"))
 
     @property
     def named(self) -> bool:
@@ -104,10 +118,7 @@ class CampaignForm(ChooseForm):
     @property
     def unsupported(self) -> list[str]:
         """Slots this form cannot fill (the API can)."""
-        slots = [f"button {b.index}" for b in self.requirements.buttons if b.needs_parameter]
-        if self.requirements.header_format == "LOCATION":
-            slots.append("location header")
-        return slots
+        return ["location header"] if self.requirements.header_format == "LOCATION" else []
 
     def clean(self):
         data = super().clean()
@@ -117,9 +128,13 @@ class CampaignForm(ChooseForm):
             )
         if not data.get("recipients_csv") and not (data.get("numbers") or "").strip() and not data.get("campaign"):
             self.add_error("recipients_csv", "Upload a CSV or paste at least one number.")
-        for name in self.requirements.body_variables:
-            if not data.get(f"param_{name}") and not data.get(f"column_{name}"):
-                self.add_error(f"param_{name}", "Give a value" + (" or a CSV column." if self.named else "."))
+        given = {slot: bool(data.get(value) or (data.get(column) or "").strip()) for slot, value, column in self.slots}
+        if self.requirements.needs_media:
+            if not given.pop("header.link") | given.pop("header.id"):
+                self.add_error("header_link", "Give a link or a media id, or the CSV column of either.")
+        for slot, value, _ in self.slots:
+            if slot in given and not given[slot]:
+                self.add_error(value, "Give a value or a CSV column.")
         return data
 
     def send_at_aware(self):
@@ -130,31 +145,37 @@ class CampaignForm(ChooseForm):
         wall = timezone.make_naive(send_at)  # the form read it in the server's zone: take the wall time
         return wall.replace(tzinfo=zoneinfo.ZoneInfo(self.cleaned_data["time_zone"]))
 
-    def columns_renamed(self) -> dict[str, str]:
-        """CSV column → the named parameter it fills, where the names differ."""
+    def columns(self) -> dict[str, str]:
+        """Template slot → the CSV column that fills it (broadcasts/services/slot_columns.py)."""
         data = self.cleaned_data
-        return {
-            data[f"column_{name}"].strip(): name for name in self.requirements.body_variables
-            if self.named and (data.get(f"column_{name}") or "").strip() and data[f"column_{name}"].strip() != name
-        }
+        return {slot: data[column].strip() for slot, _, column in self.slots if (data.get(column) or "").strip()}
 
     def message(self) -> dict:
-        """The session's message: the template, its fixed values and header."""
+        """The session's message: the template and its fixed values ("" where only a column gives one)."""
         data, req, template = self.cleaned_data, self.requirements, self.template
         meta = {"templateName": template.name, "language": template.language}
         values = {name: data.get(f"param_{name}") or "" for name in req.body_variables}
         if req.body_variables:
-            meta["parameters"] = (
-                # A column fills a named parameter the message has (an empty value: the row must give it).
-                values if self.named else [values[n] for n in req.body_variables]
-            )
+            meta["parameters"] = values if self.named else [values[n] for n in req.body_variables]
         if req.header_variables:
-            name = req.header_variables[0]
-            meta["header"] = {"type": "text", "text": data[f"header_{name}"]}
+            meta["header"] = {"type": "text", "text": data.get("header_text") or ""}
             if self.named:
-                meta["header"]["parameter_name"] = name
+                meta["header"]["parameter_name"] = req.header_variables[0]
         elif req.needs_media:
-            meta["header"] = {"type": req.header_format.lower(), "link": data["header_link"]}
+            meta["header"] = {"type": req.header_format.lower()}
+            by_id = data.get("header_id") or (data.get("column_header_id") and not data.get("header_link"))
+            key = "id" if by_id else "link"
+            meta["header"][key] = data.get(f"header_{key}") or ""
+        buttons = []
+        for button in req.buttons:
+            if button.needs_parameter:
+                value = data.get(f"button_{button.index}") or ""
+                if button.sub_type == "COPY_CODE":
+                    buttons.append({"type": "copy_code", "index": button.index, "code": value})
+                else:
+                    buttons.append({"type": "url", "index": button.index, "parameters": [value]})
+        if buttons:
+            meta["buttons"] = buttons
         return {"content": "", "meta": meta}
 
 

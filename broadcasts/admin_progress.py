@@ -6,6 +6,7 @@ every app's sessions, as on the list. Failure titles are gathered from many reci
 numbers in them are masked for staff without the personal-data permission (admin_masking.py).
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -53,6 +54,7 @@ OPERATION_BUTTONS = [
 PROGRESS_COLUMNS = ["done", "sent", "delivered", "read", "failed"]
 POLL_SECONDS_RUNNING = 3
 POLL_SECONDS_FINISHED = 30  # delivered and read webhooks still arrive after a session completes
+SCHEDULED_SOON_SECONDS = 120  # a scheduled session this close to its send_at is watched as a running one
 
 
 class SessionChangeList(ChangeList):
@@ -127,6 +129,24 @@ def failures_url(session: Session, code: str) -> str:
     return reverse("admin:broadcasts_broadcast_changelist") + "?" + urlencode(query)
 
 
+def _poll_seconds(session: Session) -> int:
+    """Often while it runs, and in the last minutes before a scheduled session starts; rarely otherwise."""
+    if session.status in (*Session.RUNNING, Session.Status.PAUSED):
+        return POLL_SECONDS_RUNNING
+    starts_soon = session.send_at and session.send_at - timezone.now() <= timedelta(seconds=SCHEDULED_SOON_SECONDS)
+    if session.status == Session.Status.SCHEDULED and starts_soon:
+        return POLL_SECONDS_RUNNING
+    return POLL_SECONDS_FINISHED
+
+
+def _live_note(session: Session) -> str:
+    if session.status in (*Session.RUNNING, Session.Status.PAUSED):
+        return "updates every few seconds"
+    if session.status == Session.Status.SCHEDULED:
+        return "waits for its time; this page updates itself and shows it start"
+    return "finished; late delivered and read statuses still show up"
+
+
 def session_progress_payload(*, session: Session, request) -> dict:
     """What the session page shows and its JSON endpoint answers: status, counts, chart, failure reasons."""
     progress = session_progress(stats=session_stats(session=session))
@@ -146,8 +166,8 @@ def session_progress_payload(*, session: Session, request) -> dict:
         ],
         "per_minute": session_activity_per_minute(session=session),
         "operations": [name for name, (move, _, _) in OPERATIONS.items() if session.status in move.sources],
-        "poll_seconds": POLL_SECONDS_RUNNING if session.status in (*Session.RUNNING, Session.Status.PAUSED)
-        else POLL_SECONDS_FINISHED,
+        "poll_seconds": _poll_seconds(session),
+        "live_note": _live_note(session),
         "as_of": timezone.now().isoformat(),
     }
 

@@ -1,6 +1,6 @@
 """The session page's tools: export its broadcasts as CSV, and "New session from…" (retarget) its recipients.
 
-A mixin for SessionAdmin: its URLs, its views and one read-only field with the two buttons.
+A mixin for SessionAdmin: its URLs and views; the buttons are in the page's toolbar (session/change_form.html).
 """
 
 from django import forms
@@ -9,8 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import path
 
 from broadcasts.admin_masking import sees_personal_data
 from broadcasts.models import Session
@@ -51,7 +50,7 @@ class RetargetForm(forms.Form):
 
 
 class SessionToolsAdminMixin:
-    """Export and retarget for one session, as buttons on its page (`session_tools` in readonly_fields)."""
+    """Export and retarget for one session, the last buttons of its page's toolbar."""
 
     def get_urls(self):
         tools = [
@@ -102,12 +101,3 @@ class SessionToolsAdminMixin:
             "title": f"New session from {session}",
         }
         return TemplateResponse(request, "admin/broadcasts/session_retarget.html", context)
-
-    def session_tools(self, session: Session) -> str:
-        return format_html(
-            '<a class="button" href="{}">Export CSV</a> <a class="button" href="{}">New session from…</a>',
-            reverse("admin:broadcasts_session_export", args=[session.pk]),
-            reverse("admin:broadcasts_session_retarget", args=[session.pk]),
-        )
-
-    session_tools.short_description = "Tools"

@@ -1,10 +1,12 @@
-"""Screenshots of the real admin for the docs (`make screenshots`), saved to docs/img/*.png.
+"""Screenshots of the real admin for the docs (`make screenshots`), saved to docs/img/*.png, and a video.
 
 Starts a throwaway stack of its own — a temporary SQLite database and filesystem broker,
 `bootstrap_demo`, `runserver` on a free port, the Meta simulator, a Celery worker with beat —
 sends sessions through the API as an integrator would, then walks the admin as `admin`/`admin`
 in headless Chromium (playwright-python driving the system's /usr/bin/chromium; no browser is
-downloaded). Nothing outside the temporary folder and docs/img/ is touched.
+downloaded). Last it records a campaign from a CSV to its retarget as docs/img/campaign-walkthrough.webm
+(Playwright's video, with the ffmpeg of the imageio-ffmpeg package, re-encoded small).
+Nothing outside the temporary folder and docs/img/ is touched.
 
     .venv/bin/python scripts/screenshots.py [--chromium /usr/bin/chromium] [--keep]
 """
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 import requests
+from walkthrough import CAMPAIGN_FAILS, campaign_flow, record_walkthrough
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
@@ -52,10 +55,12 @@ class Stack:
             "DEBUG": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "TEMPLATE_SYNC_INTERVAL": "0",
+            "SCHEDULE_INTERVAL": "1",  # the walkthrough's scheduled campaign starts within a second of its time
             "PYTHONUNBUFFERED": "1",
         }
         self.processes: list[subprocess.Popen] = []
         self.transport_id: int | None = None
+        self.transport_name = ""
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
@@ -142,7 +147,9 @@ def send_sessions(stack: Stack) -> dict[str, int]:
     and a slow one to watch and cancel."""
     requests.patch(f"{stack.sim}/_sim/config", json={"recipient_errors": {
         "15550109999": 131026, "15550109998": 131026, "15550109997": 131026, "15550109996": 131047,
-    }}, timeout=10)
+    }, "failed_recipients": {CAMPAIGN_FAILS: 131026}}, timeout=10)
+    stack.api("POST", "templates/sync", {"transport": stack.transport_id})
+    stack.transport_name = stack.api("GET", f"transports/{stack.transport_id}")["name"]
     done = stack.api("POST", "sessions", {
         "transport": stack.transport_id,
         "message": {"meta": {"templateName": "order_confirmation", "language": "en_US",
@@ -178,6 +185,14 @@ def send_sessions(stack: Stack) -> dict[str, int]:
     return {"done": done["id"], "failed": failed["id"], "slow": big["id"], "slow_transport": slow["id"]}
 
 
+def login(page, admin: str) -> None:
+    page.goto(admin)
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")
+    page.click("input[type=submit]")
+    page.wait_for_url(admin)
+
+
 def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -197,11 +212,7 @@ def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
             page.click("button[name=index]")
 
         admin = f"{stack.base}/admin/"
-        page.goto(admin)
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "admin")
-        page.click("input[type=submit]")
-        page.wait_for_url(admin)
+        login(page, admin)
         snap("admin-home")
 
         # Creating a WhatsApp transport: the form, filled.
@@ -233,8 +244,8 @@ def shoot(stack: Stack, ids: dict[str, int], chromium: str) -> list[Path]:
         # Watching a session: the list with its progress columns, then the finished session with its stats.
         page.goto(f"{admin}broadcasts/session/")
         snap("session-list")
-        page.click("#new-campaign")
-        snap("new-campaign")
+        # A campaign from a CSV, step by step (the same flow as the video).
+        campaign_flow(page, admin, (stack.transport_id, stack.transport_name), snap=snap)
         page.goto(f"{admin}broadcasts/session/{ids['done']}/change/")
         page.wait_for_selector("#session-chart rect")
         snap("session-detail", full=True)
@@ -291,6 +302,7 @@ def main() -> int:
         stack.start()
         ids = send_sessions(stack)
         saved = shoot(stack, ids, args.chromium)
+        saved.append(record_walkthrough(stack, args.chromium))
     finally:
         stack.stop()
         if not args.keep:

@@ -118,6 +118,12 @@ class SessionCSVInput(serializers.Serializer):
     address_column = serializers.CharField(
         default="phone", max_length=200, help_text="The header name of the column with the addresses."
     )
+    columns = JSONTextField(
+        required=False,
+        help_text='Template slots filled from CSV columns, as JSON text: {"body.1": "first_name", '
+        '"header.link": "image", "button.0": "tracking_code"} (body.<n or name>, header.text, header.link, '
+        "header.id, button.<index>). The message keeps a value for each (\"\" when the column must give it).",
+    )
     callback_url = callback_url_field()
 
     def validate_message(self, value):

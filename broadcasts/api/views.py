@@ -132,7 +132,9 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         recipients = (
-            CSVRecipients(file=fields["recipients_csv"], address_column=fields["address_column"])
+            CSVRecipients(
+                file=fields["recipients_csv"], address_column=fields["address_column"], columns=fields.get("columns")
+            )
             if multipart else fields["recipients"]
         )
         created = session_create(

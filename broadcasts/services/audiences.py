@@ -11,7 +11,7 @@ number as a spreadsheet shows it (the header is row 1), with the address cell an
 
 import csv
 import hashlib
-import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -19,6 +19,7 @@ from typing import IO
 from django.conf import settings
 
 from broadcasts.services.errors import SessionError
+from broadcasts.services.slot_columns import columns_check, row_slots_apply
 from broadcasts.services.validation import MessageChecked, message_check, recipient_checker
 from transports.models import Transport
 
@@ -36,10 +37,12 @@ class CSVRecipients:
     file: IO[bytes]
     address_column: str = DEFAULT_ADDRESS_COLUMN
     delimiter: str | None = None  # None: detected from the header
+    columns: dict | None = None  # template slot → the column that fills it (slot_columns.py)
 
     def fingerprint(self) -> str:
         """A digest of the file and the options, for Idempotency-Key: the same upload is the same request."""
-        digest = hashlib.sha256(f"{self.address_column}\0{self.delimiter or ''}\0".encode())
+        columns = json.dumps(self.columns, sort_keys=True) if self.columns else ""
+        digest = hashlib.sha256(f"{self.address_column}\0{self.delimiter or ''}\0{columns}\0".encode())
         self.file.seek(0)
         while chunk := self.file.read(1 << 20):
             digest.update(chunk)
@@ -69,12 +72,14 @@ def audience_from_csv(
     address_column: str = DEFAULT_ADDRESS_COLUMN,
     delimiter: str | None = None,
     max_rows: int | None = None,
+    columns: dict | None = None,
 ) -> Audience:
     """Read and check every row of `file` for a send of `message` through `transport`.
 
     Raises SessionError (a 400 naming `recipients_csv` or `address_column`) for a file that cannot be
     read as a whole: not UTF-8, no header, no such address column, more than `max_rows` rows
-    (default MAX_RECIPIENTS_PER_SESSION). A bad row is not an error here: it is in `rejected`.
+    (default MAX_RECIPIENTS_PER_SESSION), `columns` (slot → column) that do not fit the header or the
+    message. A bad row is not an error here: it is in `rejected`.
     `checked_message` is `message_check`'s result when the caller already has it.
     """
     if checked_message is None:
@@ -83,6 +88,8 @@ def audience_from_csv(
     check = recipient_checker(transport=transport, message=message, checked_message=checked_message)
     header, records, used = _records(file, delimiter)
     address_index, names = _columns(header, address_column)
+    meta = message.get("meta") or {}
+    slots = columns_check(columns=columns, header=header, meta=meta)
     audience = Audience(address_column=header[address_index], param_columns=[n for n in names if n], delimiter=used)
     width, seen = len(header), set()
     for row_number, cells in records:
@@ -100,6 +107,10 @@ def audience_from_csv(
             audience.rejected.append({"row": row_number, "address": raw, "error": error})
             continue
         params = {name: value.strip() for name, value in zip(names, cells, strict=False) if name and value.strip()}
+        params, error = row_slots_apply(meta=meta, slots=slots, cells=cells, params=params)
+        if error:
+            audience.rejected.append({"row": row_number, "address": raw, "error": error})
+            continue
         address, error = check(raw, params)
         if error:
             audience.rejected.append({"row": row_number, "address": raw, "error": error})
@@ -116,23 +127,6 @@ def audience_columns(*, file: IO[bytes], delimiter: str | None = None) -> list[s
     header, _, _ = _records(file, delimiter)
     file.seek(0)
     return header
-
-
-def audience_columns_renamed(*, file: IO[bytes], renames: dict[str, str], target: IO[bytes]) -> None:
-    """Write `file` to `target` with header columns renamed (old name → new), the rows as they are.
-
-    For a form that fills a named template parameter from a column of another name. The header is
-    read as `audience_from_csv` reads it (same errors); it must fit on the file's first line.
-    """
-    header, _, used = _records(file, None)
-    file.seek(0)
-    file.readline()
-    line = io.StringIO()
-    csv.writer(line, delimiter=used, lineterminator="\r\n").writerow([renames.get(name, name) for name in header])
-    target.write(line.getvalue().encode())
-    while chunk := file.read(1 << 20):
-        target.write(chunk)
-    file.seek(0)
 
 
 def _records(file: IO[bytes], delimiter: str | None) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:

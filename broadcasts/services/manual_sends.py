@@ -39,10 +39,10 @@ def test_message_record(*, transport: Transport, message: dict, address: str, re
 
 def test_send_message_build(
     *, to: str, template: str | None = None, language: str = "en_US", params=(), text: str | None = None,
-    header: dict | None = None,
+    header: dict | None = None, buttons: list | None = None,
 ) -> dict:
     """The message a test send uses: a template (params positional, or named when given as name=value,
-    and its header: media, text or location, as in a session's message.meta.header) or text."""
+    its header: media, text or location, and its buttons, as in a session's message.meta) or text."""
     if template:
         values = list(params or ())
         named = values and all(isinstance(v, str) and "=" in v for v in values)
@@ -52,13 +52,15 @@ def test_send_message_build(
             meta["parameters"] = parameters
         if header:
             meta["header"] = header
+        if buttons:
+            meta["buttons"] = buttons
         return {"content": "", "meta": meta}
     return {"content": text or "Test message from WhatsApp Gateway", "meta": {}}
 
 
 def send_test_message(
     *, transport: Transport, to: str, template: str | None = None, language: str = "en_US", params=(),
-    text: str | None = None, header: dict | None = None,
+    text: str | None = None, header: dict | None = None, buttons: list | None = None,
 ) -> tuple[engine.SendResult, Session]:
     """Send one message now; return the engine's SendResult (Meta's answer, secrets redacted) and its session.
 
@@ -68,7 +70,7 @@ def send_test_message(
     """
     address = address_normalize(transport, to)
     message = test_send_message_build(
-        to=to, template=template, language=language, params=params, text=text, header=header
+        to=to, template=template, language=language, params=params, text=text, header=header, buttons=buttons,
     )
     problems = message_check(transport, message) or template_send_errors(
         transport=transport, meta=message["meta"]

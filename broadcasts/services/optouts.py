@@ -88,11 +88,25 @@ def optouts_suppress(*, session: Session, template: Template | None) -> int:
 
     `all` suppresses any message; `marketing` only a MARKETING template. Returns how many. One UPDATE.
     """
-    scopes = [OptOut.Scope.ALL]
-    if template is not None and template.category == Template.Category.MARKETING:
-        scopes.append(OptOut.Scope.MARKETING)
-    suppressed = OptOut.objects.filter(app_id=session.app_id, scope__in=scopes).values("address")
+    suppressed = OptOut.objects.filter(app_id=session.app_id, scope__in=_scopes(template)).values("address")
     return broadcasts_suppress(broadcasts=Broadcast.objects.filter(session=session, address__in=suppressed))
+
+
+def optouts_among(*, app: App, template: Template | None, addresses: Iterable[str]) -> int:
+    """How many of these (normalized) addresses a session of `template` would suppress (a preview's count).
+
+    Reads the app's opt-outs in the scopes that apply once, not one query per address.
+    """
+    wanted = set(addresses)
+    listed = OptOut.objects.filter(app=app, scope__in=_scopes(template)).values_list("address", flat=True)
+    return sum(1 for address in listed.iterator(chunk_size=5000) if address in wanted)
+
+
+def _scopes(template: Template | None) -> list[str]:
+    """The opt-out scopes that stop a message of this template: `all` always, `marketing` for MARKETING ones."""
+    if template is not None and template.category == Template.Category.MARKETING:
+        return [OptOut.Scope.ALL, OptOut.Scope.MARKETING]
+    return [OptOut.Scope.ALL]
 
 
 def keyword_normal(text: str) -> str:

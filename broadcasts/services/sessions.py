@@ -174,7 +174,7 @@ def _recipients_checked(
         )
     audience = audience_from_csv(
         file=recipients.file, transport=transport, message=message, checked_message=checked_message,
-        address_column=recipients.address_column, delimiter=recipients.delimiter,
+        address_column=recipients.address_column, delimiter=recipients.delimiter, columns=recipients.columns,
     )
     return RecipientsChecked(valid=audience.valid, invalid=audience.rejected, duplicates=audience.duplicates)
 

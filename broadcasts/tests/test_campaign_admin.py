@@ -94,8 +94,8 @@ def test_a_file_the_service_cannot_read_is_an_error_on_the_form(admin_client, ca
 def test_pasted_numbers_preview_with_the_columns_values_and_confirm_creates_one_session(admin_client, campaign):
     template = _template(campaign, "appointment_reminder")
     csv_text = "phone,name,date\n+12025550101,Ana,Monday\n+12025550102,Ben,Tuesday\n"
-    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_first_name="name",
-                      param_first_name="there", column_date="date", param_time="10:00")
+    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_param_first_name="name",
+                      param_first_name="there", column_param_date="date", param_time="10:00")
     _token(response)
     preview_url = response["Location"]
     preview = admin_client.get(preview_url).content.decode()
@@ -112,8 +112,8 @@ def test_pasted_numbers_preview_with_the_columns_values_and_confirm_creates_one_
         "parameters": {"first_name": "there", "date": "", "time": "10:00"},
     }
     rows = list(session.broadcasts.order_by("address").values_list("address", "params"))
-    assert rows == [("12025550101", {"first_name": "Ana", "date": "Monday"}),
-                    ("12025550102", {"first_name": "Ben", "date": "Tuesday"})]
+    assert rows == [("12025550101", {"name": "Ana", "first_name": "Ana", "date": "Monday"}),
+                    ("12025550102", {"name": "Ben", "first_name": "Ben", "date": "Tuesday"})]
     # The draft is gone: confirming twice does not make a second session.
     admin_client.post(preview_url, {"_confirm": "1"})
     assert Session.objects.count() == 1
@@ -190,7 +190,8 @@ def test_with_the_add_permission_the_list_has_the_button(client, db, django_user
 def test_a_media_header_template_asks_for_its_link_and_positional_values(admin_client, campaign):
     template = _template(campaign, "promo_image")
     page = admin_client.get(ADD, {"transport": campaign.pk, "template": template.pk}).content.decode()
-    assert 'name="header_link"' in page and 'name="param_1"' in page and 'name="column_1"' not in page
+    assert 'name="header_link"' in page and 'name="header_id"' in page and 'name="param_1"' in page
+    assert 'name="column_param_1"' in page and 'name="column_header_link"' in page
     response = _step1(admin_client, campaign, template, param_1="20%", header_link="https://example.com/a.jpg",
                       numbers="+12025550101")
     preview = admin_client.get(response["Location"]).content.decode()
@@ -204,3 +205,72 @@ def test_a_template_from_another_transport_is_refused(admin_client, campaign, ap
     response = _step1(admin_client, other, _template(campaign, "hello_world"), numbers="+12025550101")
     assert "Not a template of wa-2: pick one of its own." in response.content.decode()
     assert Session.objects.count() == 0
+
+
+def test_csv_columns_fill_positional_parameters(admin_client, campaign):
+    template = _template(campaign, "order_confirmation")
+    csv_text = "phone,name,order\n+12025550101,Ana,B-1\n+12025550102,Ben,\n"
+    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_param_1="name",
+                      column_param_2="order", param_2="(no number)", param_3="12 March")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Hi Ana, your order B-1 is confirmed and will arrive on 12 March. Thank you!" in preview
+    assert "Hi Ben, your order (no number) is confirmed" in preview  # an empty cell: the fixed value
+    admin_client.post(response["Location"], {"_confirm": "1"})
+    params = dict(Session.objects.get().broadcasts.values_list("address", "params"))
+    assert params["12025550101"]["parameters"] == ["Ana", "B-1", "12 March"]
+    assert params["12025550102"]["parameters"] == ["Ben", "(no number)", "12 March"]
+
+
+def test_a_button_parameter_from_a_column_shows_in_the_preview_and_the_test_send(admin_client, campaign, simulator):
+    template = _template(campaign, "shipping_update")
+    page = admin_client.get(ADD, {"transport": campaign.pk, "template": template.pk}).content.decode()
+    assert 'name="button_0"' in page and 'name="column_button_0"' in page
+    assert "Track parcel → https://shop.example.com/track/{{1}}" in page
+    csv_text = "phone,parcel\n+12025550101,P-7\n+12025550102,\n"
+    response = _step1(admin_client, campaign, template, recipients_csv=_csv(csv_text), column_param_1="parcel",
+                      column_button_0="parcel")
+    page = response.content.decode()
+    assert response.status_code == 200 and "rejected-rows" in page
+    assert "the column &quot;parcel&quot; is empty and the message has no value of its own for body.1" in page
+    response = _step1(admin_client, campaign, template, campaign=re.search(r'name="campaign" value="([\w-]+)"',
+                      page).group(1), column_param_1="parcel", column_button_0="parcel", skip_invalid="on")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Good news: your parcel P-7 is on its way." in preview
+    assert "Track parcel → https://shop.example.com/track/P-7" in preview and "Stop updates" in preview
+    answer = admin_client.post(response["Location"], {"_test": "1", "to": "+12025550199"}).content.decode()
+    assert "Test send: Sent: HTTP 200" in answer
+    sent = simulator.messages()[-1]["payload"]["template"]["components"]
+    assert {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "P-7"}]} in sent
+
+
+def test_the_preview_counts_the_recipients_on_the_opt_out_list(admin_client, campaign):
+    from broadcasts.services.optouts import optout_create
+
+    optout_create(app=campaign.app, address="+12025550102")
+    optout_create(app=campaign.app, address="+12025550103", scope="marketing")  # a utility template still goes
+    optout_create(app=campaign.app, address="+12025550109")  # not in the list
+    template = _template(campaign, "hello_world")
+    response = _step1(admin_client, campaign, template, numbers="+12025550101\n+12025550102\n+12025550103\n")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Valid recipients: <strong>3</strong>" in preview
+    assert "Suppressed (on the opt-out list, stored but never sent): <strong>1</strong>" in preview
+    assert "Estimated duration of 2 messages at" in preview
+
+
+def test_the_preview_counts_no_other_apps_opt_outs(admin_client, campaign, other_app):
+    from broadcasts.services.optouts import optout_create
+
+    optout_create(app=other_app, address="+12025550101")
+    response = _step1(admin_client, campaign, _template(campaign, "hello_world"), numbers="+12025550101\n")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Suppressed (on the opt-out list, stored but never sent): <strong>0</strong>" in preview
+
+
+def test_the_rejected_rows_download_as_csv(admin_client, campaign):
+    template = _template(campaign, "hello_world")
+    response = _step1(admin_client, campaign, template, recipients_csv=_csv("phone\n+12025550101\n12\n=1+1\n"))
+    token = re.search(r'name="campaign" value="([\w-]+)"', response.content.decode()).group(1)
+    download = admin_client.get(ADD, {"campaign": token, "download": "rejected"})
+    assert download["Content-Disposition"] == 'attachment; filename="rejected-rows.csv"'
+    lines = download.content.decode().splitlines()
+    assert lines[0] == "row,value,reason" and lines[1].startswith("3,12,") and lines[2].startswith("4,'=1+1,")

@@ -253,6 +253,20 @@ def test_the_json_has_the_counts_and_a_per_minute_series(admin_client, app, tran
     assert series == [(2, 1, 0), (0, 0, 0), (0, 0, 1), (0, 0, 0)]
 
 
+@pytest.mark.parametrize(("status", "starts_in", "poll"), [
+    (S.PENDING, None, 3), (S.COMPLETED, None, 30),
+    (S.SCHEDULED, timedelta(seconds=90), 3),  # about to start: the page sees it start within seconds
+    (S.SCHEDULED, timedelta(hours=5), 30),
+])
+def test_the_page_polls_often_while_a_session_runs_or_is_about_to(admin_client, app, transport, status, starts_in,
+                                                                   poll):
+    send_at = timezone.now() + starts_in if starts_in else None
+    session = session_with(app, transport, ["QUEUED"], status=status, send_at=send_at)
+    data = admin_client.get(f"/admin/broadcasts/session/{session.pk}/progress.json").json()
+    assert data["poll_seconds"] == poll
+    assert data["live_note"].startswith({S.PENDING: "updates", S.COMPLETED: "finished", S.SCHEDULED: "waits"}[status])
+
+
 def test_the_json_is_for_staff_only(client, app, transport, django_user_model):
     session = session_with(app, transport, ["SENT"])
     url = f"/admin/broadcasts/session/{session.pk}/progress.json"
@@ -324,11 +338,14 @@ def test_the_toolbar_pauses_resumes_and_cancels_back_on_the_session_page(admin_c
     assert admin_client.post(f"{base}/operate/delete/").status_code == 403
 
 
-def test_staff_who_may_only_view_sessions_get_no_toolbar_and_cannot_operate(client, app, transport, django_user_model):
+def test_staff_who_may_only_view_sessions_get_only_the_export_and_cannot_operate(
+    client, app, transport, django_user_model
+):
     session = session_with(app, transport, ["QUEUED"])
     client.force_login(staff_user(django_user_model, "watcher", "view_session"))
     page = client.get(f"/admin/broadcasts/session/{session.pk}/change/").content.decode()
-    assert 'id="session-progress"' in page and 'id="session-toolbar"' not in page
+    assert 'id="session-progress"' in page and "data-operation=" not in page
+    assert 'id="session-export"' in page and 'id="session-retarget"' not in page
     assert client.post(f"/admin/broadcasts/session/{session.pk}/operate/cancel/").status_code == 403
     response = client.post(
         "/admin/broadcasts/session/", {"action": "cancel_sessions", "_selected_action": [str(session.pk)]}

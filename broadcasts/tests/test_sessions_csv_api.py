@@ -238,3 +238,103 @@ def test_another_app_can_neither_retarget_the_session_nor_have_its_transport_use
     response = _retarget(api, session, statuses=["READ"], transport=theirs.pk)
     assert response.status_code == 400 and response.json()["code"] == "unknown_transport"
     assert Session.objects.count() == 1
+
+
+# --- Template slots from columns, and more files that cannot be sent ---------------------------------------
+
+ORDER = {"meta": {"templateName": "order_confirmation", "language": "en_US", "parameters": ["", "", "12 March"]}}
+SHIPPING = {"meta": {"templateName": "shipping_update", "language": "en_US", "parameters": [""],
+                     "buttons": [{"type": "url", "index": 0, "parameters": [""]}]}}
+
+
+def test_columns_fill_positional_parameters_and_a_button_for_each_row(api, wa_transport):
+    csv_text = "phone,name,order\n+12025550101,Ana,B-1\n+12025550102,Ben,B-2\n"
+    response = _upload(api, wa_transport, csv_text, message=ORDER,
+                       columns=json.dumps({"body.1": "name", "body.2": "order"}))
+    assert response.status_code == 202, response.content
+    params = dict(Broadcast.objects.values_list("address", "params"))
+    assert params["12025550101"]["parameters"] == ["Ana", "B-1", "12 March"]
+    assert params["12025550102"]["parameters"] == ["Ben", "B-2", "12 March"]
+
+    response = _upload(api, wa_transport, "phone,parcel\n+12025550103,P-9\n", message=SHIPPING,
+                       columns=json.dumps({"body.1": "parcel", "button.0": "parcel"}))
+    assert response.status_code == 202, response.content
+    row = Broadcast.objects.get(address="12025550103").params
+    assert row["parameters"] == ["P-9"]
+    assert row["buttons"] == [{"type": "url", "index": 0, "parameters": ["P-9"]}]
+
+
+def test_a_row_whose_column_is_empty_where_the_message_has_no_value_is_rejected_by_row(api, wa_transport):
+    response = _upload(api, wa_transport, "phone,name,order\n+12025550101,Ana,B-1\n+12025550102,,B-2\n",
+                       message=ORDER, columns=json.dumps({"body.1": "name", "body.2": "order"}))
+    assert response.status_code == 400
+    assert response.json()["recipients_csv"] == [{
+        "row": 3, "address": "+12025550102",
+        "error": 'the column "name" is empty and the message has no value of its own for body.1',
+    }]
+    assert Session.objects.count() == 0
+
+
+@pytest.mark.parametrize(("columns", "words"), [
+    ({"body.1": "nope"}, 'the CSV has no column "nope"'),
+    ({"body.4": "name"}, "body.4: the message has no such positional parameter"),
+    ({"footer": "name"}, '"footer" is not a slot'),
+    ({"button.3": "name"}, "button.3: the message has no button with that index"),
+    ({"header.link": "name"}, "header.link: the message has no header"),
+    (["body.1"], "An object of slot → CSV column"),
+])
+def test_columns_that_do_not_fit_the_file_or_the_message_are_a_400_naming_columns(api, wa_transport, columns, words):
+    response = _upload(api, wa_transport, "phone,name\n+12025550101,Ana\n", message=ORDER, columns=json.dumps(columns))
+    assert response.status_code == 400, response.content
+    assert words in response.json()["columns"][0]
+    assert Session.objects.count() == 0
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ("phone,name\n+12025550101,Zoë\n".encode("utf-16"), "UTF-16"),
+    ("phone,name\n+12025550101,Jos\xe9\n".encode("cp1252"), "line 2 has the byte 0xe9"),
+    (b"phone,name\n+12025550101,a\x00b\n", "NUL character"),
+])
+def test_a_csv_in_another_encoding_is_a_400_that_says_how_to_save_it(api, wa_transport, data, words):
+    response = _upload(api, wa_transport, data)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_csv_encoding"
+    assert words in body["recipients_csv"][0] and 'save it as "CSV UTF-8"' in body["recipients_csv"][0]
+    assert Session.objects.count() == 0
+
+
+def test_a_csv_without_the_chosen_address_column_names_the_columns_it_has(api, wa_transport):
+    response = _upload(api, wa_transport, "mobile,name\n+12025550101,Ana\n", address_column="tel")
+    assert response.status_code == 400
+    assert response.json()["address_column"] == [
+        'The CSV has no column "tel" (its header names "mobile", "name"): name the column with the addresses '
+        'in address_column, or call it "phone".'
+    ]
+
+
+def test_a_csv_of_100001_rows_is_refused_at_the_row_past_the_default_limit(api, wa_transport, settings):
+    assert settings.MAX_RECIPIENTS_PER_SESSION == 100_000
+    rows = "".join(f"+1202{n:07d}\n" for n in range(100_001))
+    response = _upload(api, wa_transport, "phone\n" + rows)
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_recipients"
+    assert "row 100002" in response.json()["recipients_csv"][0]
+    assert Session.objects.count() == 0 and Broadcast.objects.count() == 0
+
+
+def test_formula_cells_are_sent_as_text_refused_as_addresses_and_neutralised_in_the_export(api, app, wa_transport):
+    csv_text = 'phone,first_name\n+12025550101,"=HYPERLINK(""http://x.example"")"\n=1+2,Ben\n@SUM(A1),Cy\n'
+    response = _upload(api, wa_transport, csv_text, message=NAMED)
+    assert response.status_code == 400
+    assert [(row["row"], row["address"]) for row in response.json()["recipients_csv"]] == [(3, "=1+2"), (4, "@SUM(A1)")]
+
+    response = _upload(api, wa_transport, csv_text, message=NAMED, query="?skip_invalid=true")
+    assert response.status_code == 202, response.content
+    session_id = response.json()["id"]
+    # The value reaches the recipient as the text it is; only a spreadsheet would run it.
+    assert Broadcast.objects.get().params == {"first_name": '=HYPERLINK("http://x.example")'}
+    export = api.get(f"/api/v1/sessions/{session_id}/broadcasts.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert json.loads(rows[0]["params"]) == {"first_name": '=HYPERLINK("http://x.example")'}  # a JSON object cell
+    assert not [cell for row in rows for cell in row.values() if cell[:1] in ("=", "+", "-", "@")]

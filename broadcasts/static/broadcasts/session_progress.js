@@ -49,8 +49,7 @@
     var p = data.progress;
     field("status_label").textContent = data.status_label;
     field("status_label").className = data.status_class;
-    field("live").textContent = data.running ? "updates every few seconds"
-      : "finished; late delivered and read statuses still show up";
+    field("live").textContent = data.live_note;
     var error = field("error");
     error.textContent = data.error;
     error.hidden = !data.error;
