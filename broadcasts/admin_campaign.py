@@ -29,6 +29,7 @@ from broadcasts.services.audiences import (
     audience_columns_renamed,
     audience_from_csv,
 )
+from broadcasts.services.costs import audience_estimated_cost, cost_basis_build
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
@@ -130,6 +131,9 @@ def _check(request, form: CampaignForm):
         "counts": {"valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates},
         "first": audience.valid[:PREVIEW_RECIPIENTS], "rejected_path": _rejected_store(path, rejected),
         "ready": not rejected or bool(data["skip_invalid"]),
+        "cost_basis": cost_basis_build(
+            transport=transport, category=form.template.category, addresses=(a for a, _ in audience.valid)
+        ),
     })
     request.session.modified = True
     return token, rejected, None
@@ -206,6 +210,7 @@ def _preview(model_admin, request, token: str, state: dict):
         model_admin, request, template=template, transport=transport, samples=samples, counts=counts,
         duration=_duration(seconds), send_at=parse_datetime(state["send_at"]) if state["send_at"] else None,
         test_to=test_to, token=token, back=request.path,
+        estimated_cost=audience_estimated_cost(transport=transport, basis=state.get("cost_basis") or {}),
     ))
 
 
