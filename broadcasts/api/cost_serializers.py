@@ -71,7 +71,9 @@ class RateCardOutput(serializers.Serializer):
         f"`{ORIGIN_SHIPPED}`: the example card shipped with the gateway.",
     )
     rates = serializers.DictField(
-        child=serializers.DictField(child=amount_field("The price of one delivered message.")),
+        child=serializers.DictField(child=serializers.DecimalField(
+            max_digits=14, decimal_places=6, normalize_output=True, help_text="The price of one delivered message."
+        )),
         help_text='Per country (ISO 3166, or "default" for every other), the price by category '
         f"({', '.join(CATEGORIES)}).",
     )
