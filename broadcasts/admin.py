@@ -13,6 +13,7 @@ from broadcasts import (
 from broadcasts.admin_base import AuditAdmin
 from broadcasts.admin_masking import PersonalDataAdminMixin, pretty_json
 from broadcasts.admin_optouts import OptOutAdmin  # noqa: F401 — registers the opt-out list
+from broadcasts.admin_rate_cards import RateCardAdmin  # noqa: F401 — registers rate cards and daily costs
 from broadcasts.admin_schedule import ScheduleAdminMixin
 from broadcasts.admin_session_tools import SessionToolsAdminMixin
 from broadcasts.models import Broadcast, BroadcastLog, Erasure, Session

@@ -25,6 +25,7 @@ from broadcasts.admin_campaign_forms import CampaignForm, ChooseForm, campaign_t
 from broadcasts.admin_campaign_render import template_texts
 from broadcasts.admin_masking import sees_personal_data
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
+from broadcasts.services.costs import audience_estimated_cost, cost_basis_build
 from broadcasts.services.errors import SessionError
 from broadcasts.services.exports import cell_neutralised
 from broadcasts.services.manual_sends import send_test_message, test_result_describe
@@ -117,20 +118,24 @@ def _check(request, form: CampaignForm):
     rejected = [{**row, "address": mask_phone(row["address"]) if masked else row["address"],
                  "error": numbers_masked(row["error"]) if masked else row["error"]} for row in audience.rejected]
     send_at = form.send_at_aware()
+    suppressed = optouts_among(app=transport.app, template=checked.template, addresses=(a for a, _ in audience.valid))
     state.update({
         "columns": form.columns(), "transport": transport.pk, "template": form.template.pk, "message": message,
         "send_at": send_at.isoformat() if send_at else None, "skip_invalid": bool(data["skip_invalid"]),
-        "counts": _counts(audience, transport=transport, template=checked.template),
+        "counts": _counts(audience, suppressed=len(suppressed)),
         "first": audience.valid[:PREVIEW_RECIPIENTS], "rejected_path": _rejected_store(path, rejected),
         "ready": not rejected or bool(data["skip_invalid"]),
+        "cost_basis": cost_basis_build(  # what will be sent: the opted-out are never charged
+            transport=transport, category=form.template.category,
+            addresses=(a for a, _ in audience.valid if a not in suppressed),
+        ),
     })
     request.session.modified = True
     return token, rejected, None
 
 
-def _counts(audience, *, transport, template) -> dict:
+def _counts(audience, *, suppressed: int) -> dict:
     """The preview's counts: valid rows, rejected rows, merged duplicates, and the valid ones on the opt-out list."""
-    suppressed = optouts_among(app=transport.app, template=template, addresses=(a for a, _ in audience.valid))
     return {
         "valid": len(audience.valid), "invalid": len(audience.rejected), "duplicates": audience.duplicates,
         "suppressed": suppressed, "to_send": len(audience.valid) - suppressed,
@@ -186,6 +191,7 @@ def _preview(model_admin, request, token: str, state: dict):
         model_admin, request, template=template, transport=transport, samples=samples, counts=counts,
         duration=_duration(seconds), send_at=parse_datetime(state["send_at"]) if state["send_at"] else None,
         test_to=test_to, token=token, back=request.path,
+        estimated_cost=audience_estimated_cost(transport=transport, basis=state.get("cost_basis") or {}),
     ))
 
 

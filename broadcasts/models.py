@@ -76,6 +76,11 @@ class Session(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    cost_basis = models.JSONField(
+        default=dict, blank=True,
+        help_text="What its estimated cost is priced from (broadcasts/services/costs.py): the template category and, "
+        "per recipient country, the recipients and those inside a free 24-hour window when it was created.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -142,6 +147,19 @@ class Broadcast(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # Meta's pricing of the message, from the first status webhook that carried it (counted once).
+    pricing_billable = models.BooleanField(null=True, blank=True, help_text="Empty until a status carries pricing.")
+    pricing_category = models.CharField(max_length=32, blank=True, default="", help_text="e.g. marketing, utility.")
+    pricing_type = models.CharField(
+        max_length=32, blank=True, default="", help_text="regular, free_customer_service or free_entry_point."
+    )
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True,
+        help_text="What Meta charges for it at the app's rate card (0 when not billable).",
+    )
+    cost_country = models.CharField(
+        max_length=8, blank=True, default="", help_text="The country it was priced for; empty for a user id."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -362,3 +380,6 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"Opt-out {self.pk} ({self.scope})"
+
+
+from broadcasts.cost_models import CostDaily, RateCard  # noqa: E402,F401 — the app's models, split along a seam

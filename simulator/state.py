@@ -235,6 +235,8 @@ class SimulatorState:
             failure = MetaError(self.config.failure_code)
         metadata = number_metadata(number)
         category = (send.category or "service").lower()
+        # Meta does not charge a utility template to someone inside their 24-hour customer-service window.
+        free = category == "service" or (category == "utility" and self._window_open(send, number))
         tracker = record["payload"].get("biz_opaque_callback_data")
 
         def status_event(status: str, error: MetaError | None = None):
@@ -242,7 +244,7 @@ class SimulatorState:
                 record["status"] = status
                 self.counters[f"status_{status}"] += 1
                 value = status_value(record, status, metadata=metadata, category=category, tracker=tracker,
-                                     error=error)
+                                     error=error, free=free)
                 # Statuses of one number may share a POST; inbound messages never share theirs.
                 return account.id, "messages", f"statuses:{number.id}", value
             return apply

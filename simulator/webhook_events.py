@@ -32,8 +32,11 @@ def number_metadata(number: PhoneNumber) -> dict:
 
 
 def status_value(record: dict, status: str, *, metadata: dict, category: str, tracker: str | None,
-                 error: MetaError | None) -> dict:
-    """A `statuses` change for one recorded send: failed ones carry the error, the others Meta's pricing."""
+                 error: MetaError | None, free: bool = False) -> dict:
+    """A `statuses` change for one recorded send: failed ones carry the error, the others Meta's pricing.
+
+    `free`: Meta does not charge it (a free-form reply, or a utility template inside the user's 24-hour window).
+    """
     # The user id always; the number only when the send used it (Meta's rule for users with a username,
     # and for sends to a user id); the username on delivered and read.
     recipient = {"user_id": record.get("user_id") or user_id(record["wa_id"])}
@@ -48,7 +51,7 @@ def status_value(record: dict, status: str, *, metadata: dict, category: str, tr
     if error is not None:
         item["errors"] = [error.webhook_error()]
     else:
-        item.update(_pricing(record["wamid"], category, status))
+        item.update(_pricing(record["wamid"], category, status, free=free or category == "service"))
     return {"messaging_product": "whatsapp", "metadata": metadata, "contacts": [recipient], "statuses": [item]}
 
 
@@ -107,8 +110,7 @@ def _inbound_content(kind: str, content: dict | list, new_media_id: Callable[[],
     }
 
 
-def _pricing(wamid: str, category: str, status: str) -> dict:
-    free = category == "service"
+def _pricing(wamid: str, category: str, status: str, *, free: bool) -> dict:
     conversation = {"id": hashlib.md5(wamid.encode(), usedforsecurity=False).hexdigest(), "origin": {"type": category}}
     if status == "sent":
         conversation["expiration_timestamp"] = str(int(time.time()) + 24 * 3600)

@@ -137,3 +137,28 @@ def address_normalize_with(raw, *, kind: str, region: str, strictness: str, user
     if not raw.strip():
         raise AddressError("address is empty")
     return raw.strip()
+
+
+def phone_country(address: str) -> str:
+    """The country (ISO 3166 region, e.g. "BR") of a normalized phone number's calling code, or "".
+
+    "" for anything that is not a number: a business-scoped user id (Meta does not say which country's
+    number stands behind it), an email address, an anonymized row. A calling code one country has alone
+    ("55") settles it without parsing; one shared by several (+1 for the US, Canada and the Caribbean, +7,
+    +44…) is told apart by the number's area code.
+    """
+    digits = str(address or "")
+    if not digits.isdigit():
+        return ""
+    for length in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:length]))
+        if regions is None:
+            continue
+        if len(regions) == 1:
+            return regions[0] if regions[0] != "001" else ""
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(f"+{digits}", None))
+        except NumberParseException:
+            region = None
+        return region if region and region in PHONE_REGIONS else regions[0]
+    return ""

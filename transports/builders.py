@@ -28,6 +28,9 @@ class PayloadBuilder:
     # True when free-form content may only go to someone who wrote in the last 24 hours (WhatsApp's
     # customer-service window); template messages are not bound by it
     service_window: bool = False
+    # True when the provider charges per delivered template by category and recipient country (WhatsApp's
+    # per-message pricing): the gateway prices its sessions with the app's rate card
+    priced_per_message: bool = False
     # route(config, message) → (endpoint, body fields it adds): the endpoint `{%<name>.endpoint%}` names for
     # this message (WhatsApp: messages or marketing_messages) and what its body needs there; None: one endpoint
     route: Callable[[dict, dict], tuple[str, dict]] | None = None

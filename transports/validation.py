@@ -49,6 +49,12 @@ def service_window_applies(transport, message: dict) -> bool:
     return bool(builder and builder.service_window and builder.sends_content(message))
 
 
+def priced_per_message(transport) -> bool:
+    """Whether the transport's provider charges per delivered template (priced with the app's rate card)."""
+    builder = builder_of(transport_config(transport))
+    return bool(builder and builder.priced_per_message)
+
+
 def _content_errors(config: dict, message: dict) -> list[str]:
     kind = config["validationContent"]
     content = message.get("content")

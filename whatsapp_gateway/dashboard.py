@@ -25,6 +25,7 @@ DASHBOARD_PERMISSION = "whatsapp_gateway.view_operations_dashboard"
 RUNNING_SESSIONS_SHOWN = 50
 CHART_MINUTES = 60
 FAILURE_WINDOW = timedelta(hours=24)
+COST_DAYS = 7
 DONE = {Broadcast.Status.SENT, Broadcast.Status.DELIVERED, Broadcast.Status.READ, Broadcast.Status.FAILED,
         Broadcast.Status.CANCELLED}
 
@@ -139,6 +140,13 @@ def messaging_limits() -> list[dict]:
     return messaging_limits_by_portfolio()
 
 
+def costs(*, now: datetime, days: int = COST_DAYS) -> list[dict]:
+    """Priced messages and their cost per transport and day (UTC), from Meta's pricing in status webhooks."""
+    from broadcasts.services.costs import costs_by_day
+
+    return costs_by_day(since=now.date() - timedelta(days=days - 1))
+
+
 def stopped_transports() -> list[Transport]:
     return list(Transport.objects.filter(stopped_at__isnull=False).select_related("app").order_by("-stopped_at"))
 
@@ -168,6 +176,8 @@ def dashboard_context(*, now: datetime | None = None) -> dict:
         "circuits": paused_by_circuit(),
         "messaging_limits": messaging_limits(),
         "workers": workers(now=now),
+        "costs": costs(now=now),
+        "cost_days": COST_DAYS,
     }
 
 

@@ -56,6 +56,21 @@ WEBHOOK_STATUSES = Counter(
 TRANSPORTS_STOPPED = Counter(
     "gateway_transport_stops", "Times a transport was stopped because Meta refused its credentials.", ["transport"]
 )
+MESSAGES_PRICED = Counter(
+    "gateway_messages_priced",
+    "Delivered messages Meta's status webhooks priced, by transport, Meta's pricing category and whether billable.",
+    ["transport", "category", "billable"],
+)
+COST = Counter(
+    "gateway_cost",
+    "What Meta charges for the priced messages at the app's rate card, in its currency.",
+    ["transport", "category", "currency"],
+)
+# Meta's pricing categories kept as labels; anything else (a new one) is counted as "other".
+PRICING_CATEGORIES = frozenset({
+    "marketing", "marketing_lite", "utility", "authentication", "authentication_international", "service",
+    "referral_conversion",
+})
 
 # Each worker's heartbeat thread beats every 30 s; three missed beats mean the worker is gone.
 WORKER_LIVE_SECONDS = WORKER_HEARTBEAT_MAX_AGE
@@ -90,6 +105,22 @@ def retry_observe(*, transport_id: int, category: str) -> None:
 def webhook_statuses_observe(*, statuses: Iterable[str]) -> None:
     for status in statuses:
         WEBHOOK_STATUSES.labels(status=str(status).lower()).inc()
+
+
+def pricing_category_label(category: str) -> str:
+    return category if category in PRICING_CATEGORIES else "other"
+
+
+def pricing_observe(*, rows: Iterable[tuple]) -> None:
+    """Count priced messages: rows of (transport id, category, currency, billable, free, amount)."""
+    for transport_id, category, currency, billable, free, amount in rows:
+        labels = {"transport": str(transport_id), "category": pricing_category_label(category)}
+        if billable:
+            MESSAGES_PRICED.labels(**labels, billable="true").inc(billable)
+        if free:
+            MESSAGES_PRICED.labels(**labels, billable="false").inc(free)
+        if amount:
+            COST.labels(**labels, currency=currency).inc(float(amount))
 
 
 def transport_stop_observe(*, transport_id: int) -> None:
@@ -158,6 +189,14 @@ class GatewayCollector(Collector):
             GaugeMetricFamily(
                 "gateway_transport_send_rate", "Messages per second each active transport sends at now "
                 "(below its rateLimit while Meta throttles it).", labels=["transport"],
+            ),
+            GaugeMetricFamily(
+                "gateway_cost_today", "Today's (UTC) cost of the messages Meta priced, at the app's rate card.",
+                labels=["transport", "category", "currency"],
+            ),
+            GaugeMetricFamily(
+                "gateway_messages_priced_today", "Today's (UTC) delivered messages Meta priced, billable or free.",
+                labels=["transport", "category", "billable"],
             ),
         ]
 
@@ -232,6 +271,33 @@ class GatewayCollector(Collector):
         for transport_id in sorted(circuits_tripped()):
             circuits.add_metric([str(transport_id)], 1)
         yield circuits
+        yield from self._costs()
+
+    def _costs(self):
+        from broadcasts.cost_models import CostDaily
+
+        cost = GaugeMetricFamily(
+            "gateway_cost_today", "Today's (UTC) cost of the messages Meta priced, at the app's rate card.",
+            labels=["transport", "category", "currency"],
+        )
+        priced = GaugeMetricFamily(
+            "gateway_messages_priced_today", "Today's (UTC) delivered messages Meta priced, billable or free.",
+            labels=["transport", "category", "billable"],
+        )
+        sums: dict[tuple, list] = {}
+        today = CostDaily.objects.filter(day=timezone.now().date()).values_list(
+            "transport_id", "category", "currency", "billable", "free", "amount"
+        )
+        for transport_id, category, currency, billable, free, amount in today:
+            label = pricing_category_label(category)
+            row = sums.setdefault((str(transport_id), label, currency), [0, 0, 0.0])
+            row[0], row[1], row[2] = row[0] + billable, row[1] + free, row[2] + float(amount)
+        for (transport, category, currency), (billable, free, amount) in sorted(sums.items()):
+            cost.add_metric([transport, category, currency], amount)
+            priced.add_metric([transport, category, "true"], billable)
+            priced.add_metric([transport, category, "false"], free)
+        yield cost
+        yield priced
 
     def _broker(self):
         try:
@@ -281,7 +347,7 @@ def metric_names() -> set[str]:
     """Every series name the gateway exposes (counters with their _total, histograms with their parts)."""
     names: set[str] = set()
     for metric in (MESSAGES_SENT, MESSAGES_FAILED, RETRIES, ATTEMPT_DURATION, RATE_LIMIT_WAIT, WEBHOOK_STATUSES,
-                   TRANSPORTS_STOPPED):
+                   TRANSPORTS_STOPPED, MESSAGES_PRICED, COST):
         for family in metric.describe():
             if family.type == "counter":
                 names |= {family.name, f"{family.name}_total"}

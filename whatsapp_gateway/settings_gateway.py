@@ -70,6 +70,11 @@ TEMPLATE_SYNC_PAGE_SIZE = env.int("TEMPLATE_SYNC_PAGE_SIZE", default=100)
 # rates and per-user limits apply from then on); False lets them go on sending.
 TEMPLATE_RECATEGORISED_PAUSES = env.bool("TEMPLATE_RECATEGORISED_PAUSES", default=True)
 
+# --- Pricing --------------------------------------------------------------------------------
+# A JSON or CSV rate card (Meta's price per delivered template by category and country) every app without
+# its own card in the admin prices with; empty: the example card shipped in broadcasts/data/rate_card.json.
+RATE_CARD_FILE = env.str("RATE_CARD_FILE", default="")
+
 # --- Privacy ----------------------------------------------------------------------------------
 # Days personal data is kept (0 keeps it forever): numbers and parameters of broadcasts, request and
 # response bodies of their logs (and Meta's raw webhook events), inbound messages. Session stats stay.

@@ -3,9 +3,12 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from broadcasts.api.cost_serializers import CostOutput, EstimatedCostOutput, PricingOutput
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_stats
+from broadcasts.services.costs import session_estimated_cost, sessions_cost
 from broadcasts.services.limit_wait import MESSAGING_LIMIT
+from broadcasts.services.rate_cards import money
 from broadcasts.services.retarget import RETARGET_STATUSES
 from broadcasts.services.schedule import OUTSIDE_WINDOW, SCHEDULED, WAITING_REASONS, session_waiting
 from broadcasts.services.send_windows import SEND_AT_MAX_AHEAD
@@ -201,6 +204,13 @@ class SessionOutput(serializers.ModelSerializer):
         source="callback.url", allow_null=True, read_only=True,
         help_text="The session's own callback endpoint, or null when it named none.",
     )
+    estimated_cost = serializers.SerializerMethodField(
+        help_text="What it should cost at Meta, at your app's rate card (docs/rate-limits.md); null for a transport "
+        "Meta does not price."
+    )
+    cost = serializers.SerializerMethodField(
+        help_text="What its delivered messages cost, from the pricing in Meta's status webhooks; null when not priced."
+    )
 
     class Meta:
         model = Session
@@ -220,6 +230,8 @@ class SessionOutput(serializers.ModelSerializer):
             "is_test",
             "retargeted_from",
             "callback_url",
+            "estimated_cost",
+            "cost",
             "created_at",
             "started_at",
             "completed_at",
@@ -231,6 +243,17 @@ class SessionOutput(serializers.ModelSerializer):
         # A list passes every row's stats in the context (one query per page, not one per session).
         known = self.context.get("stats") or {}
         return known[session.pk] if session.pk in known else session_stats(session=session)
+
+    @extend_schema_field(EstimatedCostOutput(allow_null=True))
+    def get_estimated_cost(self, session: Session) -> dict | None:
+        return session_estimated_cost(session=session, card=self.context.get("rate_card"))
+
+    @extend_schema_field(CostOutput(allow_null=True))
+    def get_cost(self, session: Session) -> dict | None:
+        known = self.context.get("costs") or {}
+        if session.pk in known:
+            return known[session.pk]
+        return sessions_cost(sessions=[session], card=self.context.get("rate_card"))[session.pk]
 
     @extend_schema_field(WaitingOutput(allow_null=True))
     def get_waiting(self, session: Session) -> dict | None:
@@ -283,6 +306,10 @@ class SessionCreatedOutput(SessionOutput):
 
 
 class BroadcastOutput(serializers.ModelSerializer):
+    pricing = serializers.SerializerMethodField(
+        help_text="Meta's pricing of the delivered message (counted once), or null before it is delivered."
+    )
+
     class Meta:
         model = Broadcast
         fields = [
@@ -303,8 +330,16 @@ class BroadcastOutput(serializers.ModelSerializer):
             "delivered_at",
             "read_at",
             "failed_at",
+            "pricing",
             "updated_at",
         ]
+
+    @extend_schema_field(PricingOutput(allow_null=True))
+    def get_pricing(self, broadcast: Broadcast) -> dict | None:
+        if broadcast.pricing_billable is None:
+            return None
+        return {"billable": broadcast.pricing_billable, "category": broadcast.pricing_category,
+                "type": broadcast.pricing_type, "amount": money(broadcast.cost or 0), "country": broadcast.cost_country}
 
 
 class BroadcastLogOutput(serializers.ModelSerializer):
@@ -345,29 +380,3 @@ class TriggerInput(JSONInput):
 class CountOutput(serializers.Serializer):
     count = serializers.IntegerField()
     session = SessionOutput()
-
-
-class RecipientEraseInput(JSONInput):
-    address = serializers.CharField(
-        max_length=420,
-        help_text='A phone number in any format ("+1 202 555 0101", "12025550101"), a BSUID '
-        '("US.13491208655302741918") or a wamid; matched whole, never as a fragment.',
-    )
-
-
-class ErasureQuery(serializers.Serializer):
-    dry_run = serializers.BooleanField(default=False, help_text="Count what would be erased and change nothing.")
-
-
-class ErasureOutput(serializers.Serializer):
-    id = serializers.IntegerField(
-        allow_null=True, help_text="Id of the erasure record (which never holds the number); null in a dry run."
-    )
-    erased_at = serializers.DateTimeField(allow_null=True)
-    dry_run = serializers.SerializerMethodField(help_text="True when nothing was changed (?dry_run=true).")
-    counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Rows anonymized or deleted (in a dry run: that would be), by kind."
-    )
-
-    def get_dry_run(self, erasure) -> bool:
-        return erasure.pk is None

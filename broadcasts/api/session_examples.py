@@ -27,6 +27,23 @@ SESSION_VALUE = {
     "is_test": False,
     "retargeted_from": None,
     "callback_url": None,
+    "estimated_cost": {
+        "currency": "USD", "amount": "29.50", "category": "UTILITY", "example_rates": False,
+        "rate_card_date": "2026-10-01",
+        "by_country": {
+            "BR": {"recipients": 700, "billable": 650, "free": 50, "rate": "0.01", "amount": "6.50"},
+            "DE": {"recipients": 400, "billable": 400, "free": 0, "rate": "0.05", "amount": "20.00"},
+            "unknown": {"recipients": 100, "billable": 100, "free": 0, "rate": "0.03", "amount": "3.00"},
+        },
+    },
+    "cost": {
+        "currency": "USD", "amount": "13.80", "billable": 540, "free": 30,
+        "by_country": {
+            "BR": {"billable": 310, "free": 30, "amount": "3.10"},
+            "DE": {"billable": 190, "free": 0, "amount": "9.50"},
+            "unknown": {"billable": 40, "free": 0, "amount": "1.20"},
+        },
+    },
     "created_at": "2026-11-25T08:00:00Z",
     "started_at": "2026-11-25T08:00:01Z",
     "completed_at": None,
@@ -80,6 +97,7 @@ BROADCAST_VALUE = {
     "delivered_at": "2026-11-25T08:00:04Z",
     "read_at": None,
     "failed_at": None,
+    "pricing": {"billable": True, "category": "utility", "type": "regular", "amount": "0.01", "country": "US"},
     "updated_at": "2026-11-25T08:00:04Z",
 }
 
@@ -93,7 +111,7 @@ BROADCAST_FAILED = OpenApiExample(
         **BROADCAST_VALUE, "id": 982, "address": "14155550124", "status": "FAILED", "wamid": None,
         "message_status": "", "error_code": "131026", "error_title": "Message undeliverable",
         "error_category": "PERMANENT", "sent_at": None, "delivered_at": None, "failed_at": "2026-11-25T08:00:02Z",
-        "updated_at": "2026-11-25T08:00:02Z",
+        "pricing": None, "updated_at": "2026-11-25T08:00:02Z",
     },
 )
 

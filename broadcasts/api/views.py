@@ -9,14 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcasts.api import examples, session_examples
+from broadcasts.api.erasure_serializers import ErasureOutput, ErasureQuery, RecipientEraseInput
 from broadcasts.api.filters import BroadcastFilter, SessionFilter
 from broadcasts.api.serializers import (
     BroadcastDetailOutput,
     BroadcastOutput,
     CountOutput,
-    ErasureOutput,
-    ErasureQuery,
-    RecipientEraseInput,
     RetargetInput,
     SessionCreatedOutput,
     SessionCreateQuery,
@@ -29,8 +27,10 @@ from broadcasts.api.serializers import (
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import broadcast_get, session_broadcasts, session_get, session_list, sessions_stats
 from broadcasts.services.audiences import CSVRecipients
+from broadcasts.services.costs import sessions_cost
 from broadcasts.services.exports import session_export_csv, session_export_filename
 from broadcasts.services.privacy import recipient_erase
+from broadcasts.services.rate_cards import rate_card_for_app
 from broadcasts.services.retarget import session_retarget
 from broadcasts.services.schedule import UNSET, session_reschedule
 from broadcasts.services.sessions import (
@@ -90,7 +90,10 @@ class SessionViewSet(AppScopedMixin, viewsets.GenericViewSet):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(session_list(app=self.app)))
         # Every row's stats in one query for the page, not one per session.
-        rows = SessionOutput(page, many=True, context={"stats": sessions_stats(sessions=page)})
+        card = rate_card_for_app(app_id=self.app.pk)
+        rows = SessionOutput(page, many=True, context={
+            "stats": sessions_stats(sessions=page), "rate_card": card, "costs": sessions_cost(sessions=page, card=card),
+        })
         return self.get_paginated_response(rows.data)
 
     @extend_schema(

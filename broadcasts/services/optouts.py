@@ -92,14 +92,14 @@ def optouts_suppress(*, session: Session, template: Template | None) -> int:
     return broadcasts_suppress(broadcasts=Broadcast.objects.filter(session=session, address__in=suppressed))
 
 
-def optouts_among(*, app: App, template: Template | None, addresses: Iterable[str]) -> int:
-    """How many of these (normalized) addresses a session of `template` would suppress (a preview's count).
+def optouts_among(*, app: App, template: Template | None, addresses: Iterable[str]) -> set[str]:
+    """Which of these (normalized) addresses a session of `template` would suppress (for a preview).
 
     Reads the app's opt-outs in the scopes that apply once, not one query per address.
     """
     wanted = set(addresses)
     listed = OptOut.objects.filter(app=app, scope__in=_scopes(template)).values_list("address", flat=True)
-    return sum(1 for address in listed.iterator(chunk_size=5000) if address in wanted)
+    return {address for address in listed.iterator(chunk_size=5000) if address in wanted}
 
 
 def _scopes(template: Template | None) -> list[str]:

@@ -14,6 +14,7 @@ from broadcasts.callbacks.services.endpoints import session_callback_create
 from broadcasts.models import Broadcast, Session
 from broadcasts.selectors import stats_from_counts
 from broadcasts.services.audiences import CSVRecipients, audience_from_csv
+from broadcasts.services.costs import session_cost_basis_store
 from broadcasts.services.errors import SessionError
 from broadcasts.services.limits import session_messaging_limit_warnings
 from broadcasts.services.marketing import session_marketing_messages_check
@@ -148,7 +149,11 @@ def session_create(
             )
             secret = session_callback_create(session=session, url=callback_url) if callback_url else ""
             _broadcasts_insert(session=session, recipients=checked.valid, references=checked.references)
-            optouts_suppress(session=session, template=checked_message.template)
+            suppressed = optouts_suppress(session=session, template=checked_message.template)
+            session_cost_basis_store(
+                session=session, category=getattr(checked_message.template, "category", ""),
+                addresses=(address for address, _ in checked.valid), suppressed=suppressed,
+            )
             warnings = [*marketing_warnings, *session_messaging_limit_warnings(session=session)]
             if not scheduled:
                 transaction.on_commit(lambda: enqueue_dispatch(session))

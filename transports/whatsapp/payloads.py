@@ -230,5 +230,6 @@ WHATSAPP_BUILDER = PayloadBuilder(
     sends_content=lambda message: not (message.get("meta") or {}).get("templateName"),
     user_ids=True,
     service_window=True,
+    priced_per_message=True,
     route=whatsapp_route,
 )

@@ -20,6 +20,7 @@ def one_of_each(app):
     from django.utils import timezone
 
     from broadcasts.callbacks.models import Callback, CallbackAttempt, CallbackDelivery, CallbackEvent
+    from broadcasts.cost_models import CostDaily, RateCard
     from broadcasts.models import BroadcastLog, Erasure, InboundMessage, OptOut, WebhookEvent
     from broadcasts.testing import make_session
     from templates.models import Template
@@ -40,6 +41,9 @@ def one_of_each(app):
     transport.quality_changes.create(source="webhook", event="UPGRADE", old_messaging_limit="TIER_2K",
                                      new_messaging_limit="TIER_10K", changed_at=timezone.now())
     OptOut.objects.create(app=app, address="15550100009", scope="marketing", reason="Replied STOP")
+    RateCard.objects.create(app=app, currency="EUR", rates={"default": {"MARKETING": "0.05"}}, source="Contract")
+    CostDaily.objects.create(day="2026-11-25", app=app, transport=transport, category="marketing", currency="EUR",
+                             billable=3, free=1, amount="0.15")
     callback = Callback.objects.create(app=app, url="https://hooks.example.com/wa", events=["broadcast.read"])
     event = CallbackEvent.objects.create(app=app, type="broadcast.read", session=session, broadcast=broadcast,
                                          address=broadcast.address, sequence=1, data={"status": "READ"})

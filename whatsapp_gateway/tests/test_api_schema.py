@@ -30,8 +30,8 @@ def _operations(schema):
 
 
 def _is_list(path: str, method: str) -> bool:
-    # An export (…/broadcasts.csv) is a file, not a page.
-    return method == "get" and not path.endswith(("}/", "/schema/", ".csv/"))
+    # An export (…/broadcasts.csv) is a file, not a page; the rate card is one object of the app.
+    return method == "get" and not path.endswith(("}/", "/schema/", ".csv/", "/rate-card/"))
 
 
 def test_the_schema_carries_the_product_version_and_tags_in_reading_order(schema):

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 
 from broadcasts.models import Broadcast, BroadcastLog
+from broadcasts.services.costs import CHARGED_STATUSES, broadcasts_price
 from broadcasts.services.dispatch import broadcast_id_of_reference
 from broadcasts.services.optouts import optouts_from_errors
 from broadcasts.services.sweeper import sent_twice_record
@@ -79,7 +80,8 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         rows = (
             Broadcast.objects.select_for_update(of=("self",))
             .filter(wamid__in=chunk, session__app_id=app_id)
-            .only("id", "session_id", "wamid", "address", "status", "attempts", *STATUS_TIME_FIELD.values())
+            .only("id", "session_id", "wamid", "address", "status", "attempts", "pricing_billable",
+                  *STATUS_TIME_FIELD.values())
         )
         for row in rows:
             broadcasts[row.wamid].append(row)
@@ -96,6 +98,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
     sent_twice_record(also_sent)
     leftover: list[dict] = []
     logs: dict[tuple[int, str], BroadcastLog] = {}
+    charged: list[tuple[Broadcast, dict, datetime]] = []  # Meta's pricing of delivered messages
     for event in events:
         if event.wamid not in broadcasts:
             leftover.append(event.raw)
@@ -108,11 +111,16 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
             if fields:
                 changed[broadcast.pk] = broadcast
                 changed_fields |= fields
+            if event.status in CHARGED_STATUSES and "pricing" in event.raw and broadcast.pricing_billable is None:
+                charged.append((broadcast, event.raw["pricing"], event.event_at))
             logs.setdefault((broadcast.pk, event.status), BroadcastLog(
                 broadcast=broadcast, session_id=broadcast.session_id, kind=BroadcastLog.Kind.STATUS,
                 status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
                 error_code=event.error_code, error_title=event.error_title, message=event.note(),
             ))
+    if priced := broadcasts_price(app_id=app_id, charged=charged):
+        changed.update({broadcast.pk: broadcast for broadcast, _, _ in charged})
+        changed_fields |= priced
     broadcasts_save(list(changed.values()), fields=changed_fields, now=now)
     optouts_from_errors(failed=[(app_id, b.address, e.error_code) for e in events for b in broadcasts.get(e.wamid, ())])
     # A replayed event hits the one-status-log-per-broadcast constraint and is skipped by the database.
@@ -145,7 +153,8 @@ def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> tuple
     fetched = (
         Broadcast.objects.select_for_update(of=("self",))
         .filter(pk__in=[pk for pk in wanted if pk not in loaded], session__app_id=app_id)
-        .only("id", "session_id", "wamid", "status", "attempts", *STATUS_TIME_FIELD.values())
+        .only("id", "session_id", "wamid", "address", "status", "attempts", "pricing_billable",
+              *STATUS_TIME_FIELD.values())
     )
     # A row this batch already holds by its own wamid is used as is: two copies could write back a lower status.
     rows = [*(loaded[pk] for pk in wanted if pk in loaded), *fetched]
