@@ -40,12 +40,25 @@ def one_line(result: dict) -> str:
     if result.get("accept_seconds") is not None:
         return (f"{result['scenario']}: accepted {result['messages']} in {result['accept_seconds']} s "
                 f"({result['recipients_per_second']} recipients/s), {result['queries_per_message']} queries/recipient")
-    line = (f"{result['scenario']}: {result['sent']}/{result['messages']} sent, {result['messages_per_second']} msg/s, "
-            f"first send {result['time_to_first_send_seconds']} s, p50 {result['latency_p50_seconds']} s, "
-            f"p99 {result['latency_p99_seconds']} s, workers {result['peak_worker_rss_mb']} MB, "
-            f"{result['queries_per_message']} queries/msg, errors {result['errors']}")
+    if "scale_out" in result:
+        return f"{result['scenario']}: " + ", ".join(
+            f"{p['workers']} processes {p['messages_per_second']} msg/s (CPU {p['machine_cpu_percent']} %)"
+            for p in result["scale_out"]["points"])
+    line = (f"{result['scenario']}: {result.get('sent')}/{result.get('messages')} sent, "
+            f"{result.get('messages_per_second')} msg/s, first send {result.get('time_to_first_send_seconds')} s, "
+            f"p50 {result.get('latency_p50_seconds')} s, p99 {result.get('latency_p99_seconds')} s, "
+            f"workers {result.get('peak_worker_rss_mb')} MB, {result.get('queries_per_message')} queries/msg, "
+            f"errors {result.get('errors')}")
     for limit, figures in result.get("rate_limits", {}).items():
         line += f"\n    limit {limit}/s: steady {figures['steady_rate']}/s ({figures['error_percent']}%)"
+    if "multi_number" in result:
+        multi = result["multi_number"]
+        line += "\n    " + ", ".join(f"{name} {f['steady_rate']}/s" for name, f in multi["transports"].items())
+        line += f"; together {multi['together_messages_per_second']}/s"
+    for key in ("round_trip", "huge"):
+        if key in result:
+            figures = {k: v for k, v in result[key].items() if not isinstance(v, dict | list)}
+            line += f"\n    {key}: {figures}"
     return line
 
 

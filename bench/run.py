@@ -141,11 +141,22 @@ class Bench:
                 "failed_attempts": len(logs) - len(ok_logs),
                 "not_sent": total - sent,
                 "by_status": {k: v for k, v in counts.items() if v and k not in SENT_LIKE},
+                "failed_by_code": self._failed_by_code(session_ids),
                 "api_errors": api_errors,
                 "timed_out": timed_out,
             },
             "session_status": sorted({s.status for s in sessions.values()}),
         }
+
+    @staticmethod
+    def _failed_by_code(session_ids: list[str]) -> dict:
+        from django.db.models import Count
+
+        from broadcasts.models import Broadcast
+
+        rows = Broadcast.objects.filter(session_id__in=session_ids, status="FAILED").values_list("error_code") \
+            .annotate(n=Count("id")).values_list("error_code", "n")
+        return {code or "?": n for code, n in rows}
 
     def run_sessions(self, name: str, batches: list[tuple[str, list[str]]], timeout: float) -> tuple[dict, list]:
         """Create the sessions (concurrently when several), wait until they finish, measure."""

@@ -144,6 +144,7 @@ class Stack:
             var = Path(tempfile.mkdtemp(prefix="bench-zero-setup-"))
             self.database_url = f"sqlite:///{var / 'db.sqlite3'}"
             self.broker_url = "filesystem://"
+            (var / "broker" / "control").mkdir(parents=True)
             self.env.update(DATABASE_URL=self.database_url, CELERY_BROKER_URL=self.broker_url,
                             BROKER_FOLDER=str(var / "broker"))
 
