@@ -7,12 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmark.md"
-CHART = "scenario3_throughput.png"
-DOCS_CHART = ROOT / "docs" / "img" / "benchmark-scenario3.png"
-BACKLOG_CHART = "round_trip_backlog.png"
-DOCS_BACKLOG_CHART = ROOT / "docs" / "img" / "benchmark-round-trip.png"
+from bench.report_docs import BACKLOG_CHART, CHART, DOCS, DOCS_BACKLOG_CHART, DOCS_CHART, markdown
 
 
 def machine() -> dict:
@@ -249,8 +244,6 @@ def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
 
 
 def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
-    from bench.report_docs import markdown
-
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / "latest.json.tmp"
     tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")

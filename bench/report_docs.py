@@ -1,6 +1,13 @@
 """docs/benchmark.md from a bench run's results (bench/report.py): only what that run measured."""
 
-from bench.report import CHART, DOCS_BACKLOG_CHART, DOCS_CHART
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmark.md"
+CHART = "scenario3_throughput.png"
+DOCS_CHART = ROOT / "docs" / "img" / "benchmark-scenario3.png"
+BACKLOG_CHART = "round_trip_backlog.png"
+DOCS_BACKLOG_CHART = ROOT / "docs" / "img" / "benchmark-round-trip.png"
 
 SCENARIO_TEXT = [
     "1. 100 messages in one session.",
