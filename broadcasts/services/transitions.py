@@ -306,7 +306,7 @@ def broadcasts_sent_save(sent: list[Broadcast], *, now) -> None:
             error_category="",
             updated_at=now,
         )
-        Broadcast.objects.bulk_update(sent, ["wamid", "message_status"], batch_size=1000)
+        rows_update(Broadcast, sent, ["wamid", "message_status"])
         broadcast_events_record(moved=_moves_taken(sent, default=B.SENT), now=now)
 
 

@@ -34,7 +34,7 @@ def test_rows_sharing_their_values_are_written_in_one_update_per_group(broadcast
         == {AT}
 
 
-def test_rows_with_values_of_their_own_are_written_as_bulk_update_writes_them(broadcasts):
+def test_rows_with_values_of_their_own_are_written_in_one_statement_per_batch(broadcasts):
     for n, broadcast in enumerate(broadcasts):
         broadcast.wamid = f"wamid.{n}"
 
@@ -64,3 +64,17 @@ def test_only_the_given_rows_change(broadcasts):
 
     assert Broadcast.objects.filter(status="READ").count() == 12
     assert Broadcast.objects.filter(pk=broadcasts[-1].pk, status="SENT").exists()
+
+
+def test_distinct_text_values_are_written_with_their_nulls_and_quotes(broadcasts):
+    for n, broadcast in enumerate(broadcasts):
+        broadcast.wamid = None if n == 3 else f"wamid.'{n}\""
+        broadcast.message_status = "accepted" if n % 2 else "held_for_quality_assessment"
+
+    rows_update(Broadcast, broadcasts, ["wamid", "message_status"])
+
+    stored = list(Broadcast.objects.filter(pk__in=[b.pk for b in broadcasts]).order_by("pk")
+                  .values_list("wamid", "message_status"))
+    assert stored == [(b.wamid, b.message_status) for b in broadcasts]
+    assert stored[3][0] is None
+    assert stored[4] == ("wamid.'4\"", "held_for_quality_assessment")
