@@ -148,6 +148,7 @@ def build(*, options, scenarios: list[dict], ceilings: dict, series: dict, start
             "scenario": zero["scenario"], "messages_per_second": zero.get("messages_per_second"),
             "latency_p99_seconds": zero.get("latency_p99_seconds"),
             "postgresql_rabbitmq_messages_per_second": small.get("messages_per_second") if small else None,
+            "postgresql_rabbitmq_latency_p99_seconds": small.get("latency_p99_seconds") if small else None,
             "errors": zero.get("errors"),
         }
     results["cpu_profile"] = {name: profile for name, profile in (
@@ -211,10 +212,15 @@ def chart(series: dict, path: Path, title: str) -> bool:
     return True
 
 
-def outbound_rate(t: list[float], sent: list[int]) -> list[float]:
-    """msg/s between consecutive backlog samples (0 for the first)."""
-    return [0.0] + [max(0.0, (sent[i] - sent[i - 1]) / (t[i] - t[i - 1])) if t[i] > t[i - 1] else 0.0
-                    for i in range(1, len(t))]
+def outbound_rate(t: list[float], sent: list[int], window: float = 2.0) -> list[float]:
+    """msg/s at each backlog sample over the `window` seconds before it (batches commit in steps)."""
+    rates, first = [], 0
+    for i in range(len(t)):
+        while t[i] - t[first] > window:
+            first += 1
+        span = t[i] - t[first]
+        rates.append(max(0.0, (sent[i] - sent[first]) / span) if span > 0 else 0.0)
+    return rates
 
 
 def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
@@ -223,7 +229,7 @@ def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
         return False
     t = backlog["t_seconds"]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), dpi=100, sharex=True)
-    top.plot(t, outbound_rate(t, backlog["sent"]), label="outbound msg/s (sent per 0.25 s sample)")
+    top.plot(t, outbound_rate(t, backlog["sent"]), label="outbound msg/s (over the last 2 s)")
     top.axhline(1000, color="grey", linestyle=":", label="target 1,000 msg/s")
     top.set_ylabel("messages / second")
     top.legend()
@@ -245,9 +251,6 @@ def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
 
 def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / "latest.json.tmp"
-    tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    tmp.replace(out_dir / "latest.json")
     charts = []
     if series.get("3"):
         big = next(k for k in results["scenarios"] if k.startswith("3_"))
@@ -262,5 +265,8 @@ def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
             docs_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(out_dir / name, docs_path)
     results["charts"] = [docs_path.name for drawn, _, docs_path in charts if drawn]
+    tmp = out_dir / "latest.json.tmp"
+    tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    tmp.replace(out_dir / "latest.json")
     if docs:
         DOCS.write_text(markdown(results))

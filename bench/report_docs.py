@@ -210,21 +210,23 @@ def _scale_out(results: dict) -> list[str]:
     for p in scale["points"]:
         busiest = sorted(p["cores_busy"].items(), key=lambda item: -item[1])[:3]
         rows.append(f"| {p['workers']} | {_fmt(p['messages_per_second'])} | {_fmt(p['latency_p99_seconds'], ' s')} |"
-                    f" {_fmt(p['machine_cpu_percent'], ' %')} | "
+                    f" {_fmt(p['machine_cpu_percent'], ' %')} | {_fmt(p.get('machine_busy_percent'), ' %')} | "
                     f"{', '.join(f'{name} {cores}' for name, cores in busiest)} |")
     first = scale.get("saturates_first", {})
     lines = [
         "## Scale out", "",
         f"One session of {_fmt(scale['messages_per_point'])} per point, the sends workers restarted with each "
         "process count:", "",
-        "| worker processes | msg/s | p99 | machine CPU | busiest processes (cores) |", "|---:|---:|---:|---:|---|",
+        "| worker processes | msg/s | p99 | CPU of the benchmark's processes | CPU of the machine (all work) | "
+        "busiest processes (cores) |", "|---:|---:|---:|---:|---:|---|",
         *rows, "",
     ]
     if first:
         lines += [
-            f"Best: {first['best_workers']} processes at {_fmt(first['best_messages_per_second'])} msg/s with the "
-            f"machine's CPUs {_fmt(first['machine_cpu_percent_at_best'], ' %')} busy; the busiest process group "
-            f"there was `{first['busiest_process']}` ({_fmt(first['busiest_process_cores'])} cores). "
+            f"Best: {first['best_workers']} processes at {_fmt(first['best_messages_per_second'])} msg/s, the "
+            f"benchmark's processes using {_fmt(first['machine_cpu_percent_at_best'], ' %')} of the CPUs and all "
+            f"work on the machine {_fmt(first.get('machine_busy_percent_at_best'), ' %')}; the busiest process "
+            f"group there was `{first['busiest_process']}` ({_fmt(first['busiest_process_cores'])} cores). "
             + ("The CPUs are what saturates first on this machine: more processes only share them."
                if first.get("cpu_bound") else "The CPUs were not saturated at the best point."), "",
         ]
@@ -233,11 +235,15 @@ def _scale_out(results: dict) -> list[str]:
         pg = profile["processes"].get("postgres", {}).get("us_per_message")
         mq = profile["processes"].get("rabbitmq", {}).get("us_per_message")
         lines += [
-            "Many machines: sends workers hold no state but the database rows, so more hosts add sending "
-            "processes against one PostgreSQL and one RabbitMQ. What those two cost per message in scenario 3 "
-            f"(PostgreSQL {_fmt(pg, ' µs')}, RabbitMQ {_fmt(mq, ' µs')}) bounds the rate one core of each can "
-            f"carry: about {_fmt(round(1e6 / pg) if pg else None)} and {_fmt(round(1e6 / mq) if mq else None)} "
-            "msg/s per core. These figures are from this run and its machine, not a measurement on many hosts.", "",
+            "Many machines: sends workers keep no state of their own (sessions, broadcasts and the pace of "
+            "each transport are rows in PostgreSQL; batches are RabbitMQ messages), so more hosts add sending "
+            "processes against one PostgreSQL and one RabbitMQ, and the sends workers' own CPU per message is "
+            "what each added core buys. In scenario 3 PostgreSQL used "
+            f"{_fmt(pg, ' µs')} and RabbitMQ {_fmt(mq, ' µs')} of CPU per message (every process of those "
+            "names on this machine), so on CPU alone one core of each would carry about "
+            f"{_fmt(round(1e6 / pg) if pg else None)} and {_fmt(round(1e6 / mq) if mq else None)} msg/s. "
+            "That is an extrapolation from one machine: disk, WAL, locks on a transport's pace row and the "
+            "network between hosts were not measured, and no run on several hosts was made.", "",
         ]
     return lines
 
@@ -249,7 +255,8 @@ def _zero_and_huge(results: dict) -> list[str]:
         lines += [
             "## The zero-setup stack", "",
             "| stack | scenario 1 msg/s | p99 |", "|---|---:|---:|",
-            f"| PostgreSQL + RabbitMQ | {_fmt(zero.get('postgresql_rabbitmq_messages_per_second'))} | – |",
+            f"| PostgreSQL + RabbitMQ | {_fmt(zero.get('postgresql_rabbitmq_messages_per_second'))} | "
+            f"{_fmt(zero.get('postgresql_rabbitmq_latency_p99_seconds'), ' s')} |",
             f"| SQLite + filesystem broker (`make run`) | {_fmt(zero.get('messages_per_second'))} | "
             f"{_fmt(zero.get('latency_p99_seconds'), ' s')} |", "",
         ]

@@ -144,3 +144,11 @@ def test_load_tells_the_benchmarks_cpu_from_other_work():
     assert load["bench_busy_percent"] == 20.0
     assert load["other_busy_percent"] == 40.0
     assert load["loadavg_end"] == "1.9 1.0 0.6"
+
+
+def test_a_machine_busy_with_other_work_counts_as_saturated():
+    point = {"workers": 2, "messages_per_second": 500.0, "machine_cpu_percent": 40.0, "machine_busy_percent": 98.0,
+             "cores_busy": {"workers": 0.5}}
+
+    assert saturates_first([point])["cpu_bound"] is True
+    assert saturates_first([{**point, "machine_busy_percent": 60.0}])["cpu_bound"] is False

@@ -67,7 +67,8 @@ def test_latest_json_has_the_round_trip_and_the_other_new_keys_beside_the_existi
     assert results["huge"]["ingest_seconds"] == 1.5
     assert results["zero_setup"] == {
         "scenario": "10_zero_setup_1_single_session_100", "messages_per_second": 90.0, "latency_p99_seconds": 0.5,
-        "postgresql_rabbitmq_messages_per_second": 300.0, "errors": {},
+        "postgresql_rabbitmq_messages_per_second": 300.0, "postgresql_rabbitmq_latency_p99_seconds": 0.5,
+        "errors": {},
     }
     assert results["ratio_to_ceiling"] == 0.5
     assert results["ratio_to_prebuilt_ceiling"] == 0.4
@@ -102,14 +103,16 @@ def test_the_docs_page_shows_the_round_trip_targets_profile_curve_and_load():
     assert "| outbound msg/s | 1,100 |" in page
     assert "| round trip: webhook answer p99 (s) | <= 0.25 | 0.3 | not met |" in page
     assert "## Where the CPU goes" in page
-    assert "| 2 | 700 | 1 s | 80 % | workers 1.1 |" in page
+    assert "| 2 | 700 | 1 s | 80 % | – | workers 1.1 |" in page
+    assert "| PostgreSQL + RabbitMQ | 300 | 0.5 s |" in page
     assert "| SQLite + filesystem broker (`make run`) | 90 |" in page
     assert "other work used about 20 %" in page
     assert "## One session of 5,000" in page
 
 
 def test_outbound_rate_is_the_difference_between_samples():
-    assert outbound_rate([0.0, 0.5, 1.0], [0, 400, 900]) == [0.0, 800.0, 1000.0]
+    assert outbound_rate([0.0, 0.5, 1.0], [0, 400, 900], window=2.0) == [0.0, 800.0, 900.0]
+    assert outbound_rate([0.0, 1.0, 2.0, 3.0], [0, 0, 500, 1000], window=1.0) == [0.0, 0.0, 500.0, 500.0]
 
 
 def test_the_receiver_counts_events_by_type_and_checks_each_signature():
