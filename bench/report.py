@@ -249,8 +249,36 @@ def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
     return True
 
 
+HISTORY = "history.jsonl"  # one line per run: the headline figures, for the spread over runs
+
+
+def run_summary(results: dict) -> dict:
+    """The headline figures of a run, as kept in history.jsonl."""
+    big = next((s for name, s in results["scenarios"].items() if name.startswith("3_")), {})
+    rt, load = results.get("round_trip") or {}, results.get("load") or {}
+    return {
+        "started_at": results["started_at"], "scenario3_messages_per_second": big.get("messages_per_second"),
+        "ratio_to_prebuilt_ceiling": results.get("ratio_to_prebuilt_ceiling"),
+        "round_trip_messages_per_second": rt.get("messages_per_second"),
+        "round_trip_webhook_p99_seconds": rt.get("webhook_p99_seconds"),
+        "round_trip_callbacks_delivered_within_seconds": rt.get("callbacks_delivered_within_seconds"),
+        "other_busy_percent": load.get("other_busy_percent"), "quick": results["settings"].get("quick"),
+    }
+
+
+def history_add(results: dict, out_dir: Path) -> list[dict]:
+    """Append this run to history.jsonl (full runs only); returns the last runs, oldest first."""
+    path = out_dir / HISTORY
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    if not results["settings"].get("quick") and results["scenarios"]:
+        runs.append(run_summary(results))
+        path.write_text("".join(json.dumps(run) + "\n" for run in runs[-50:]))
+    return runs[-10:]
+
+
 def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    results["history"] = history_add(results, out_dir)
     charts = []
     if series.get("3"):
         big = next(k for k in results["scenarios"] if k.startswith("3_"))

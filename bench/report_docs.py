@@ -248,6 +248,24 @@ def _scale_out(results: dict) -> list[str]:
     return lines
 
 
+def _history(results: dict) -> list[str]:
+    runs = results.get("history") or []
+    if len(runs) < 2:
+        return []
+    rows = [f"| {run['started_at']} | {_fmt(run.get('scenario3_messages_per_second'))} | "
+            f"{_fmt(run.get('ratio_to_prebuilt_ceiling'))} | {_fmt(run.get('round_trip_messages_per_second'))} | "
+            f"{_fmt(run.get('round_trip_webhook_p99_seconds'), ' s')} | "
+            f"{_fmt(run.get('round_trip_callbacks_delivered_within_seconds'), ' s')} | "
+            f"{_fmt(run.get('other_busy_percent'), ' %')} |" for run in runs]
+    s3 = [run["scenario3_messages_per_second"] for run in runs if run.get("scenario3_messages_per_second")]
+    spread = f" Scenario 3 ranged from {_fmt(min(s3))} to {_fmt(max(s3))} msg/s." if s3 else ""
+    return ["## Spread over runs", "",
+            f"The last {len(runs)} full runs kept in `bench/results/{'history.jsonl'}` (this one last), with how "
+            f"much of the machine other work used meanwhile.{spread}", "",
+            "| run | scenario 3 msg/s | / bare client | round trip msg/s | webhook p99 | callbacks drained after |"
+            " other work |", "|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
+
+
 def _zero_and_huge(results: dict) -> list[str]:
     lines = []
     zero = results.get("zero_setup")
@@ -323,6 +341,7 @@ def markdown(results: dict) -> str:
         *_cpu(results),
         *_scale_out(results),
         *_zero_and_huge(results),
+        *_history(results),
     ]
     if DOCS_CHART.name in results.get("charts", []):
         lines += [f"Throughput over time for scenario 3 (one-second bins; also `bench/results/{CHART}`):", "",

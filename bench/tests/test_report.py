@@ -132,3 +132,21 @@ def test_the_receiver_counts_events_by_type_and_checks_each_signature():
                                        "by_type": {"broadcast.sent": 2, "broadcast.read": 4}}
     finally:
         receiver.stop()
+
+
+def test_each_full_run_is_kept_for_the_spread_over_runs(tmp_path):
+    from bench.report import history_add
+
+    results = _results()
+    history_add(results, tmp_path)
+    results["started_at"] = "2026-12-04T00:00:00+00:00"
+    results["scenarios"]["3_single_session_20000"]["messages_per_second"] = 1200.0
+    runs = history_add(results, tmp_path)
+
+    assert [run["scenario3_messages_per_second"] for run in runs] == [1000.0, 1200.0]
+    assert runs[-1]["round_trip_messages_per_second"] == 1100.0
+    page = markdown({**results, "history": runs})
+    assert "## Spread over runs" in page
+    assert "Scenario 3 ranged from 1,000 to 1,200 msg/s." in page
+    results["settings"]["quick"] = True
+    assert len(history_add(results, tmp_path)) == 2  # a smoke run is not kept
