@@ -131,7 +131,8 @@ def test_rate_drift_leaves_out_the_partial_first_and_last_bins():
 def test_the_huge_session_numbers_are_distinct():
     numbers = huge_numbers(1_000_000)
     assert len(set(numbers)) == 1_000_000
-    assert numbers[-1] == "+15550999999"
+    assert numbers[0] == "+15551000000"
+    assert numbers[-1] == "+15551999999"
 
 
 def test_load_tells_the_benchmarks_cpu_from_other_work():
