@@ -7,10 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmark.md"
-CHART = "scenario3_throughput.png"
-DOCS_CHART = ROOT / "docs" / "img" / "benchmark-scenario3.png"
+from bench.report_docs import BACKLOG_CHART, CHART, DOCS, DOCS_BACKLOG_CHART, DOCS_CHART, markdown
 
 
 def machine() -> dict:
@@ -38,51 +35,151 @@ def one_line(result: dict) -> str:
     if result.get("accept_seconds") is not None:
         return (f"{result['scenario']}: accepted {result['messages']} in {result['accept_seconds']} s "
                 f"({result['recipients_per_second']} recipients/s), {result['queries_per_message']} queries/recipient")
-    line = (f"{result['scenario']}: {result['sent']}/{result['messages']} sent, {result['messages_per_second']} msg/s, "
-            f"first send {result['time_to_first_send_seconds']} s, p50 {result['latency_p50_seconds']} s, "
-            f"p99 {result['latency_p99_seconds']} s, workers {result['peak_worker_rss_mb']} MB, "
-            f"{result['queries_per_message']} queries/msg, errors {result['errors']}")
+    if "scale_out" in result:
+        return f"{result['scenario']}: " + ", ".join(
+            f"{p['workers']} processes {p['messages_per_second']} msg/s (CPU {p['machine_cpu_percent']} %)"
+            for p in result["scale_out"]["points"])
+    line = (f"{result['scenario']}: {result.get('sent')}/{result.get('messages')} sent, "
+            f"{result.get('messages_per_second')} msg/s, first send {result.get('time_to_first_send_seconds')} s, "
+            f"p50 {result.get('latency_p50_seconds')} s, p99 {result.get('latency_p99_seconds')} s, "
+            f"workers {result.get('peak_worker_rss_mb')} MB, {result.get('queries_per_message')} queries/msg, "
+            f"errors {result.get('errors')}")
     for limit, figures in result.get("rate_limits", {}).items():
         line += f"\n    limit {limit}/s: steady {figures['steady_rate']}/s ({figures['error_percent']}%)"
+    if "multi_number" in result:
+        multi = result["multi_number"]
+        line += "\n    " + ", ".join(f"{name} {f['steady_rate']}/s" for name, f in multi["transports"].items())
+        line += f"; together {multi['together_messages_per_second']}/s"
+    for key in ("round_trip", "huge"):
+        if key in result:
+            figures = {k: v for k, v in result[key].items() if not isinstance(v, dict | list)}
+            line += f"\n    {key}: {figures}"
     return line
 
 
-def build(*, options, scenarios: list[dict], ceiling: dict | None, series: dict | None, started, stack) -> dict:
-    big = next((s for s in scenarios if s["scenario"].startswith("3_")), None)
-    ceiling_mps = ceiling["messages_per_second"] if ceiling else None
-    ratio = None
-    if big and ceiling_mps and big.get("messages_per_second"):
-        ratio = round(big["messages_per_second"] / ceiling_mps, 3)
-    return {
+def _scenario(scenarios: list[dict], prefix: str) -> dict | None:
+    return next((s for s in scenarios if s["scenario"].startswith(prefix)), None)
+
+
+def _ratio(value, ceiling) -> float | None:
+    return round(value / ceiling, 3) if value and ceiling else None
+
+
+def cpu_profile(result: dict | None, nproc: int) -> dict | None:
+    """Where the CPU went in a scenario: seconds, microseconds per message and cores busy, per process group."""
+    if not result or not result.get("cpu_seconds") or not result.get("sent"):
+        return None
+    wall = result.get("cpu_wall_seconds") or result.get("wall_seconds") or 0
+    total = sum(result["cpu_seconds"].values())
+    rows = {
+        name: {"cpu_seconds": seconds, "us_per_message": round(seconds / result["sent"] * 1e6),
+               "cores_busy": round(seconds / wall, 2) if wall else None,
+               "share_percent": round(100 * seconds / total, 1) if total else None}
+        for name, seconds in sorted(result["cpu_seconds"].items(), key=lambda item: -item[1])
+    }
+    return {"scenario": result["scenario"], "messages": result["sent"], "wall_seconds": wall, "processes": rows,
+            "machine_cpu_percent": round(100 * total / (wall * nproc), 1) if wall else None}
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets against what this run measured (written in the output; never asserted by tests)."""
+    rt, huge, multi = results.get("round_trip") or {}, results.get("huge") or {}, results.get("multi_number") or {}
+    rows = [
+        ("round trip: outbound msg/s", ">= 1000", rt.get("messages_per_second"), lambda v: v >= 1000),
+        ("round trip: webhook answer p50 (s)", "<= 0.05", rt.get("webhook_p50_seconds"), lambda v: v <= 0.05),
+        ("round trip: webhook answer p99 (s)", "<= 0.25", rt.get("webhook_p99_seconds"), lambda v: v <= 0.25),
+        ("round trip: statuses applied after the last send (s)", "<= 10",
+         rt.get("statuses_applied_within_seconds"), lambda v: v <= 10),
+        ("round trip: callbacks delivered after the last send (s)", "<= 10",
+         rt.get("callbacks_delivered_within_seconds"), lambda v: v <= 10),
+        ("scenario 3 / bare aiohttp client (pre-built bodies)", ">= 0.8",
+         results.get("ratio_to_prebuilt_ceiling"), lambda v: v >= 0.8),
+        ("huge: ingest (s)", "<= 30", huge.get("ingest_seconds"), lambda v: v <= 30),
+        ("huge: worker RSS growth", "<= 1.10", huge.get("rss_growth_ratio"), lambda v: v <= 1.10),
+        ("huge: queries per message", "<= 0.05", huge.get("queries_per_message"), lambda v: v <= 0.05),
+        ("multi_number: together msg/s", ">= 1800", multi.get("together_messages_per_second"), lambda v: v >= 1800),
+        ("multi_number: each within 5 % of 500/s", "yes", multi.get("all_within_5_percent"), lambda v: bool(v)),
+    ]
+    return [{"target": name, "goal": goal, "measured": value, "met": None if value is None else check(value)}
+            for name, goal, value, check in rows]
+
+
+def build(*, options, scenarios: list[dict], ceilings: dict, series: dict, started, stack) -> dict:
+    big = _scenario(scenarios, "3_")
+    harness, prebuilt = ceilings.get("harness"), ceilings.get("prebuilt")
+    big_mps = big.get("messages_per_second") if big else None
+    nproc = os.cpu_count() or 1
+    results = {
         "started_at": started.isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": {
-            "celery_workers": options.workers, "gunicorn_workers": options.web_workers,
+            "celery_workers": options.workers, "event_workers": options.event_workers,
+            "gunicorn_workers": options.web_workers,
             "batch_size": options.batch_size, "session_parallelism": options.parallelism,
             "transport_concurrency": options.transport_concurrency, "transport_rate_limit": options.rate,
             "simulator_latency_ms": options.latency_ms, "simulator_throughput_mps": options.sim_throughput,
-            "quick": options.quick, "big": options.big,
+            "quick": options.quick, "big": options.big, "scenarios": options.scenarios,
         },
-        "ceiling_messages_per_second": ceiling_mps,
-        "ratio_to_ceiling": ratio,
-        "ceiling": ceiling,
+        "ceiling_messages_per_second": harness["messages_per_second"] if harness else None,
+        "ratio_to_ceiling": _ratio(big_mps, harness and harness["messages_per_second"]),
+        "ceiling": harness,
+        "prebuilt_ceiling_messages_per_second": prebuilt["messages_per_second"] if prebuilt else None,
+        "ratio_to_prebuilt_ceiling": _ratio(big_mps, prebuilt and prebuilt["messages_per_second"]),
+        "prebuilt_ceiling": prebuilt,
         "scenarios": {s["scenario"]: s for s in scenarios},
-        "scenario3_throughput": series,
-        "method": {
-            "messages_per_second": "SENT broadcasts / (last successful ATTEMPT log created_at - first session "
-                                   "created_at): API accept to the log row committed",
-            "latency": "per message: its ATTEMPT log created_at - its session created_at",
-            "queries_per_message": "SQL statements counted by a Django execute wrapper in every gunicorn and Celery "
-                                   "worker process (bench/querycount.py), divided by the scenario's recipients",
-            "peak_worker_rss_mb": "max over 0.2 s samples of the summed VmRSS of the Celery process group",
-            "rate_limit": "simulator arrival times per phone number, between the 10th and 90th percentile",
-            "ceiling": "bare aiohttp client posting the same template straight to the simulator at "
-                       "workers x min(batch, transport concurrency) requests in flight",
-        },
+        "scenario3_throughput": series.get("3"),
+        "round_trip_backlog": series.get("7"),
     }
+    round_trip = _scenario(scenarios, "7_")
+    if round_trip:
+        results["round_trip"] = round_trip["round_trip"]
+    if multi := _scenario(scenarios, "8_"):
+        results["multi_number"] = multi["multi_number"]
+    if scale := _scenario(scenarios, "9_"):
+        results["scale_out"] = {
+            "messages_per_second": {str(p["workers"]): p["messages_per_second"] for p in scale["scale_out"]["points"]},
+            **scale["scale_out"],
+        }
+    if huge := _scenario(scenarios, "huge_"):
+        results["huge"] = huge["huge"]
+    zero, small = _scenario(scenarios, "10_"), _scenario(scenarios, "1_")
+    if zero:
+        results["zero_setup"] = {
+            "scenario": zero["scenario"], "messages_per_second": zero.get("messages_per_second"),
+            "latency_p99_seconds": zero.get("latency_p99_seconds"),
+            "postgresql_rabbitmq_messages_per_second": small.get("messages_per_second") if small else None,
+            "postgresql_rabbitmq_latency_p99_seconds": small.get("latency_p99_seconds") if small else None,
+            "errors": zero.get("errors"),
+        }
+    results["cpu_profile"] = {name: profile for name, profile in (
+        ("scenario_3", cpu_profile(big, nproc)), ("round_trip", cpu_profile(round_trip, nproc))) if profile}
+    results["targets"] = targets(results)
+    results["method"] = METHOD
+    return results
 
 
-def chart(series: dict, path: Path, title: str) -> bool:
+METHOD = {
+    "messages_per_second": "sent broadcasts (SENT, DELIVERED or READ) / (last successful ATTEMPT log created_at - "
+                           "first session created_at): API accept to the log row committed",
+    "latency": "per message: its ATTEMPT log created_at - its session created_at",
+    "queries_per_message": "SQL statements counted by a Django execute wrapper in every gunicorn and Celery "
+                           "worker process (bench/querycount.py), divided by the scenario's recipients",
+    "peak_worker_rss_mb": "max over 0.2 s samples of the summed VmRSS of the sends workers' process group",
+    "rate_limit": "simulator arrival times per phone number, between the 10th and 90th percentile",
+    "ceiling": "bare aiohttp client posting the same template straight to the simulator at "
+               "workers x min(batch, transport concurrency) requests in flight; `harness` builds each body "
+               "with json.dumps, `prebuilt` swaps the number into one pre-built body",
+    "round_trip": "webhook answer: the simulator's sender times each POST to the gateway's webhook URL (after "
+                  "waiting for a free slot); applied / delivered: the first 0.25 s backlog sample after the last "
+                  "successful send where every broadcast is READ with no webhook event pending, and where the "
+                  "harness's receiver has every broadcast.read with nothing pending in the endpoint's outbox",
+    "cpu_profile": "user + system CPU seconds from /proc/<pid>/stat, summed per process group (web, sends "
+                   "workers, events workers, simulator, harness) and per command name (postgres, beam.smp), "
+                   "read before and after the scenario",
+}
+
+
+def _pyplot():
     try:
         import matplotlib
 
@@ -90,6 +187,13 @@ def chart(series: dict, path: Path, title: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         print("bench: matplotlib is not installed (make install-dev); no chart")
+        return None
+    return plt
+
+
+def chart(series: dict, path: Path, title: str) -> bool:
+    plt = _pyplot()
+    if plt is None:
         return False
     width = series["bin_seconds"]
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
@@ -108,130 +212,89 @@ def chart(series: dict, path: Path, title: str) -> bool:
     return True
 
 
-def write(results: dict, *, series: dict | None, out_dir: Path, docs: bool) -> None:
+def outbound_rate(t: list[float], sent: list[int], window: float = 2.0) -> list[float]:
+    """msg/s at each backlog sample over the `window` seconds before it (batches commit in steps)."""
+    rates, first = [], 0
+    for i in range(len(t)):
+        while t[i] - t[first] > window:
+            first += 1
+        span = t[i] - t[first]
+        rates.append(max(0.0, (sent[i] - sent[first]) / span) if span > 0 else 0.0)
+    return rates
+
+
+def backlog_chart(backlog: dict, path: Path, title: str) -> bool:
+    plt = _pyplot()
+    if plt is None or not backlog.get("t_seconds"):
+        return False
+    t = backlog["t_seconds"]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), dpi=100, sharex=True)
+    top.plot(t, outbound_rate(t, backlog["sent"]), label="outbound msg/s (over the last 2 s)")
+    top.axhline(1000, color="grey", linestyle=":", label="target 1,000 msg/s")
+    top.set_ylabel("messages / second")
+    top.legend()
+    top.grid(alpha=0.3)
+    for key, label in (("statuses_unapplied", "sent, read not applied yet"),
+                       ("webhook_events_pending", "webhook POSTs stored, not processed"),
+                       ("callbacks_pending", "callback events not delivered")):
+        bottom.plot(t, backlog[key], label=label)
+    bottom.set_xlabel("seconds since the session was accepted")
+    bottom.set_ylabel("backlog")
+    bottom.legend()
+    bottom.grid(alpha=0.3)
+    top.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+HISTORY = "history.jsonl"  # one line per run: the headline figures, for the spread over runs
+
+
+def run_summary(results: dict) -> dict:
+    """The headline figures of a run, as kept in history.jsonl."""
+    big = next((s for name, s in results["scenarios"].items() if name.startswith("3_")), {})
+    rt, load = results.get("round_trip") or {}, results.get("load") or {}
+    return {
+        "started_at": results["started_at"], "scenario3_messages_per_second": big.get("messages_per_second"),
+        "ratio_to_prebuilt_ceiling": results.get("ratio_to_prebuilt_ceiling"),
+        "round_trip_messages_per_second": rt.get("messages_per_second"),
+        "round_trip_webhook_p99_seconds": rt.get("webhook_p99_seconds"),
+        "round_trip_callbacks_delivered_within_seconds": rt.get("callbacks_delivered_within_seconds"),
+        "other_busy_percent": load.get("other_busy_percent"), "quick": results["settings"].get("quick"),
+    }
+
+
+def history_add(results: dict, out_dir: Path) -> list[dict]:
+    """Append this run to history.jsonl (full runs only); returns the last runs, oldest first."""
+    path = out_dir / HISTORY
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    if not results["settings"].get("quick") and results["scenarios"]:
+        runs.append(run_summary(results))
+        path.write_text("".join(json.dumps(run) + "\n" for run in runs[-50:]))
+    return runs[-10:]
+
+
+def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    results["history"] = history_add(results, out_dir)
+    charts = []
+    if series.get("3"):
+        big = next(k for k in results["scenarios"] if k.startswith("3_"))
+        charts.append((chart(series["3"], out_dir / CHART, f"Scenario 3 ({big}): throughput over time"),
+                       CHART, DOCS_CHART))
+    if series.get("7"):
+        name = next(k for k in results["scenarios"] if k.startswith("7_"))
+        charts.append((backlog_chart(series["7"], out_dir / BACKLOG_CHART, f"Round trip ({name}): "
+                                     "outbound and backlog over time"), BACKLOG_CHART, DOCS_BACKLOG_CHART))
+    for drawn, name, docs_path in charts:
+        if drawn and docs:
+            docs_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out_dir / name, docs_path)
+    results["charts"] = [docs_path.name for drawn, _, docs_path in charts if drawn]
     tmp = out_dir / "latest.json.tmp"
     tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
     tmp.replace(out_dir / "latest.json")
-    if series:
-        big = next(k for k in results["scenarios"] if k.startswith("3_"))
-        drawn = chart(series, out_dir / CHART, f"Scenario 3 ({big}): throughput over time")
-        if drawn and docs:
-            DOCS_CHART.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(out_dir / CHART, DOCS_CHART)
     if docs:
         DOCS.write_text(markdown(results))
-
-
-def _fmt(value, suffix: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        value = f"{value:,.3f}".rstrip("0").rstrip(".") if value < 100 else f"{value:,.0f}"
-    return f"{value}{suffix}"
-
-
-def markdown(results: dict) -> str:
-    m, s = results["machine"], results["settings"]
-    rows = []
-    for result in results["scenarios"].values():
-        errors = result.get("errors", {})
-        error_count = sum(v for k, v in errors.items() if isinstance(v, int) and not isinstance(v, bool))
-        if errors.get("timed_out"):
-            error_count = f"{error_count} (timed out)"
-        if result.get("accept_seconds") is not None:
-            throughput = f"ingest {_fmt(result['recipients_per_second'])} recipients/s"
-            first = f"202 after {_fmt(result['accept_seconds'], ' s')}"
-        else:
-            throughput = _fmt(result["messages_per_second"])
-            first = _fmt(result.get("time_to_first_send_seconds"), " s")
-        rows.append(
-            f"| {result['scenario']} | {result['messages']:,} | {throughput} | {first} | "
-            f"{_fmt(result.get('latency_p50_seconds'), ' s')} | {_fmt(result.get('latency_p99_seconds'), ' s')} | "
-            f"{_fmt(result.get('peak_worker_rss_mb'), ' MB')} | {_fmt(result.get('queries_per_message'))} | "
-            f"{error_count} |"
-        )
-    rate_rows = []
-    for result in results["scenarios"].values():
-        for limit, f in result.get("rate_limits", {}).items():
-            rate_rows.append(f"| {limit}/s | {f['messages']:,} | {_fmt(f['steady_rate'])}/s | "
-                             f"{_fmt(f['error_percent'])} % | {'yes' if f.get('within_5_percent') else 'no'} |")
-    ceiling = results.get("ceiling") or {}
-    lines = [
-        "# Benchmark",
-        "",
-        "Issue #9: can the gateway keep up with Meta's top tier (1,000 messages/s per number) on a 2-core",
-        "machine, with every attempt logged in PostgreSQL? `make bench` answers with measurements; nothing here",
-        "is asserted by the test suite.",
-        "",
-        "## Running it",
-        "",
-        "```sh",
-        "make bench                          # all scenarios, about 3-5 minutes",
-        "make bench BENCH_ARGS=--quick       # smoke: scenario 1 with 20 messages + a small ceiling run",
-        "make bench BENCH_ARGS=--big         # scenario 3 with 100,000 messages",
-        "make bench BENCH_ARGS='--only 3,4'  # some scenarios; see `python -m bench.run --help`",
-        "```",
-        "",
-        "It needs PostgreSQL on `postgres://postgres@127.0.0.1:5432` and RabbitMQ on",
-        "`amqp://guest:guest@127.0.0.1:5672//` (override with `BENCH_PG_URL` / `BENCH_BROKER_URL`). It creates",
-        "and drops the database `whatsapp_gateway_bench`, uses its own queue `bench-<random>` (deleted at the end),",
-        "starts the simulator, gunicorn and Celery workers in their own process groups and stops them at the end.",
-        "Results: `bench/results/latest.json` and `bench/results/scenario3_throughput.png`; this page is rewritten.",
-        "",
-        "## Scenarios",
-        "",
-        "1. 100 messages in one session.",
-        "2. 10 sessions of 1,000 created at the same time.",
-        "3. One session of 20,000 (`--big`: 100,000).",
-        "4. Rate-limit accuracy: a transport limited to 80/s and one to 500/s, sending at the same time.",
-        "5. Ingest: `POST /api/v1/sessions` with 100,000 recipients (time to 202; the session is then cancelled).",
-        "6. CSV ingest: the same with the 100,000 recipients as a CSV upload (`multipart/form-data`, a phone and two "
-        "param columns): upload, parsing, every row validated and COPY, until 202.",
-        "",
-        "## How it is measured",
-        "",
-    ]
-    lines += [f"- **{key}**: {text}." for key, text in results["method"].items()]
-    lines += [
-        "",
-        f"## Latest results ({results['started_at']})",
-        "",
-        f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['ram_gb']} GB RAM, Linux {m['kernel']}, "
-        f"Python {m['python']}, {m['postgresql_client']}. Everything (PostgreSQL, RabbitMQ, simulator, gunicorn, "
-        "workers, the harness) shares these CPUs.",
-        "",
-        f"Stack: {s['celery_workers']} Celery worker processes, {s['gunicorn_workers']} gunicorn workers, "
-        f"BATCH_SIZE {s['batch_size']}, SESSION_PARALLELISM {s['session_parallelism']}, transport concurrency "
-        f"{s['transport_concurrency']} and rateLimit {_fmt(s['transport_rate_limit'])}/s (scenarios 1-3), simulator "
-        f"latency {_fmt(s['simulator_latency_ms'])} ms and throughput limit {_fmt(s['simulator_throughput_mps'])}/s.",
-        "",
-        "| scenario | messages | msg/s end to end | first send | p50 | p99 | peak worker RSS | queries/msg | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
-        "",
-    ]
-    if rate_rows:
-        lines += [
-            "Rate-limit accuracy (scenario 4, achieved rate over the steady part):",
-            "",
-            "| limit | messages | achieved | error | within 5 % |",
-            "|---|---:|---:|---:|---|",
-            *rate_rows,
-            "",
-        ]
-    if ceiling:
-        lines += [
-            f"Ceiling: a bare aiohttp client sending {ceiling['messages']:,} of the same requests straight to the "
-            f"simulator with {ceiling['concurrency']} in flight reached **{_fmt(ceiling['messages_per_second'])} "
-            f"msg/s**; the gateway's scenario 3 is **{_fmt(results['ratio_to_ceiling'])}** of that.",
-            "",
-        ]
-    if results.get("scenario3_throughput"):
-        lines += [
-            f"Throughput over time for scenario 3 (one-second bins; also `bench/results/{CHART}`):",
-            "",
-            f"![Scenario 3 throughput over time](img/{DOCS_CHART.name})",
-            "",
-        ]
-    return "\n".join(lines)

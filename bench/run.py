@@ -1,13 +1,11 @@
-"""Issue #9 benchmark: `python -m bench.run [--quick] [--big]` (or `make bench BENCH_ARGS=...`).
+"""The benchmark: `python -m bench.run [--quick] [--big] [--huge] [--only 7,3]` (or `make bench BENCH_ARGS=...`).
 
-Starts PostgreSQL database + simulator + gunicorn + Celery workers (bench/stack.py), runs the scenarios,
-measures from the database, and writes bench/results/latest.json, the scenario-3 chart and
+Starts PostgreSQL database + simulator + gunicorn + Celery workers (bench/stack.py), runs the scenarios
+(bench/options.py lists them; the round trip is bench/roundtrip.py, 8-10 bench/scale.py, the huge session
+bench/huge.py), measures from the database, and writes bench/results/latest.json, the charts and
 docs/benchmark.md (bench/report.py).
 """
 
-import argparse
-import asyncio
-import json
 import os
 import statistics
 import sys
@@ -18,17 +16,16 @@ from pathlib import Path
 
 import requests
 
-from bench.common import TEMPLATE, cpu_delta, recipients
+from bench.ceiling import ceiling_run
+from bench.common import TEMPLATE, cpu_delta, load_during, machine_cpu, percentile, recipients, round3, steady_rate
+from bench.huge import scenario_huge
 from bench.ingest import ingest_csv, ingest_json
+from bench.options import parse_args
+from bench.roundtrip import scenario_round_trip
+from bench.scale import MULTI_NUMBERS, MULTI_RATE, scenario_multi_number, scenario_scale_out, scenario_zero_setup
 from bench.stack import PHONE_IDS, WABA_ID, Stack
 
-
-# ---------------------------------------------------------------------------------------------- helpers
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+SENT_LIKE = ("SENT", "DELIVERED", "READ")
 
 
 class Bench:
@@ -48,7 +45,10 @@ class Bench:
 
         _, self.key = app_create(name="bench")
         self.http.headers["Authorization"] = f"Api-Key {self.key}"
-        for name, rate in (("throughput", self.options.rate), ("rate_a", 80), ("rate_b", 500)):
+        plan = [("throughput", self.options.rate), ("rate_a", 80), ("rate_b", 500)]
+        if not self.options.zero_setup:
+            plan += [(name, MULTI_RATE) for name in MULTI_NUMBERS]
+        for name, rate in plan:
             self.transports[name] = self._transport(name, PHONE_IDS[name], rate)
         # Warm-up: sync templates once per transport so no scenario pays for it.
         for transport_id in self.transports.values():
@@ -77,6 +77,9 @@ class Bench:
         response = requests.request(method, f"{self.stack.sim_url}{path}", timeout=120)
         response.raise_for_status()
         return response.json()
+
+    def sim_configure(self, changes: dict) -> None:
+        requests.patch(f"{self.stack.sim_url}/_sim/config", json=changes, timeout=30).raise_for_status()
 
     # ------------------------------------------------------------------ measuring
     def wait_done(self, session_ids: list[str], timeout: float) -> bool:
@@ -107,7 +110,7 @@ class Bench:
         counts = dict.fromkeys(Broadcast.Status.values, 0)
         for status in Broadcast.objects.filter(session_id__in=session_ids).values_list("status", flat=True):
             counts[status] += 1
-        sent = counts.get("SENT", 0)
+        sent = sum(counts.get(status, 0) for status in SENT_LIKE)  # status webhooks move SENT on
         last = max((at for _, at in ok_logs), default=None)
         first = min((at for _, at in ok_logs), default=None)
         elapsed = (last - start).total_seconds() if last else None
@@ -126,9 +129,9 @@ class Bench:
             "wall_seconds": round(wall_seconds, 3),
             "time_to_first_send_seconds": round((first - start).total_seconds(), 3) if first else None,
             "time_to_first_send_seconds_max_per_session": round(max(ttfs), 3) if ttfs else None,
-            "latency_p50_seconds": _round(percentile(latencies, 0.50)),
-            "latency_p99_seconds": _round(percentile(latencies, 0.99)),
-            "latency_mean_seconds": _round(statistics.fmean(latencies) if latencies else None),
+            "latency_p50_seconds": round3(percentile(latencies, 0.50)),
+            "latency_p99_seconds": round3(percentile(latencies, 0.99)),
+            "latency_mean_seconds": round3(statistics.fmean(latencies) if latencies else None),
             "peak_worker_rss_mb": self.stack.samplers["workers"].peak_mb(),
             "peak_web_rss_mb": self.stack.samplers["web"].peak_mb(),
             "queries": queries,
@@ -137,12 +140,23 @@ class Bench:
             "errors": {
                 "failed_attempts": len(logs) - len(ok_logs),
                 "not_sent": total - sent,
-                "by_status": {k: v for k, v in counts.items() if v and k != "SENT"},
+                "by_status": {k: v for k, v in counts.items() if v and k not in SENT_LIKE},
+                "failed_by_code": self._failed_by_code(session_ids),
                 "api_errors": api_errors,
                 "timed_out": timed_out,
             },
             "session_status": sorted({s.status for s in sessions.values()}),
         }
+
+    @staticmethod
+    def _failed_by_code(session_ids: list[str]) -> dict:
+        from django.db.models import Count
+
+        from broadcasts.models import Broadcast
+
+        rows = Broadcast.objects.filter(session_id__in=session_ids, status="FAILED").values_list("error_code") \
+            .annotate(n=Count("id")).values_list("error_code", "n")
+        return {code or "?": n for code, n in rows}
 
     def run_sessions(self, name: str, batches: list[tuple[str, list[str]]], timeout: float) -> tuple[dict, list]:
         """Create the sessions (concurrently when several), wait until they finish, measure."""
@@ -162,15 +176,16 @@ class Bench:
         result["cpu_seconds"] = cpu_delta(cpu_before, self.stack.cpu())
         return result, ids
 
-    def throughput_series(self, session_ids: list[str], bin_seconds: float = 1.0) -> dict:
-        """Messages committed (log rows) and accepted by the simulator per second since the session started."""
+    def throughput_series(self, session_ids: list[str], bin_seconds: float = 1.0, *, phone: str = "throughput",
+                          simulator: bool = True) -> dict:
+        """Messages committed (log rows) and accepted by the simulator per bin since the session started."""
         from broadcasts.models import BroadcastLog, Session
 
         start = min(Session.objects.filter(pk__in=session_ids).values_list("created_at", flat=True))
         committed = [(at - start).total_seconds() for at in BroadcastLog.objects.filter(
             session_id__in=session_ids, kind="ATTEMPT", response_status__lt=300).values_list("created_at", flat=True)]
         received = [m["received_at"] - start.timestamp() for m in self.sim(
-            "get", f"/_sim/messages?limit=0&phone_number_id={PHONE_IDS['throughput']}")["data"]]
+            "get", f"/_sim/messages?limit=0&phone_number_id={PHONE_IDS[phone]}")["data"]] if simulator else []
         received = [t for t in received if t >= 0]
 
         def bins(values: list[float]) -> list[int]:
@@ -179,7 +194,8 @@ class Bench:
                 out[int(value / bin_seconds)] += 1
             return out
 
-        return {"bin_seconds": bin_seconds, "committed": bins(committed), "simulator_accepted": bins(received)}
+        return {"bin_seconds": bin_seconds, "committed": bins(committed),
+                "simulator_accepted": bins(received) if simulator else []}
 
     # ------------------------------------------------------------------ scenarios
     def scenario_small(self) -> dict:
@@ -226,130 +242,67 @@ class Bench:
     def scenario_csv_ingest(self) -> dict:
         return ingest_csv(self)
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def steady_rate(times: list[float], limit: float) -> dict:
-    """Achieved rate over the steady part: the sends between the 10th and 90th percentile of arrival."""
-    if len(times) < 10:
-        return {"limit": limit, "messages": len(times), "steady_rate": None, "error_percent": None}
-    low, high = int(len(times) * 0.1), int(len(times) * 0.9)
-    window = times[low:high]
-    rate = (len(window) - 1) / (window[-1] - window[0])
-    overall = (len(times) - 1) / (times[-1] - times[0])
-    return {
-        "limit": limit, "messages": len(times), "steady_rate": round(rate, 2),
-        "overall_rate": round(overall, 2), "error_percent": round((rate - limit) / limit * 100, 2),
-        "within_5_percent": abs(rate - limit) <= 0.05 * limit,
-    }
-
-
-# ---------------------------------------------------------------------------------------------- ceiling
-async def _ceiling(url: str, total: int, concurrency: int) -> dict:
-    import aiohttp
-
-    endpoint = f"{url}/v23.0/{PHONE_IDS['throughput']}/messages"
-    headers = {"Authorization": "Bearer demo-access-token", "Content-Type": "application/json"}
-    body = {"messaging_product": "whatsapp", "to": "", "type": "template",
-            "template": {"name": TEMPLATE["templateName"], "language": {"code": TEMPLATE["language"]}}}
-    numbers = iter(range(total))
-    statuses: dict = {}
-    latencies: list[float] = []
-
-    async def worker(session) -> None:
-        for n in numbers:
-            payload = json.dumps({**body, "to": f"1555{90 + n // 100_000:02d}{n % 100_000:05d}"})
-            sent = time.perf_counter()
-            try:
-                async with session.post(endpoint, data=payload, headers=headers) as response:
-                    await response.read()
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
-            except aiohttp.ClientError as exc:
-                statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
-            latencies.append(time.perf_counter() - sent)
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    ok = statuses.get(200, 0)
-    return {
-        "messages": total, "concurrency": concurrency, "ok": ok, "elapsed_seconds": round(elapsed, 3),
-        "messages_per_second": round(ok / elapsed, 1), "statuses": {str(k): v for k, v in statuses.items()},
-        "latency_p50_seconds": _round(percentile(latencies, 0.5)),
-        "latency_p99_seconds": _round(percentile(latencies, 0.99)),
-    }
-
+    def steps(self) -> dict:
+        return {
+            "1": self.scenario_small, "2": self.scenario_concurrent, "3": self.scenario_big,
+            "4": self.scenario_rate_limits, "5": self.scenario_ingest, "6": self.scenario_csv_ingest,
+            "7": lambda: scenario_round_trip(self), "8": lambda: scenario_multi_number(self),
+            "9": lambda: scenario_scale_out(self), "10": lambda: scenario_zero_setup(self),
+            "huge": lambda: scenario_huge(self),
+        }
 
 # ---------------------------------------------------------------------------------------------- main
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: scenario 1 (20 messages) and the ceiling")
-    parser.add_argument("--big", action="store_true", help="scenario 3 sends 100,000 instead of 20,000")
-    parser.add_argument("--only", default="", help="comma-separated scenario numbers to run, e.g. 1,3")
-    parser.add_argument("--workers", type=int, default=4, help="Celery worker processes (default 4)")
-    parser.add_argument("--web-workers", type=int, default=2)
-    # The tuning docs/rate-limits.md gives for 1,000 msg/s at 200 ms latency.
-    parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--parallelism", type=int, default=4, help="SESSION_PARALLELISM")
-    parser.add_argument("--transport-concurrency", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=2000, help="rateLimit of the throughput transport (msg/s)")
-    parser.add_argument("--rate-seconds", type=float, default=15, help="length of each rate-limit session")
-    parser.add_argument("--rate-concurrent", action="store_true",
-                        help="run the 80/s and 500/s sessions at the same time (they share the workers)")
-    parser.add_argument("--latency-ms", type=float, default=200)
-    parser.add_argument("--sim-throughput", type=float, default=5000)
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--broker-url", default=os.environ.get("BENCH_BROKER_URL",
-                                                               "amqp://guest:guest@127.0.0.1:5672//"))
-    parser.add_argument("--db-name", default="whatsapp_gateway_bench")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
-    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmark.md")
-    return parser.parse_args(argv)
-
-
 def main(argv=None) -> int:
     from bench import report
 
-    options = parse_args(argv)
-    wanted = {"1"} if options.quick else {"1", "2", "3", "4", "5", "6"}
-    if options.only:
-        wanted = set(options.only.split(","))
+    options = parse_args(argv, description=__doc__.splitlines()[0])
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    extra_env = {}
+    if "huge" in options.scenarios:  # one session above the default 100,000 per session, as one CSV upload
+        extra_env = {"MAX_RECIPIENTS_PER_SESSION": str(max(100_000, options.huge_recipients)),
+                     "MAX_REQUEST_BYTES": str(max(20, options.huge_recipients // 20_000) * 2**20)}
     stack = Stack(workers=options.workers, pg_url=options.pg_url, broker_url=options.broker_url,
                   db_name=options.db_name, batch_size=options.batch_size, parallelism=options.parallelism,
                   latency_ms=options.latency_ms, sim_throughput=options.sim_throughput,
-                  web_workers=options.web_workers, log_dir=log_dir)
+                  web_workers=options.web_workers, log_dir=log_dir, event_workers=options.event_workers,
+                  zero_setup=options.zero_setup, extra_env=extra_env)
     started = datetime.now().astimezone()
-    scenarios, series, ceiling = [], None, None
+    scenarios, series, ceilings, load = [], {}, {}, {}
     print(f"bench: logs in {log_dir}", flush=True)
     try:
         stack.start()
+        machine_before, stack_before, clock = machine_cpu(), stack.cpu(), time.time()
         bench = Bench(stack, options)
         bench.setup()
-        steps = [("1", bench.scenario_small), ("2", bench.scenario_concurrent), ("3", bench.scenario_big),
-                 ("4", bench.scenario_rate_limits), ("5", bench.scenario_ingest), ("6", bench.scenario_csv_ingest)]
-        for number, step in steps:
-            if number not in wanted:
-                continue
+        steps = bench.steps()
+        for number in options.scenarios:
+            if number == "10":
+                continue  # a stack of its own, once this one is stopped
             print(f"bench: scenario {number} ...", flush=True)
-            outcome = step()
-            if number == "3":
-                outcome, series = outcome
+            outcome = steps[number]()
+            if number in ("3", "7"):
+                outcome, series[number] = outcome
             scenarios.append(outcome)
             print("   ", report.one_line(outcome), flush=True)
-        concurrency = options.workers * min(options.batch_size, options.transport_concurrency)
-        total = 2_000 if options.quick else 20_000
-        print(f"bench: ceiling (bare aiohttp, concurrency {concurrency}) ...", flush=True)
-        bench.sim("post", "/_sim/reset")
-        ceiling = asyncio.run(_ceiling(stack.sim_url, total, concurrency))
-        print(f"    {ceiling['messages_per_second']} msg/s {ceiling['statuses']}", flush=True)
+        if not options.no_ceiling:
+            concurrency = options.workers * min(options.batch_size, options.transport_concurrency)
+            total = 2_000 if options.quick else 20_000
+            for name, prebuilt in (("harness", False), ("prebuilt", True)):
+                print(f"bench: ceiling ({name} bare aiohttp client, concurrency {concurrency}) ...", flush=True)
+                bench.sim("post", "/_sim/reset")
+                ceilings[name] = ceiling_run(stack.sim_url, total, concurrency, prebuilt=prebuilt)
+                print(f"    {ceilings[name]['messages_per_second']} msg/s {ceilings[name]['statuses']}", flush=True)
+        used = sum(cpu_delta(stack_before, stack.cpu()).values())
+        load = load_during(machine_before, machine_cpu(), bench_cpu_seconds=used, wall_seconds=time.time() - clock)
     finally:
         stack.stop()
-    results = report.build(options=options, scenarios=scenarios, ceiling=ceiling, series=series,
+    if "10" in options.scenarios:
+        print("bench: scenario 10 (zero-setup stack) ...", flush=True)
+        scenarios.append(scenario_zero_setup(options))
+        print("   ", report.one_line(scenarios[-1]), flush=True)
+    results = report.build(options=options, scenarios=scenarios, ceilings=ceilings, series=series,
                            started=started, stack=stack)
+    results["load"], results["conditions"] = load, options.conditions
     report.write(results, series=series, out_dir=Path(options.out), docs=not options.no_docs)
     print(f"bench: wrote {options.out}/latest.json", flush=True)
     return 0

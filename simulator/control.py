@@ -67,6 +67,9 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
         deliveries = list(request.app[state_key].webhooks.deliveries)
         return _json({"count": len(deliveries), "data": deliveries})
 
+    async def webhook_latency(request: web.Request) -> web.Response:
+        return _json(request.app[state_key].webhooks.answer_times())
+
     async def inbound(request: web.Request) -> web.Response:
         data = await _body(request)
         if data is None or not data.get("from"):
@@ -132,6 +135,7 @@ def add_control_routes(app: web.Application, state_key: web.AppKey) -> None:
     app.router.add_get("/_sim/stats", stats)
     app.router.add_get("/_sim/arrivals", arrivals)
     app.router.add_get("/_sim/webhooks", webhooks)
+    app.router.add_get("/_sim/webhooks/latency", webhook_latency)
     app.router.add_post("/_sim/inbound", inbound)
     app.router.add_post("/_sim/templates/status", template_status)
     app.router.add_post("/_sim/templates/category", template_category)

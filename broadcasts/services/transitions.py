@@ -19,6 +19,7 @@ from django.utils import timezone
 from broadcasts.callbacks.services.events import broadcast_events_record, session_events_record
 from broadcasts.models import Broadcast, BroadcastLog, Session
 from broadcasts.selectors import session_failed_reason, session_stats
+from broadcasts.services.bulk_writes import rows_update
 from broadcasts.services.errors import TransitionRefused
 
 logger = logging.getLogger("gateway.transitions")
@@ -286,7 +287,7 @@ def broadcasts_save(broadcasts: list[Broadcast], *, fields: Iterable[str], now) 
         broadcast.updated_at = now
     if broadcasts:
         with transaction.atomic(savepoint=False):
-            Broadcast.objects.bulk_update(broadcasts, sorted({*fields, "updated_at"}), batch_size=1000)
+            rows_update(Broadcast, broadcasts, sorted({*fields, "updated_at"}))
             broadcast_events_record(moved=_moves_taken(broadcasts), now=now)
 
 
@@ -305,7 +306,7 @@ def broadcasts_sent_save(sent: list[Broadcast], *, now) -> None:
             error_category="",
             updated_at=now,
         )
-        Broadcast.objects.bulk_update(sent, ["wamid", "message_status"], batch_size=1000)
+        rows_update(Broadcast, sent, ["wamid", "message_status"])
         broadcast_events_record(moved=_moves_taken(sent, default=B.SENT), now=now)
 
 

@@ -275,3 +275,20 @@ def test_a_number_quality_change_sends_metas_quality_webhook_and_the_node_reads_
 def test_a_bad_quality_change_is_refused(sim, body):
     response = requests.post(f"{sim.base_url}/_sim/phone_numbers/quality", json=body, timeout=5)
     assert response.status_code == 400 and "is one of" in response.json()["error"]
+
+
+def test_it_reports_how_long_the_receiver_took_to_answer(graph, sim, receiver):
+    sim.configure(status_delays_s={"sent": 0.0, "delivered": 0.0}, webhook_batch_size=1)
+    graph.send(text_message())
+    receiver.wait_for(lambda: len(receiver.statuses()) == 2)
+    receiver.wait_for(lambda: len([d for d in sim.webhook_deliveries() if d["delivered"]]) == 2)
+
+    latency = requests.get(f"{sim.base_url}/_sim/webhooks/latency", timeout=5).json()
+
+    assert latency["posts"] == 2
+    assert 0 < latency["p50_seconds"] <= latency["p99_seconds"] == latency["max_seconds"]
+    assert latency["last_delivered_at"] is not None
+    assert all(d["answer_ms"] > 0 for d in sim.webhook_deliveries())
+    assert sim.stats()["webhooks"]["webhook_statuses_delivered"] == 2
+    sim.reset()
+    assert requests.get(f"{sim.base_url}/_sim/webhooks/latency", timeout=5).json()["posts"] == 0
