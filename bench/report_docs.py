@@ -304,6 +304,7 @@ def markdown(results: dict) -> str:
         "",
         "## Running it",
         "",
+        "<!-- not run: runs the benchmark on PostgreSQL and RabbitMQ for minutes; make bench -->",
         "```sh",
         "make bench                          # the round trip first, then every other scenario",
         "make bench BENCH_ARGS=--quick       # smoke: scenario 1 with 20 messages + small ceiling runs",
