@@ -98,6 +98,11 @@ def request_times(session_id) -> list[float]:
 
 
 HELLO = {"meta": {"templateName": "hello_world", "language": "en_US"}}
+# Two of the simulator's approved templates: a MARKETING one with an image header, and a UTILITY one.
+PROMO = {"meta": {"templateName": "promo_image", "language": "en_US", "parameters": ["20%"],
+                  "header": {"type": "image", "link": "https://cdn.example.com/promo.jpg"}}}
+RECEIPT = {"meta": {"templateName": "order_confirmation", "language": "en_US",
+                    "parameters": ["Ana", "B-1042", "12 March"]}}
 
 
 def transport_for(api, simulator, **options) -> dict:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -159,6 +161,26 @@ def whatsapp_transport_via_api(api, *, base_url: str, name: str | None = None, *
     response = api.post("/api/v1/transports/", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
+
+
+@contextmanager
+def webhooked_whatsapp_transport(api, simulator, test_settings, live_server, **simulator_options) -> Iterator[dict]:
+    """A WhatsApp transport on the simulator, its templates synced, a real worker sending, and Meta's status
+    and inbound webhooks (at short delays) flowing back to the live gateway."""
+    host = simulator.base_url.split("://", 1)[1]
+    test_settings.TRANSPORT_ALLOWED_HOSTS = [host]
+    worker = WorkerProcess(extra_env={"TRANSPORT_ALLOWED_HOSTS": host}).start()
+    try:
+        created = whatsapp_transport_via_api(api, base_url=simulator.base_url)
+        simulator.configure(
+            callback_url=f"{live_server.url}/webhooks/whatsapp/{created['id']}",
+            status_delays_s={"sent": 0.05, "delivered": 0.1, "read": 0.2}, webhook_flush_interval_s=0.05,
+            **simulator_options,
+        )
+        assert api.post("/api/v1/templates/sync", {"transport": created["id"]}, format="json").status_code == 200
+        yield created
+    finally:
+        worker.stop(grace=TEARDOWN_GRACE_SECONDS)
 
 
 def database_rows() -> dict[str, list[tuple]]:

@@ -7,31 +7,18 @@ import pytest
 import requests
 
 from broadcasts.models import Broadcast, InboundMessage
-from broadcasts.testing import wait_until
-from whatsapp_gateway.testing import TEARDOWN_GRACE_SECONDS, WorkerProcess, whatsapp_transport_via_api
+from broadcasts.testing import PROMO, RECEIPT, wait_until
+from whatsapp_gateway.testing import webhooked_whatsapp_transport
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
-PROMO = {"meta": {"templateName": "promo_image", "language": "en_US", "parameters": ["20%"],
-                  "header": {"type": "image", "link": "https://cdn.example.com/promo.jpg"}}}  # MARKETING
-RECEIPT = {"meta": {"templateName": "order_confirmation", "language": "en_US",
-                    "parameters": ["Ana", "B-1042", "12 March"]}}  # UTILITY
 BR, DE, US, CA = "5511987654321", "4915112345678", "12025550101", "16135550123"
 
 
 @pytest.fixture
 def transport(api, simulator, settings, live_server):
-    host = simulator.base_url.split("://", 1)[1]
-    settings.TRANSPORT_ALLOWED_HOSTS = [host]
-    worker = WorkerProcess(extra_env={"TRANSPORT_ALLOWED_HOSTS": host}).start()
-    created = whatsapp_transport_via_api(api, base_url=simulator.base_url)
-    simulator.configure(
-        callback_url=f"{live_server.url}/webhooks/whatsapp/{created['id']}",
-        status_delays_s={"sent": 0.05, "delivered": 0.1, "read": 0.2}, webhook_flush_interval_s=0.05,
-    )
-    assert api.post("/api/v1/templates/sync", {"transport": created["id"]}, format="json").status_code == 200
-    yield created
-    worker.stop(grace=TEARDOWN_GRACE_SECONDS)
+    with webhooked_whatsapp_transport(api, simulator, settings, live_server) as created:
+        yield created
 
 
 def _sent_and_read(api, transport, message, recipients) -> dict:

@@ -7,15 +7,12 @@ from broadcasts.models import Broadcast, Session
 from broadcasts.services import sessions as session_services
 from broadcasts.services.dispatch import dispatch_batch
 from broadcasts.services.manual_sends import send_test_message
-from broadcasts.testing import send_via_api, transport_for
+from broadcasts.testing import PROMO, send_via_api, transport_for
+from broadcasts.testing import RECEIPT as UTILITY
 from templates.models import Template
 from templates.services import templates_sync
 from transports.models import Transport
 
-PROMO = {"meta": {"templateName": "promo_image", "language": "en_US", "parameters": ["20%"],
-                  "header": {"type": "image", "link": "https://cdn.example.com/promo.jpg"}}}
-UTILITY = {"meta": {"templateName": "order_confirmation", "language": "en_US",
-                    "parameters": ["Ana", "B-1042", "12 March"]}}
 TO = ["+15550100001", "+15550100002"]
 
 

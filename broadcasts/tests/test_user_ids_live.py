@@ -13,7 +13,7 @@ from broadcasts.testing import wait_until
 from simulator.webhook_events import user_id
 from templates.models import Template
 from transports.models import Transport
-from whatsapp_gateway.testing import TEARDOWN_GRACE_SECONDS, WorkerProcess, whatsapp_transport_via_api
+from whatsapp_gateway.testing import webhooked_whatsapp_transport
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -24,17 +24,8 @@ BEN = "12025550112"
 
 @pytest.fixture
 def transport(api, simulator, settings, live_server):
-    host = simulator.base_url.split("://", 1)[1]
-    settings.TRANSPORT_ALLOWED_HOSTS = [host]
-    worker = WorkerProcess(extra_env={"TRANSPORT_ALLOWED_HOSTS": host}).start()
-    created = whatsapp_transport_via_api(api, base_url=simulator.base_url)
-    simulator.configure(
-        callback_url=f"{live_server.url}/webhooks/whatsapp/{created['id']}", usernames={ANA: "ana.shop"},
-        status_delays_s={"sent": 0.05, "delivered": 0.1, "read": 0.2}, webhook_flush_interval_s=0.05,
-    )
-    assert api.post("/api/v1/templates/sync", {"transport": created["id"]}, format="json").status_code == 200
-    yield created
-    worker.stop(grace=TEARDOWN_GRACE_SECONDS)
+    with webhooked_whatsapp_transport(api, simulator, settings, live_server, usernames={ANA: "ana.shop"}) as created:
+        yield created
 
 
 def test_a_user_id_is_sent_in_recipient_and_its_statuses_match(api, simulator, transport):
