@@ -6,11 +6,11 @@ growth ratio: median of the last quarter / median of the first quarter after war
 per message, and the size of each gateway table and its indexes at the end.
 """
 
-import json
 import statistics
 import time
 
-from bench.common import TEMPLATE, cpu_delta
+from bench.common import cpu_delta
+from bench.ingest import csv_session_upload
 
 TABLES = ("broadcasts_broadcast", "broadcasts_broadcastlog", "broadcasts_session", "broadcasts_webhookevent")
 
@@ -69,15 +69,8 @@ def scenario_huge(bench) -> dict:
     stack.samplers["web"].reset()
     queries_before, cpu_before = stack.queries(), stack.cpu()
     started = time.perf_counter()
-    response = bench.http.post(
-        f"{stack.web_url}/api/v1/sessions", timeout=1800,
-        data={"transport": str(bench.transports["throughput"]), "message": json.dumps({"meta": TEMPLATE})},
-        files={"recipients_csv": ("audience.csv", data, "text/csv")},
-    )
+    session_id = csv_session_upload(bench, data, timeout=1800)
     ingest = time.perf_counter() - started
-    if response.status_code != 202:
-        raise RuntimeError(f"huge CSV upload -> {response.status_code}: {response.text[:500]}")
-    session_id = response.json()["id"]
     timed_out = not bench.wait_done([session_id], timeout=count / 50 + 120)
     wall = time.perf_counter() - started
     time.sleep(0.5)

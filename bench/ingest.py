@@ -10,6 +10,18 @@ import time
 from bench.common import TEMPLATE, cpu_delta, recipients
 
 
+def csv_session_upload(bench, data: bytes, *, timeout: float) -> str:
+    """POST a session of TEMPLATE with this CSV as its recipients (multipart, as integrators do); its id."""
+    response = bench.http.post(
+        f"{bench.stack.web_url}/api/v1/sessions", timeout=timeout,
+        data={"transport": str(bench.transports["throughput"]), "message": json.dumps({"meta": TEMPLATE})},
+        files={"recipients_csv": ("audience.csv", data, "text/csv")},
+    )
+    if response.status_code != 202:
+        raise RuntimeError(f"CSV upload -> {response.status_code}: {response.text[:500]}")
+    return response.json()["id"]
+
+
 def ingest_json(bench) -> dict:
     """Scenario 5: POST /api/v1/sessions with JSON recipients, until 202."""
     count = 1_000 if bench.options.quick else 100_000
@@ -53,15 +65,8 @@ def ingest_csv(bench) -> dict:
     bench.stack.samplers["web"].reset()
     queries_before, cpu_before = bench.stack.queries(), bench.stack.cpu()
     started = time.perf_counter()
-    response = bench.http.post(
-        f"{bench.stack.web_url}/api/v1/sessions", timeout=600,
-        data={"transport": str(bench.transports["throughput"]), "message": json.dumps({"meta": TEMPLATE})},
-        files={"recipients_csv": ("audience.csv", data, "text/csv")},
-    )
+    session_id = csv_session_upload(bench, data, timeout=600)
     accept = time.perf_counter() - started
-    if response.status_code != 202:
-        raise RuntimeError(f"CSV upload -> {response.status_code}: {response.text[:500]}")
-    session_id = response.json()["id"]
     time.sleep(0.5)  # the request's counter file is written when the response is closed
     queries = bench.stack.queries() - queries_before
     cpu = cpu_delta(cpu_before, bench.stack.cpu())
