@@ -7,6 +7,7 @@ docs/benchmark.md (bench/report.py).
 """
 
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -269,6 +270,8 @@ def main(argv=None) -> int:
     started = datetime.now().astimezone()
     scenarios, series, ceilings, load = [], {}, {}, {}
     print(f"bench: logs in {log_dir}", flush=True)
+    # A plain `kill` of the harness still stops the stack it started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         stack.start()
         machine_before, stack_before, clock = machine_cpu(), stack.cpu(), time.time()

@@ -163,7 +163,9 @@ class Stack:
         config = {
             "latency_ms": self.latency_ms, "throughput_mps": self.sim_throughput, "pair_limit": 1000,
             "max_recorded_messages": 300_000,
-            "business_accounts": [{"id": WABA_ID, "phone_numbers": [{"id": pid} for pid in PHONE_IDS.values()]}],
+            # Meta's top tier: 1,000 msg/s per number comes with no cap on unique recipients a day.
+            "business_accounts": [{"id": WABA_ID, "phone_numbers": [
+                {"id": pid, "messaging_limit": "TIER_UNLIMITED"} for pid in PHONE_IDS.values()]}],
         }
         config_path = self.log_dir / "simulator.json"
         config_path.write_text(json.dumps(config))

@@ -33,6 +33,7 @@ UNKNOWN_COUNTRY = "unknown"  # a user id (BSUID), or a number whose calling code
 UTILITY = "UTILITY"
 # Meta charges a message once it is delivered: the pricing of these statuses counts (a sent one may never be).
 CHARGED_STATUSES = (Broadcast.Status.DELIVERED, Broadcast.Status.READ)
+PRICED_FIELDS = ("pricing_billable", "pricing_category", "pricing_type", "cost", "cost_country")  # what pricing sets
 PRICING_CATEGORY_MAX = Broadcast._meta.get_field("pricing_category").max_length
 
 
@@ -116,15 +117,15 @@ def sessions_cost(*, sessions: list[Session], card: RateCard | None = None) -> d
     return result
 
 
-def broadcasts_price(*, app_id: int, charged: list[tuple[Broadcast, dict, datetime]]) -> set[str]:
-    """Price each (broadcast, Meta's pricing, when) not priced yet at the app's card; the fields it set.
+def broadcasts_price(*, app_id: int, charged: list[tuple[Broadcast, dict, datetime]]) -> tuple[set[str], dict]:
+    """Price each (broadcast, Meta's pricing, when) not priced yet at the app's card: (fields set, day totals).
 
     Runs inside the statuses' transaction, on rows it holds locked: a broadcast is priced once however
-    many statuses carry pricing. Adds the day's totals to CostDaily in one statement.
+    many statuses carry pricing. The caller adds the totals with `cost_daily_add`, last in that transaction.
     """
     todo = [(b, p, at) for b, p, at in charged if b.pricing_billable is None and isinstance(p, dict)]
     if not todo:
-        return set()
+        return set(), {}
     card = rate_card_for_app(app_id=app_id)
     transports = dict(
         Session.objects.filter(pk__in={b.session_id for b, _, _ in todo}).values_list("pk", "transport_id")
@@ -145,13 +146,18 @@ def broadcasts_price(*, app_id: int, charged: list[tuple[Broadcast, dict, dateti
         day = days[(at.date(), transports[broadcast.session_id], category or "unknown", card.currency)]
         day[0 if billable else 1] += 1
         day[2] += broadcast.cost
-    _cost_daily_add(app_id=app_id, days=days)
+    return set(PRICED_FIELDS), days
+
+
+def cost_daily_add(*, app_id: int, days: dict) -> None:
+    """Add to (or start) each day's row of a transport and category: one INSERT … ON CONFLICT for all.
+
+    Every webhook of the day writes the same rows, so this comes last in its transaction: the row lock
+    that makes the others wait is held only until the commit.
+    """
+    if not days:
+        return
     transaction.on_commit(lambda: pricing_observe(rows=[(*key[1:], *value) for key, value in days.items()]))
-    return {"pricing_billable", "pricing_category", "pricing_type", "cost", "cost_country"}
-
-
-def _cost_daily_add(*, app_id: int, days: dict) -> None:
-    """Add to (or start) each day's row of a transport and category: one INSERT … ON CONFLICT for all."""
     table = connection.ops.quote_name(CostDaily._meta.db_table)
     values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(days))
     params = [

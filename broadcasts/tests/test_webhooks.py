@@ -592,6 +592,21 @@ def test_500_statuses_are_applied_with_bulk_queries(transport, session, django_a
     assert BroadcastLog.objects.filter(kind="STATUS").count() == 750
 
 
+def test_a_batch_mixing_priced_and_unpriced_statuses_stays_bulk(transport, session, django_assert_max_num_queries):
+    # Meta prices delivered messages only: a batch whose rows change different fields is still saved in bulk.
+    Broadcast.objects.bulk_create(
+        Broadcast(session=session, address=f"1555{i:07d}", status="SENT", wamid=f"wamid.P{i}") for i in range(500)
+    )
+    pricing = {"billable": True, "pricing_model": "PMP", "category": "utility", "type": "regular"}
+    items = [status(f"wamid.P{i}", "delivered", 1, pricing=pricing) if i % 2 else status(f"wamid.P{i}", "sent", 1)
+             for i in range(500)]
+    event = stored(transport, statuses(*items))
+    with django_assert_max_num_queries(40):
+        assert webhook_event_process(event_id=event.pk) is None
+    assert Broadcast.objects.filter(status="DELIVERED", pricing_category="utility").count() == 250
+    assert Broadcast.objects.filter(status="SENT", sent_at=at(1), pricing_billable__isnull=True).count() == 250
+
+
 def test_a_missing_transport_and_a_wrong_signature_get_the_same_answer(client, transport):
     body = json.dumps(statuses(status("wamid.X", "read"))).encode()
     wrong = post(client, transport, body, signature=sign(body, "not-the-secret"))

@@ -13,12 +13,14 @@ import json
 import logging
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,6 +29,7 @@ from broadcasts.callbacks.services.endpoints import Signing, callback_signing
 from broadcasts.services import queueing
 from transports.network import UnsafeURLError, URLGuard, guarded_session
 from transports.redaction import phones_masked, redact_text
+from whatsapp_gateway.db import replayable_commits
 
 logger = logging.getLogger("gateway.callbacks")
 
@@ -49,13 +52,17 @@ class PostResult:
     error: str
 
 
-def event_payload(event: CallbackEvent) -> dict:
-    """An event as the receiver reads it (docs/callbacks.md)."""
+EVENT_FIELDS = ("id", "type", "created_at", "app_id", "session_id", "broadcast_id", "address", "reference",
+                "sequence", "data")
+
+
+def event_payload(event: dict) -> dict:
+    """An event (its EVENT_FIELDS, read as values) as the receiver reads it (docs/callbacks.md)."""
     return {
-        "id": str(event.pk), "type": event.type, "created_at": event.created_at.isoformat(),
-        "app": event.app_id, "session": str(event.session_id) if event.session_id else None,
-        "broadcast": event.broadcast_id, "address": event.address or None, "reference": event.reference or None,
-        "sequence": event.sequence, "data": event.data,
+        "id": str(event["id"]), "type": event["type"], "created_at": event["created_at"].isoformat(),
+        "app": event["app_id"], "session": str(event["session_id"]) if event["session_id"] else None,
+        "broadcast": event["broadcast_id"], "address": event["address"] or None,
+        "reference": event["reference"] or None, "sequence": event["sequence"], "data": event["data"],
     }
 
 
@@ -83,7 +90,10 @@ def _url_shown(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
-def _post(callback: Callback, body: bytes, *, signing: Signing, addresses: tuple[str, ...] = ()) -> PostResult:
+def _post(
+    callback: Callback, body: bytes, *, signing: Signing, addresses: tuple[str, ...] = (), http=None
+) -> PostResult:
+    """POST one signed body; `http` (a guarded session) keeps the connection open from one batch to the next."""
     secrets = {"current": signing.current, "previous": signing.previous}
     headers = {
         "Content-Type": "application/json", "User-Agent": f"WhatsAppGateway/{settings.VERSION}",
@@ -92,7 +102,7 @@ def _post(callback: Callback, body: bytes, *, signing: Signing, addresses: tuple
     started = time.monotonic()
     try:
         URLGuard().check(callback.url)  # DNS may point elsewhere since the URL was stored
-        with guarded_session() as session:
+        with nullcontext(http) if http is not None else guarded_session() as session:
             answer = session.post(
                 callback.url, data=body, headers=headers, allow_redirects=False, stream=True,
                 timeout=(settings.CALLBACK_TIMEOUT, settings.CALLBACK_TIMEOUT),
@@ -148,6 +158,12 @@ def callback_deliver(*, callback_id: int, budget: float = TASK_BUDGET_SECONDS) -
     another, or waiting out a backoff, returns None at once: the beat wakes it when it is due.
     """
     deadline = time.monotonic() + budget
+    # Replayable: an event whose delivery was not recorded is delivered again, with its id (at least once).
+    with replayable_commits():
+        return _deliver_until(callback_id, deadline)
+
+
+def _deliver_until(callback_id: int, deadline: float) -> float | None:
     while True:
         if not _lease_take(callback_id, timezone.now()):
             return None
@@ -166,41 +182,53 @@ def callback_deliver(*, callback_id: int, budget: float = TASK_BUDGET_SECONDS) -
 
 def _deliver_leased(callback_id: int, deadline: float) -> str:
     """"drained", "more" (budget spent) or "failed"."""
+    with guarded_session() as http:
+        return _batches_post(callback_id, deadline, http)
+
+
+def _batches_post(callback_id: int, deadline: float, http) -> str:
+    fields = [f"event__{name}" for name in EVENT_FIELDS]
     while True:
         callback = Callback.objects.get(pk=callback_id)
-        deliveries = list(
-            CallbackDelivery.objects.filter(callback=callback, state=P).select_related("event")
-            .order_by("id")[: max(1, callback.batch_size)]
+        rows = list(
+            CallbackDelivery.objects.filter(callback=callback, state=P).order_by("id")
+            .values_list("pk", *fields)[: max(1, callback.batch_size)]
         )
-        if not deliveries:
+        if not rows:
             return "drained"
-        payloads = [event_payload(delivery.event) for delivery in deliveries]
+        deliveries = [pk for pk, *_ in rows]
+        payloads = [event_payload(dict(zip(EVENT_FIELDS, values, strict=True))) for _, *values in rows]
         result = _post(
             callback, callback_body(payloads), signing=callback_signing(callback=callback),
-            addresses=tuple({p["address"] for p in payloads if p["address"]}),
+            addresses=tuple({p["address"] for p in payloads if p["address"]}), http=http,
         )
-        _attempt_record(callback, result, [p["id"] for p in payloads])
-        now = timezone.now()
-        done = CallbackDelivery.objects.filter(pk__in=[d.pk for d in deliveries])
-        common = {
-            "attempts": F("attempts") + 1, "last_status_code": result.status_code,
-            "last_duration_ms": result.duration_ms, "last_response_excerpt": result.excerpt,
-            "last_error": result.error,
-        }
-        if result.ok:
-            done.update(state=CallbackDelivery.State.DELIVERED, delivered_at=now, next_attempt_at=None, **common)
-            Callback.objects.filter(pk=callback_id).update(
-                failures=0, failing_since=None, next_attempt_at=None, last_success_at=now
-            )
-        else:
-            retry_at = _failure_record(callback, now=now)
-            done.update(next_attempt_at=retry_at, **common)
+        if not _result_record(callback, deliveries, result, [p["id"] for p in payloads]):
             return "failed"
         if time.monotonic() > deadline:
             return "more"
-        Callback.objects.filter(pk=callback_id).update(
-            lease_until=timezone.now() + timedelta(seconds=2 * settings.CALLBACK_TIMEOUT + 10)
+
+
+def _result_record(callback: Callback, deliveries: list[int], result: PostResult, event_ids: list[str]) -> bool:
+    """Log the attempt and mark its deliveries (ids), in one transaction (one commit per POST); True when ok."""
+    now = timezone.now()
+    done = CallbackDelivery.objects.filter(pk__in=deliveries)
+    common = {
+        "attempts": F("attempts") + 1, "last_status_code": result.status_code,
+        "last_duration_ms": result.duration_ms, "last_response_excerpt": result.excerpt,
+        "last_error": result.error,
+    }
+    with transaction.atomic():
+        _attempt_record(callback, result, event_ids)
+        if not result.ok:
+            done.update(next_attempt_at=_failure_record(callback, now=now), **common)
+            return False
+        done.update(state=CallbackDelivery.State.DELIVERED, delivered_at=now, next_attempt_at=None, **common)
+        # The lease is renewed with the success: the next batch is this worker's too.
+        Callback.objects.filter(pk=callback.pk).update(
+            failures=0, failing_since=None, next_attempt_at=None, last_success_at=now,
+            lease_until=now + timedelta(seconds=2 * settings.CALLBACK_TIMEOUT + 10),
         )
+    return True
 
 
 def _failure_record(callback: Callback, *, now: datetime) -> datetime | None:

@@ -41,6 +41,11 @@ STATUS_TIME = {"SENT": "sent_at", "DELIVERED": "delivered_at", "READ": "read_at"
 INBOUND_NAMESPACE = uuid.UUID("4d3b3c1e-6a0b-4f55-8c52-0f0c4a1b2e77")  # an inbound message's event id is stable
 
 
+def _event_id(kind: str, owner, sequence: int) -> uuid.UUID:
+    """A broadcast's or session's n-th event always has the same id: told again after a lost commit, it dedupes."""
+    return uuid.uuid5(INBOUND_NAMESPACE, f"{kind}:{owner}:{sequence}")
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -114,8 +119,8 @@ def session_events_record(*, session_ids: list, move: str, to: str, now: datetim
         if row["stats"] and move == "finish":
             data["stats"] = row["stats"]
         events.append(CallbackEvent(
-            app_id=row["app_id"], type=event_type, created_at=now, session_id=row["id"],
-            sequence=sequences[row["id"]], data=data,
+            id=_event_id("session", row["id"], sequences[row["id"]]), app_id=row["app_id"], type=event_type,
+            created_at=now, session_id=row["id"], sequence=sequences[row["id"]], data=data,
         ))
     return _store(events, lambda event: callbacks[event.session_id])
 
@@ -158,7 +163,8 @@ def broadcast_events_record(*, moved: list[tuple[int, object, list[str]]], now: 
                     "code": row["error_code"], "title": row["error_title"], "category": row["error_category"],
                 }
             events.append(CallbackEvent(
-                app_id=app_id, type=BROADCAST_EVENT_TYPES[status], created_at=now, session_id=session_id,
+                id=_event_id("broadcast", pk, sequences[pk]), app_id=app_id, type=BROADCAST_EVENT_TYPES[status],
+                created_at=now, session_id=session_id,
                 broadcast_id=pk, address=row["address"], reference=row["reference"], sequence=sequences[pk],
                 data=data,
             ))

@@ -143,6 +143,30 @@ def test_an_event_is_rolled_back_with_its_state_change(app, transport, endpoint)
     assert CallbackEvent.objects.count() == 0
 
 
+def test_statuses_applied_again_after_a_lost_commit_tell_the_same_event_ids(app, transport, endpoint):
+    # A webhook event's processing commits without waiting for the disk: lost, it is processed again,
+    # and a receiver that already got its events dedupes them by id.
+    session = make(app, transport, n=2, status=Session.Status.NEW)
+    transitions.session_start(session=session)
+    sent = send_all(session)
+    items = [meta_status(b.wamid, name, offset) for b in sent for offset, name in ((1, "delivered"), (2, "read"))]
+
+    def apply_and_lose() -> list[tuple]:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            broadcast_statuses_apply(app_id=app.pk, now=timezone.now(), items=items)
+            told = list(CallbackEvent.objects.filter(broadcast__in=sent, sequence__gt=1)
+                        .order_by("broadcast", "sequence").values_list("id", "type", "sequence"))
+            raise RuntimeError("the commit is lost")
+        return told
+
+    first, again = apply_and_lose(), apply_and_lose()
+    assert len(first) == 4 and first == again
+    sessions_event = CallbackEvent.objects.get(type="session.started")
+    other = make(app, transport, n=1, status=Session.Status.NEW)
+    transitions.session_start(session=other)
+    assert CallbackEvent.objects.get(type="session.started", session=other).pk != sessions_event.pk
+
+
 def test_pause_and_cancel_are_told(app, transport, endpoint):
     session = make(app, transport, n=1)
     session_pause(session=session)

@@ -17,6 +17,7 @@ from broadcasts.services.webhooks.statuses import broadcast_statuses_apply
 from templates.categories import template_category_events_apply
 from templates.services import template_events_apply
 from transports.whatsapp.quality import phone_number_quality_events_apply
+from whatsapp_gateway.db import replayable_commits
 
 logger = logging.getLogger("gateway.webhooks")
 
@@ -26,7 +27,13 @@ def webhook_event_process(*, event_id: int) -> float | None:
 
     Returns the seconds after which it should be processed again (statuses still wait for their
     wamid, or processing raised), or None when there is nothing more to do for this caller.
+    Its commits are replayable: the stored event is the durable input, processed again if they are lost.
     """
+    with replayable_commits():
+        return _event_process(event_id)
+
+
+def _event_process(event_id: int) -> float | None:
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS)
     # The conditional UPDATE is the claim: the task and the periodic pass never process it at once.

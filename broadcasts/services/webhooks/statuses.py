@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 
 from broadcasts.models import Broadcast, BroadcastLog
-from broadcasts.services.costs import CHARGED_STATUSES, broadcasts_price
+from broadcasts.services.costs import CHARGED_STATUSES, PRICED_FIELDS, broadcasts_price, cost_daily_add
 from broadcasts.services.dispatch import broadcast_id_of_reference
 from broadcasts.services.optouts import optouts_from_errors
 from broadcasts.services.sweeper import sent_twice_record
@@ -22,6 +22,12 @@ META_STATUSES = {
     "failed": Broadcast.Status.FAILED,
 }
 WAMID_CHUNK = 900  # stays under SQLite's bound-parameter limit
+# Every field applying a status reads or may write: the batch is saved with the union of the fields its rows
+# changed, so a field left out would be loaded row by row (one query per broadcast) when it is written.
+APPLY_FIELDS = (
+    "id", "session_id", "wamid", "address", "status", "attempts", "error_code", "error_title", "error_category",
+    *STATUS_TIME_FIELD.values(), *PRICED_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,7 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
         rows = (
             Broadcast.objects.select_for_update(of=("self",))
             .filter(wamid__in=chunk, session__app_id=app_id)
-            .only("id", "session_id", "wamid", "address", "status", "attempts", "pricing_billable",
-                  *STATUS_TIME_FIELD.values())
+            .only(*APPLY_FIELDS)
         )
         for row in rows:
             broadcasts[row.wamid].append(row)
@@ -118,13 +123,15 @@ def _broadcast_statuses_apply(*, app_id: int, items: list[dict], now: datetime) 
                 status=event.status, attempt=broadcast.attempts, event_at=event.event_at,
                 error_code=event.error_code, error_title=event.error_title, message=event.note(),
             ))
-    if priced := broadcasts_price(app_id=app_id, charged=charged):
+    priced, cost_days = broadcasts_price(app_id=app_id, charged=charged)
+    if priced:
         changed.update({broadcast.pk: broadcast for broadcast, _, _ in charged})
         changed_fields |= priced
     broadcasts_save(list(changed.values()), fields=changed_fields, now=now)
     optouts_from_errors(failed=[(app_id, b.address, e.error_code) for e in events for b in broadcasts.get(e.wamid, ())])
     # A replayed event hits the one-status-log-per-broadcast constraint and is skipped by the database.
     BroadcastLog.objects.bulk_create(list(logs.values()), ignore_conflicts=True, batch_size=500)
+    cost_daily_add(app_id=app_id, days=cost_days)
     counts = {
         "statuses_matched": len(events) - len(leftover),
         "statuses_unmatched": len(leftover),
@@ -153,8 +160,7 @@ def _broadcasts_by_reference(*, app_id: int, events: list, known: dict) -> tuple
     fetched = (
         Broadcast.objects.select_for_update(of=("self",))
         .filter(pk__in=[pk for pk in wanted if pk not in loaded], session__app_id=app_id)
-        .only("id", "session_id", "wamid", "address", "status", "attempts", "pricing_billable",
-              *STATUS_TIME_FIELD.values())
+        .only(*APPLY_FIELDS)
     )
     # A row this batch already holds by its own wamid is used as is: two copies could write back a lower status.
     rows = [*(loaded[pk] for pk in wanted if pk in loaded), *fetched]
