@@ -78,6 +78,11 @@ clean:
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+## bench-profile: the round trip again under py-spy (needs ptrace: root or kernel.yama.ptrace_scope=0); writes bench/results/profile.json
+.PHONY: bench-profile
+bench-profile: install-dev
+	$(BIN)/python -m bench.pyprofile $(BENCH_ARGS)
+
 $(VENV)/.installed-docs: requirements.txt requirements-docs.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-docs.txt
 	touch $@

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bench.report_docs import BACKLOG_CHART, CHART, DOCS, DOCS_BACKLOG_CHART, DOCS_CHART, markdown
+from bench.report_docs import BACKLOG_CHART, CHART, DOCS, DOCS_BACKLOG_CHART, DOCS_CHART, PROFILE, markdown
 
 
 def machine() -> dict:
@@ -297,4 +297,5 @@ def write(results: dict, *, series: dict, out_dir: Path, docs: bool) -> None:
     tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
     tmp.replace(out_dir / "latest.json")
     if docs:
-        DOCS.write_text(markdown(results))
+        profile = out_dir / PROFILE  # from `make bench-profile`, a run of its own
+        DOCS.write_text(markdown(results, profile=json.loads(profile.read_text()) if profile.exists() else None))

@@ -8,6 +8,7 @@ CHART = "scenario3_throughput.png"
 DOCS_CHART = ROOT / "docs" / "img" / "benchmark-scenario3.png"
 BACKLOG_CHART = "round_trip_backlog.png"
 DOCS_BACKLOG_CHART = ROOT / "docs" / "img" / "benchmark-round-trip.png"
+PROFILE = "profile.json"  # written by bench/pyprofile.py
 
 SCENARIO_TEXT = [
     "1. 100 messages in one session.",
@@ -293,7 +294,28 @@ def _zero_and_huge(results: dict) -> list[str]:
     return lines
 
 
-def markdown(results: dict) -> str:
+def _python_profile(profile: dict | None) -> list[str]:
+    if not profile:
+        return []
+    lines = [
+        "## Where the Python time goes", "",
+        f"From `make bench-profile` ({profile['started_at']}): the round trip once more, in a run of its own, "
+        f"with {profile['sampler']} group ({_fmt(profile.get('messages_per_second'))} msg/s while sampled). "
+        "Shares are of the samples with one of the gateway's own functions on the stack; a function counts "
+        "with what it calls. *waiting for PostgreSQL* is the share spent in psycopg waiting for an answer.", "",
+    ]
+    for name, group in profile["groups"].items():
+        if "error" in group:
+            lines += [f"{name}: not sampled ({group['error']}).", ""]
+            continue
+        lines += [f"**{name}**: {_fmt(group['gateway_samples'])} samples, waiting for PostgreSQL "
+                  f"{_fmt(group['database_wait_percent'], ' %')}.", "",
+                  "| function | share |", "|---|---:|",
+                  *[f"| `{row['function']}` | {_fmt(row['percent'], ' %')} |" for row in group["top"]], ""]
+    return lines
+
+
+def markdown(results: dict, *, profile: dict | None = None) -> str:
     lines = [
         "# Benchmark",
         "",
@@ -311,6 +333,7 @@ def markdown(results: dict) -> str:
         "make bench BENCH_ARGS='--only 7'    # the round trip alone; see `python -m bench.run --help`",
         "make bench BENCH_ARGS=--big         # scenario 3 with 100,000 messages",
         "make bench BENCH_ARGS=--huge        # adds one session of 1,000,000 (--huge-recipients N for fewer)",
+        "make bench-profile                  # the round trip again under py-spy: where the Python time goes",
         "```",
         "",
         "It needs PostgreSQL on `postgres://postgres@127.0.0.1:5432` and RabbitMQ on",
@@ -340,6 +363,7 @@ def markdown(results: dict) -> str:
         *_multi_and_rates(results),
         *_ceiling(results),
         *_cpu(results),
+        *_python_profile(profile),
         *_scale_out(results),
         *_zero_and_huge(results),
         *_history(results),

@@ -253,20 +253,25 @@ class Bench:
         }
 
 # ---------------------------------------------------------------------------------------------- main
+def stack_for(options, log_dir: Path) -> Stack:
+    """The stack the options describe (not started)."""
+    extra_env = {}
+    if "huge" in options.scenarios:  # one session above the default 100,000 per session, as one CSV upload
+        extra_env = {"MAX_RECIPIENTS_PER_SESSION": str(max(100_000, options.huge_recipients)),
+                     "MAX_REQUEST_BYTES": str(max(20, options.huge_recipients // 20_000) * 2**20)}
+    return Stack(workers=options.workers, pg_url=options.pg_url, broker_url=options.broker_url,
+                 db_name=options.db_name, batch_size=options.batch_size, parallelism=options.parallelism,
+                 latency_ms=options.latency_ms, sim_throughput=options.sim_throughput,
+                 web_workers=options.web_workers, log_dir=log_dir, event_workers=options.event_workers,
+                 zero_setup=options.zero_setup, extra_env=extra_env)
+
+
 def main(argv=None) -> int:
     from bench import report
 
     options = parse_args(argv, description=__doc__.splitlines()[0])
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-    extra_env = {}
-    if "huge" in options.scenarios:  # one session above the default 100,000 per session, as one CSV upload
-        extra_env = {"MAX_RECIPIENTS_PER_SESSION": str(max(100_000, options.huge_recipients)),
-                     "MAX_REQUEST_BYTES": str(max(20, options.huge_recipients // 20_000) * 2**20)}
-    stack = Stack(workers=options.workers, pg_url=options.pg_url, broker_url=options.broker_url,
-                  db_name=options.db_name, batch_size=options.batch_size, parallelism=options.parallelism,
-                  latency_ms=options.latency_ms, sim_throughput=options.sim_throughput,
-                  web_workers=options.web_workers, log_dir=log_dir, event_workers=options.event_workers,
-                  zero_setup=options.zero_setup, extra_env=extra_env)
+    stack = stack_for(options, log_dir)
     started = datetime.now().astimezone()
     scenarios, series, ceilings, load = [], {}, {}, {}
     print(f"bench: logs in {log_dir}", flush=True)

@@ -102,6 +102,10 @@ class Session(models.Model):
         return f"Session {self.id}"
 
 
+# Lost with a dying worker a second time in a row: maybe what kills workers, so it is sent alone (sweeper.py).
+LOST_AGAIN = "in-flight-lost-again"
+
+
 class Broadcast(models.Model):
     """The message to one recipient within a session."""
 
@@ -167,7 +171,11 @@ class Broadcast(models.Model):
         # Operators with it see full phone numbers in the admin; everyone else sees them masked.
         permissions = [("view_personal_data", "Can view personal data (full phone numbers)")]
         indexes = [
-            models.Index(fields=["session", "status"]),
+            # A claim reads the session's first QUEUED rows by id straight from this index: its cost stays the
+            # batch's, however many are queued (with (session, status) alone it sorted them all).
+            models.Index(fields=["session", "status", "id"], name="broadcast_session_status_idx"),
+            # Rows lost with a dying worker twice, looked for before every claim: almost always none.
+            models.Index(fields=["session"], name="broadcast_lost_again_idx", condition=Q(error_code=LOST_AGAIN)),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["address"]),
             models.Index(fields=["reference"], name="broadcast_reference_idx", condition=~Q(reference="")),

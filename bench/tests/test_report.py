@@ -44,7 +44,8 @@ def _scenarios() -> list[dict]:
     ]
 
 
-def _results() -> dict:
+def results_of_a_run() -> dict:
+    """The results of a run with every scenario (also read by test_pyprofile.py)."""
     ceilings = {"harness": {"messages": 100, "concurrency": 8, "messages_per_second": 2000.0},
                 "prebuilt": {"messages": 100, "concurrency": 8, "messages_per_second": 2500.0}}
     results = build(options=parse_args([]), scenarios=_scenarios(), ceilings=ceilings,
@@ -56,7 +57,7 @@ def _results() -> dict:
 
 
 def test_latest_json_has_the_round_trip_and_the_other_new_keys_beside_the_existing_ones():
-    results = _results()
+    results = results_of_a_run()
 
     assert results["round_trip"]["messages_per_second"] == 1100.0
     for key in ("webhook_p50_seconds", "webhook_p99_seconds", "statuses_applied_within_seconds",
@@ -76,7 +77,7 @@ def test_latest_json_has_the_round_trip_and_the_other_new_keys_beside_the_existi
 
 
 def test_the_targets_say_what_this_run_met():
-    targets = {t["target"]: t for t in _results()["targets"]}
+    targets = {t["target"]: t for t in results_of_a_run()["targets"]}
 
     assert targets["round trip: outbound msg/s"]["met"] is True
     assert targets["round trip: webhook answer p99 (s)"]["met"] is False
@@ -97,7 +98,7 @@ def test_the_cpu_profile_is_per_process_over_the_time_the_cpu_was_read():
 
 
 def test_the_docs_page_shows_the_round_trip_targets_profile_curve_and_load():
-    page = markdown(_results())
+    page = markdown(results_of_a_run())
 
     assert "## Round trip" in page
     assert "| outbound msg/s | 1,100 |" in page
@@ -137,7 +138,7 @@ def test_the_receiver_counts_events_by_type_and_checks_each_signature():
 def test_each_full_run_is_kept_for_the_spread_over_runs(tmp_path):
     from bench.report import history_add
 
-    results = _results()
+    results = results_of_a_run()
     history_add(results, tmp_path)
     results["started_at"] = "2026-12-04T00:00:00+00:00"
     results["scenarios"]["3_single_session_20000"]["messages_per_second"] = 1200.0

@@ -15,15 +15,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from broadcasts.models import Broadcast, BroadcastLog, Session
+from broadcasts.models import LOST_AGAIN, Broadcast, BroadcastLog, Session
 from broadcasts.services.queueing import enqueue_dispatch
 from broadcasts.services.transitions import LOST, broadcast_move, broadcasts_save
 from transports.errors import ErrorCategory
 
 logger = logging.getLogger("gateway.sweeper")
 LOST_IN_FLIGHT = "in-flight-lost"
-# Lost with a dying worker a second time in a row: maybe what kills workers, so it is sent alone.
-LOST_AGAIN = "in-flight-lost-again"
 # A send lost with its worker reached Meta after all, and the message was sent again.
 SENT_TWICE = "sent-twice"
 

@@ -1,0 +1,55 @@
+"""The py-spy summary of `make bench-profile` and its section of docs/benchmark.md."""
+
+from bench.pyprofile import ROOT, summarize
+from bench.report_docs import markdown
+from bench.tests.test_report import results_of_a_run
+
+SITE = "/venv/lib/python3.11/site-packages"
+
+
+def frame(function: str, path: str, line: int = 1) -> str:
+    return f"{function} ({path}:{line})"
+
+
+STATUSES = frame("_broadcast_statuses_apply", f"{ROOT}/broadcasts/services/webhooks/statuses.py", 90)
+TASK = frame("process_webhook_events", f"{ROOT}/broadcasts/tasks.py", 38)
+WAIT = frame("Connection.wait", f"{SITE}/psycopg/connection.py", 900)
+LOOP = frame("Hub.create_loop", f"{SITE}/kombu/asynchronous/hub.py", 300)
+QUERYCOUNT = frame("_counter", f"{ROOT}/bench/querycount.py", 20)
+
+
+def test_shares_are_of_the_samples_in_the_gateways_own_code():
+    lines = [
+        f"process 1;{TASK};{STATUSES};{QUERYCOUNT};{WAIT} 30\n",
+        f"process 1;{TASK};{STATUSES} 10\n",
+        f"process 1;{TASK} 10\n",
+        f"process 1;{LOOP} 50\n",  # the worker's own loop: no gateway frame, left out of the shares
+        "garbage line\n",
+    ]
+    summary = summarize(lines)
+    assert (summary["samples"], summary["gateway_samples"]) == (100, 50)
+    assert summary["database_wait_percent"] == 60.0
+    assert summary["top"] == [
+        {"function": "broadcasts/tasks.py:process_webhook_events", "percent": 100.0},
+        {"function": "broadcasts/services/webhooks/statuses.py:_broadcast_statuses_apply", "percent": 80.0},
+    ]
+
+
+def test_a_recursive_function_counts_once_per_sample():
+    summary = summarize([f"process 1;{TASK};{TASK};{TASK} 4\n"])
+    assert summary["top"] == [{"function": "broadcasts/tasks.py:process_webhook_events", "percent": 100.0}]
+
+
+def test_the_docs_show_the_profile_beside_the_run_with_its_own_date():
+    profile = {
+        "started_at": "2026-12-04T22:00:00+00:00", "scenario": "7_round_trip_20000", "messages_per_second": 420.5,
+        "sampler": "py-spy, 50 samples/s per process",
+        "groups": {"events": summarize([f"process 1;{TASK};{STATUSES};{WAIT} 3\n", f"process 1;{TASK} 1\n"]),
+                   "web": {"error": "Permission denied (os error 13)"}},
+    }
+    page = markdown(results_of_a_run(), profile=profile)
+    assert "## Where the Python time goes" in page and "2026-12-04T22:00:00+00:00" in page
+    assert "**events**: 4 samples, waiting for PostgreSQL 75 %" in page
+    assert "| `broadcasts/services/webhooks/statuses.py:_broadcast_statuses_apply` | 75 % |" in page
+    assert "web: not sampled (Permission denied (os error 13))." in page
+    assert "## Where the Python time goes" not in markdown(results_of_a_run())
