@@ -29,12 +29,20 @@ _FRAME = re.compile(r"^(?P<function>.+?) \((?P<path>[^()]+):\d+\)$")
 
 
 def _own(path: str) -> str | None:
-    """The repository-relative path of one of the gateway's own files, or None (libraries, the standard library)."""
-    try:
-        relative = Path(path).resolve().relative_to(ROOT)
-    except ValueError:
+    """The repository-relative path of one of the gateway's own files, or None (libraries, the standard library).
+
+    py-spy names a file relative to the sys.path entry it was found under ("django/db/...", "broadcasts/...").
+    """
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.relative_to(ROOT)
+        except ValueError:
+            return None
+    top = candidate.parts[0] if candidate.parts else ""
+    if top.startswith(".") or top == "bench" or not (ROOT / candidate).is_file():
         return None
-    return None if relative.parts[0].startswith(".") or relative.parts[0] == "bench" else str(relative)
+    return str(candidate)
 
 
 def summarize(lines) -> dict:
