@@ -1,8 +1,6 @@
-"""The py-spy summary of `make bench-profile` and its section of docs/benchmark.md."""
+"""The py-spy summary of `make bench-profile` (its section of docs/benchmark.md: test_report.py)."""
 
 from bench.pyprofile import ROOT, summarize
-from bench.report_docs import markdown
-from bench.tests.test_report import results_of_a_run
 
 SITE = "/venv/lib/python3.11/site-packages"
 
@@ -39,18 +37,3 @@ def test_shares_are_of_the_samples_in_the_gateways_own_code():
 def test_a_recursive_function_counts_once_per_sample():
     summary = summarize([f"process 1;{TASK};{TASK};{TASK} 4\n"])
     assert summary["top"] == [{"function": "broadcasts/tasks.py:process_webhook_events", "percent": 100.0}]
-
-
-def test_the_docs_show_the_profile_beside_the_run_with_its_own_date():
-    profile = {
-        "started_at": "2026-12-04T22:00:00+00:00", "scenario": "7_round_trip_20000", "messages_per_second": 420.5,
-        "sampler": "py-spy, 50 samples/s per process",
-        "groups": {"events": summarize([f"process 1;{TASK};{STATUSES};{WAIT} 3\n", f"process 1;{TASK} 1\n"]),
-                   "web": {"error": "Permission denied (os error 13)"}},
-    }
-    page = markdown(results_of_a_run(), profile=profile)
-    assert "## Where the Python time goes" in page and "2026-12-04T22:00:00+00:00" in page
-    assert "**events**: 4 samples, waiting for PostgreSQL 75 %" in page
-    assert "| `broadcasts/services/webhooks/statuses.py:_broadcast_statuses_apply` | 75 % |" in page
-    assert "web: not sampled (Permission denied (os error 13))." in page
-    assert "## Where the Python time goes" not in markdown(results_of_a_run())

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import requests
 
 from bench.options import parse_args
+from bench.pyprofile import summarize
 from bench.receiver import CallbackCounter
 from bench.report import build, cpu_profile, outbound_rate
 from bench.report_docs import markdown
@@ -45,7 +46,7 @@ def _scenarios() -> list[dict]:
 
 
 def results_of_a_run() -> dict:
-    """The results of a run with every scenario (also read by test_pyprofile.py)."""
+    """The results of a run with every scenario."""
     ceilings = {"harness": {"messages": 100, "concurrency": 8, "messages_per_second": 2000.0},
                 "prebuilt": {"messages": 100, "concurrency": 8, "messages_per_second": 2500.0}}
     results = build(options=parse_args([]), scenarios=_scenarios(), ceilings=ceilings,
@@ -151,3 +152,21 @@ def test_each_full_run_is_kept_for_the_spread_over_runs(tmp_path):
     assert "Scenario 3 ranged from 1,000 to 1,200 msg/s." in page
     results["settings"]["quick"] = True
     assert len(history_add(results, tmp_path)) == 2  # a smoke run is not kept
+
+
+def test_the_docs_show_the_python_profile_beside_the_run_with_its_own_date():
+    task = "process_webhook_events (broadcasts/tasks.py:38)"
+    statuses = "_broadcast_statuses_apply (broadcasts/services/webhooks/statuses.py:90)"
+    wait = "Connection.wait (psycopg/connection.py:900)"
+    profile = {
+        "started_at": "2026-12-04T22:00:00+00:00", "scenario": "7_round_trip_20000", "messages_per_second": 420.5,
+        "sampler": "py-spy, 50 samples/s per process",
+        "groups": {"events": summarize([f"process 1;{task};{statuses};{wait} 3\n", f"process 1;{task} 1\n"]),
+                   "web": {"error": "Permission denied (os error 13)"}},
+    }
+    page = markdown(results_of_a_run(), profile=profile)
+    assert "## Where the Python time goes" in page and "2026-12-04T22:00:00+00:00" in page
+    assert "**events**: 4 samples, waiting for PostgreSQL 75 %" in page
+    assert "| `broadcasts/services/webhooks/statuses.py:_broadcast_statuses_apply` | 75 % |" in page
+    assert "web: not sampled (Permission denied (os error 13))." in page
+    assert "## Where the Python time goes" not in markdown(results_of_a_run())
